@@ -1,0 +1,178 @@
+//! The `cai-bridge` command line: `generate` and `infer`.
+//!
+//! Exit codes: 0 success; 1 `--check` found stale files; 2 bad input (every problem
+//! is printed with its file:line:col or JSON path and a hint); 3 an I/O failure.
+
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::diagnostic::Error;
+use crate::emit::{self, json_schema, templates::Templates};
+use crate::inputs::Inputs;
+use crate::output;
+
+/// Generate a REST → SQLite → OData bridge for SAP Analytics Cloud from an OpenAPI
+/// spec and sample payloads.
+#[derive(Debug, Parser)]
+#[command(name = "cai-bridge", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write the Rust structs, SQLite DDL, CAP CDS and OData CSDL for an API.
+    #[command(after_help = GENERATE_EXAMPLES)]
+    Generate(Generate),
+    /// Print the model inferred from samples (and a spec) as JSON Schema.
+    #[command(after_help = INFER_EXAMPLES)]
+    Infer(Infer),
+}
+
+const GENERATE_EXAMPLES: &str = "\
+Outputs (under --out):
+  src/model.rs          serde structs for the wire records
+  db/schema.sql         SQLite DDL, as CAP deploys it (tables, service views, fact view)
+  cap/db/schema.cds     CDS entities with compositions
+  cap/srv/service.cds   read-only OData V4 service
+  odata/metadata.xml    OData V4 CSDL ($metadata)
+
+Examples:
+  cai-bridge generate --spec specs/cai-logs-v2/openapi.yaml \\
+      --sample specs/cai-logs-v2/samples --out generated-example
+  cai-bridge generate --spec api.yaml --config bridge.toml --out out --check";
+
+const INFER_EXAMPLES: &str = "\
+Examples:
+  cai-bridge infer specs/cai-logs-v2/samples
+  cai-bridge infer --spec specs/cai-logs-v2/openapi.yaml dump.ndjson";
+
+#[derive(Debug, Args)]
+struct InputArgs {
+    /// OpenAPI 3.0/3.1 spec (YAML or JSON).
+    #[arg(long, value_name = "FILE")]
+    spec: Option<PathBuf>,
+    /// bridge.toml: record path, names, keys, renames, exclusions.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct Generate {
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// Sample payloads: files or folders (.json, .ndjson, .jsonl); repeatable.
+    #[arg(long = "sample", value_name = "PATH")]
+    samples: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Compare with what is in --out instead of writing; exit 1 naming stale files.
+    #[arg(long)]
+    check: bool,
+    /// Folder of <name>.hbs files overriding the embedded templates.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct Infer {
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// Sample payloads: files or folders.
+    #[arg(value_name = "PATH")]
+    samples: Vec<PathBuf>,
+}
+
+/// Parses the command line, runs it, and reports errors for people.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(args) => generate(args),
+        Command::Infer(args) => infer(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("{}", render::error(&error));
+            ExitCode::from(match error {
+                Error::Io { .. } => 3,
+                _ => 2,
+            })
+        }
+    }
+}
+
+fn generate(args: Generate) -> Result<ExitCode, Error> {
+    let inputs = Inputs {
+        spec: args.inputs.spec,
+        samples: args.samples,
+        config: args.inputs.config,
+    };
+    let loaded = inputs.load()?;
+    for warning in loaded.warnings.iter() {
+        eprintln!("{}", render::diagnostic(warning));
+    }
+    let templates = Templates::new(args.templates.as_deref())?;
+    let files = emit::all(&loaded.model, &templates)?;
+    if args.check {
+        let outcome = output::check(&args.out, &files);
+        if outcome.changed.is_empty() {
+            eprintln!(
+                "{} files up to date in {}",
+                outcome.unchanged.len(),
+                args.out.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        for stale in &outcome.changed {
+            eprintln!("stale: {}", stale.display());
+        }
+        eprintln!("hint: run the same command without --check to regenerate");
+        return Ok(ExitCode::from(1));
+    }
+    let outcome = output::write(&args.out, &files)?;
+    let model = &loaded.model;
+    eprintln!(
+        "{} entities ({}), {} written, {} unchanged, in {}",
+        model.entities.len() + usize::from(model.fact.is_some()),
+        model
+            .entities
+            .iter()
+            .map(|e| e.name.as_str())
+            .chain(model.fact.iter().map(|f| f.name.as_str()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        outcome.changed.len(),
+        outcome.unchanged.len(),
+        args.out.display()
+    );
+    for rename in &model.renames {
+        eprintln!(
+            "renamed {} → {} at {} ({})",
+            rename.from, rename.to, rename.path, rename.reason
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn infer(args: Infer) -> Result<ExitCode, Error> {
+    let inputs = Inputs {
+        spec: args.inputs.spec,
+        samples: args.samples,
+        config: args.inputs.config,
+    };
+    let loaded = inputs.load()?;
+    for warning in loaded.warnings.iter() {
+        eprintln!("{}", render::diagnostic(warning));
+    }
+    let schema = json_schema::emit(&loaded.model);
+    let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,237 @@
+//! CAP CDS: `db/schema.cds` (namespace, entities, compositions with their back
+//! associations, the fact view) and `srv/service.cds` (a read-only service that
+//! projects every entity).
+
+use serde::Serialize;
+
+use crate::diagnostic::Error;
+use crate::emit::templates::Templates;
+use crate::model::naming::{self, cds, Scope};
+use crate::model::{Entity, Fact, FactSource, Field, Model, Role};
+
+#[derive(Serialize)]
+struct Schema {
+    header: String,
+    namespace: String,
+    entities: Vec<CdsEntity>,
+    facts: Vec<CdsFact>,
+}
+
+#[derive(Serialize)]
+struct CdsEntity {
+    name: String,
+    doc: Option<String>,
+    elements: Vec<Element>,
+}
+
+#[derive(Serialize)]
+struct Element {
+    name: String,
+    #[serde(rename = "type")]
+    ty: String,
+    key: bool,
+    not_null: bool,
+    doc: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CdsFact {
+    name: String,
+    doc: String,
+    from: String,
+    joins: Vec<String>,
+    columns: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ServiceFile {
+    header: String,
+    namespace: String,
+    name: String,
+    path: Option<String>,
+    entities: Vec<String>,
+    facts: Vec<String>,
+}
+
+/// Renders `db/schema.cds`.
+pub fn schema(model: &Model, templates: &Templates, header: &str) -> Result<String, Error> {
+    let entities = model.entities.iter().map(|e| entity(model, e)).collect();
+    let facts = model.fact.iter().map(|f| fact(model, f)).collect();
+    templates.render(
+        "schema.cds",
+        &Schema {
+            header: header.to_owned(),
+            namespace: model.namespace.clone(),
+            entities,
+            facts,
+        },
+    )
+}
+
+/// Renders `srv/service.cds`.
+pub fn service(model: &Model, templates: &Templates, header: &str) -> Result<String, Error> {
+    let entities = model.entities.iter().map(|e| cds(&e.name)).collect();
+    // The fact view must never be where CAP redirects an association to its base
+    // entity (e.g. when it is a plain projection of it).
+    let facts = model.fact.iter().map(|f| cds(&f.name)).collect();
+    templates.render(
+        "service.cds",
+        &ServiceFile {
+            header: header.to_owned(),
+            namespace: model.namespace.clone(),
+            name: model.service.name.clone(),
+            path: model
+                .service
+                .explicit_path
+                .then(|| model.service.path.clone()),
+            entities,
+            facts,
+        },
+    )
+}
+
+fn entity(model: &Model, entity: &Entity) -> CdsEntity {
+    let mut elements = Vec::new();
+    if let Some(link) = &entity.parent {
+        elements.push(Element {
+            name: cds(&link.association),
+            ty: format!("Association to {}", cds(&model.entities[link.entity].name)),
+            key: true,
+            not_null: false,
+            doc: None,
+        });
+    }
+    for field in entity.fields.iter().filter(|f| f.role != Role::ParentKey) {
+        elements.push(Element {
+            name: cds(&field.name),
+            ty: field_type(field),
+            key: field.key,
+            not_null: field.not_null && !field.key,
+            doc: field.doc.as_deref().map(doc),
+        });
+    }
+    for child in &entity.children {
+        let target = &model.entities[child.entity];
+        let back = target
+            .parent
+            .as_ref()
+            .map_or("up_", |p| p.association.as_str());
+        elements.push(Element {
+            name: cds(&child.composition),
+            ty: format!(
+                "Composition of many {} on {}.{} = $self",
+                cds(&target.name),
+                cds(&child.composition),
+                cds(back)
+            ),
+            key: false,
+            not_null: false,
+            doc: None,
+        });
+    }
+    CdsEntity {
+        name: cds(&entity.name),
+        doc: entity.doc.as_deref().map(doc),
+        elements,
+    }
+}
+
+/// The CDS type of a column, with its enum if the spec declares one.
+fn field_type(field: &Field) -> String {
+    let base = field.ty.cds();
+    let Some(values) = &field.enum_values else {
+        return base;
+    };
+    let mut symbols = Scope::default();
+    let items: Vec<String> = values
+        .iter()
+        .map(|value| {
+            let symbol = symbols.claim(&naming::identifier(value));
+            if symbol == *value {
+                format!("{};", cds(&symbol))
+            } else {
+                format!("{} = '{}';", cds(&symbol), value.replace('\'', "''"))
+            }
+        })
+        .collect();
+    format!("{base} enum {{ {} }}", items.join(" "))
+}
+
+fn fact(model: &Model, fact: &Fact) -> CdsFact {
+    let entity = &model.entities[fact.entity];
+    let path = |alias: &str, cds_path: &str| {
+        let segments: Vec<String> = cds_path.split('.').map(cds).collect();
+        format!("{alias}.{}", segments.join("."))
+    };
+    let mut joins = Vec::new();
+    for (i, top) in fact.tops.iter().enumerate() {
+        let child = &model.entities[top.entity];
+        let Some(link) = &child.parent else { continue };
+        let mut on: Vec<String> = link
+            .foreign_keys
+            .iter()
+            .map(|fk| {
+                let parent_path = entity
+                    .parent
+                    .as_ref()
+                    .and_then(|p| p.foreign_keys.iter().find(|k| k.column == fk.references))
+                    .map_or_else(|| fk.references.clone(), |k| k.cds_path.clone());
+                format!(
+                    "{} = {}",
+                    path(&format!("t{i}"), &fk.cds_path),
+                    path("f", &parent_path)
+                )
+            })
+            .collect();
+        if let Some(position) = child.fields.iter().find(|f| f.role == Role::Position) {
+            on.push(format!("t{i}.{} = 0", cds(&position.name)));
+        }
+        joins.push(format!(
+            "{} as t{i} on {}",
+            cds(&child.name),
+            on.join(" and ")
+        ));
+    }
+    let columns = fact
+        .columns
+        .iter()
+        .map(|c| {
+            let source = match c.from {
+                FactSource::Fact | FactSource::Ancestor(_) => path("f", &c.cds_path),
+                FactSource::Top(i) => path(&format!("t{i}"), &c.cds_path),
+            };
+            format!(
+                "{}{source} as {}",
+                if c.key { "key " } else { "" },
+                cds(&c.name)
+            )
+        })
+        .collect();
+    CdsFact {
+        name: cds(&fact.name),
+        doc: format!(
+            "One row per {} with its {}'s attributes{}: the flat fact SAP Analytics Cloud reads.",
+            naming::singular(&entity.name).to_lowercase(),
+            entity
+                .parent
+                .as_ref()
+                .map_or("parent", |p| p.association.as_str()),
+            if fact.tops.is_empty() {
+                ""
+            } else {
+                " and top items"
+            }
+        ),
+        from: format!("{} as f", cds(&entity.name)),
+        joins,
+        columns,
+    }
+}
+
+/// A doc comment's text on one line, unable to close the comment early.
+fn doc(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("*/", "* /")
+}

@@ -1,0 +1,834 @@
+//! From a record's shape to the model: entities, columns, keys, compositions, names.
+//!
+//! Rules (see the architecture notes): nested objects flatten into prefixed columns;
+//! arrays of objects become child entities keyed by the parent key plus a natural
+//! key (or the position when none exists); arrays of scalars become (parent key,
+//! position, value) entities; strings that always hold JSON keep their raw text and
+//! are parsed and mapped like nested data. Structural names (associations, foreign
+//! keys, positions) are claimed before data names, so a data field yields to them.
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Location};
+use crate::model::naming::{self, Scope};
+use crate::model::{
+    Child, Entity, EntityKind, EnumCandidate, Fact, FactColumn, FactSource, FactTop, Field,
+    ForeignKey, LogicalType, Member, MemberValue, Model, Parent, Record, Rename, Role, Service,
+    Source, Step,
+};
+use crate::read::config::{Config, DEFAULT_NAMESPACE, DEFAULT_SERVICE};
+use crate::read::shape::{IntWidth, Kind, Node, Object, Text, TextFormat};
+
+/// Type names the generated Rust file uses unqualified (prelude and imports), which
+/// no generated struct may take.
+const RUST_RESERVED_TYPES: &[&str] = &[
+    "Box",
+    "Deserialize",
+    "Map",
+    "Option",
+    "Result",
+    "Serialize",
+    "String",
+    "Value",
+    "Vec",
+];
+
+/// The name of the generated position column.
+pub const POSITION: &str = "position";
+/// The name of the generated value column of scalar-array entities.
+pub const VALUE: &str = "value";
+
+/// Builds the model for the records whose shape is `record`.
+///
+/// `declared` says whether the shape comes from a spec: only then does `required`
+/// mean `not null` (a sample that always had a value proves nothing).
+pub fn build(
+    record: &Node,
+    source: Source,
+    config: &Config,
+    declared: bool,
+    diags: &mut Diagnostics,
+) -> Option<Model> {
+    let records_path = if source.records.is_empty() {
+        "$".to_owned()
+    } else {
+        source.records.join(".")
+    };
+    let Kind::Object(object) = &record.kind else {
+        diags.push(
+            Diagnostic::error(
+                Location::path(config.file.as_deref(), format!("{records_path}[]")),
+                format!(
+                    "the records at {records_path} are {}, not objects",
+                    crate::read::shape::kind_name(&record.kind)
+                ),
+            )
+            .with_hint("point `records` in bridge.toml at an array of objects"),
+        );
+        return None;
+    };
+    let mut rust_types = Scope::default();
+    for imported in RUST_RESERVED_TYPES {
+        rust_types.claim(imported);
+    }
+    let mut builder = Builder {
+        config,
+        declared,
+        entities: Vec::new(),
+        entity_names: Scope::default(),
+        rust_types,
+        renames: Vec::new(),
+        enum_candidates: Vec::new(),
+        diags,
+    };
+    let wire = source.records.last().map_or("records", String::as_str);
+    builder.entity(
+        wire,
+        format!("{records_path}[]"),
+        record,
+        object,
+        None,
+        EntityKind::Root,
+    )?;
+    let fact = builder.fact();
+    let mut source = source;
+    source.rust_names = (0..source.records.len())
+        .map(|level| {
+            let name = source.records[..level]
+                .iter()
+                .map(|k| naming::camel(k))
+                .collect::<String>();
+            builder.rust_types.claim(&format!("Response{name}"))
+        })
+        .collect();
+    let namespace = config
+        .namespace
+        .clone()
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
+    let service_name = config
+        .service
+        .clone()
+        .unwrap_or_else(|| DEFAULT_SERVICE.to_owned());
+    let default_path = default_service_path(&service_name);
+    let path = config.path.clone().unwrap_or_else(|| default_path.clone());
+    Some(Model {
+        namespace,
+        service: Service {
+            explicit_path: path != default_path,
+            name: service_name,
+            path,
+        },
+        source,
+        entities: builder.entities,
+        fact,
+        renames: builder.renames,
+        enum_candidates: builder.enum_candidates,
+    })
+}
+
+/// CAP's default OData V4 path for a service: the name without a `Service` suffix,
+/// kebab-cased, under `/odata/v4/` (`CatalogService` → `/odata/v4/catalog`).
+pub fn default_service_path(service: &str) -> String {
+    let base = service.rsplit('.').next().unwrap_or(service);
+    let base = base
+        .strip_suffix("Service")
+        .filter(|b| !b.is_empty())
+        .unwrap_or(base);
+    let mut kebab = String::new();
+    for (i, c) in base.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                kebab.push('-');
+            }
+            kebab.push(c.to_ascii_lowercase());
+        } else {
+            kebab.push(c);
+        }
+    }
+    format!("/odata/v4/{kebab}")
+}
+
+struct Builder<'a> {
+    config: &'a Config,
+    declared: bool,
+    entities: Vec<Entity>,
+    entity_names: Scope,
+    rust_types: Scope,
+    renames: Vec<Rename>,
+    enum_candidates: Vec<EnumCandidate>,
+    diags: &'a mut Diagnostics,
+}
+
+/// A parent key as a child sees it.
+struct ParentKey {
+    name: String,
+    ty: LogicalType,
+    cds_path: String,
+}
+
+/// An array found while flattening, turned into an entity once the keys are known.
+struct PendingChild {
+    slot: usize,
+    declared: bool,
+    wire: String,
+    path: String,
+    items: Node,
+}
+
+/// The entity being built.
+struct Draft {
+    columns: Scope,
+    fields: Vec<Field>,
+    children: Vec<Child>,
+    pending: Vec<PendingChild>,
+}
+
+impl Builder<'_> {
+    /// Adds the entity for records of shape `node` (an object or, for `Scalars`, a
+    /// scalar), then its children. Returns its index.
+    fn entity(
+        &mut self,
+        wire: &str,
+        path: String,
+        node: &Node,
+        object: &Object,
+        parent: Option<usize>,
+        kind: EntityKind,
+    ) -> Option<usize> {
+        let entity_config = self.config.entities.get(&path);
+        let name = self.entity_name(
+            wire,
+            &path,
+            parent,
+            entity_config.and_then(|c| c.name.clone()),
+        );
+        let rust_name = self.rust_types.claim(&naming::singular(&name));
+        let index = self.entities.len();
+        self.entities.push(Entity {
+            name: name.clone(),
+            rust_name: rust_name.clone(),
+            path: path.clone(),
+            kind,
+            parent: None,
+            fields: Vec::new(),
+            layout: Record::default(),
+            children: Vec::new(),
+            doc: node.doc.clone(),
+        });
+
+        let mut draft = Draft {
+            columns: Scope::default(),
+            fields: Vec::new(),
+            children: Vec::new(),
+            pending: Vec::new(),
+        };
+        // Structural names first: the data yields to them, never the other way round,
+        // because CAP derives them and we cannot choose.
+        let parent_link = parent.map(|p| self.parent_link(p, &mut draft));
+        if let Some(link) = &parent_link {
+            for fk in &link.foreign_keys {
+                draft.fields.push(Field {
+                    name: fk.column.clone(),
+                    rust_name: naming::snake(&fk.column),
+                    source: Vec::new(),
+                    ty: fk.ty.clone(),
+                    key: true,
+                    not_null: true,
+                    role: Role::ParentKey,
+                    enum_values: None,
+                    doc: None,
+                });
+            }
+        }
+
+        let natural = match kind {
+            EntityKind::Scalars => None,
+            _ => self.natural_key(&path, object, entity_config.and_then(|c| c.key.as_ref())),
+        };
+        if kind == EntityKind::Root && natural.is_none() {
+            self.diags.push(
+                Diagnostic::error(
+                    Location::path(self.config.file.as_deref(), path.clone()),
+                    format!("the records at {path} have no key: no `id` field, and bridge.toml names none"),
+                )
+                .with_hint(format!(
+                    "add `[entities.\"{path}\"]` with `key = [\"<field>\"]` to bridge.toml"
+                )),
+            );
+            return None;
+        }
+        if natural.is_none() {
+            let position = draft.columns.claim(POSITION);
+            draft.fields.push(Field {
+                name: position.clone(),
+                rust_name: naming::snake(&position),
+                source: Vec::new(),
+                ty: LogicalType::Integer,
+                key: true,
+                not_null: true,
+                role: Role::Position,
+                enum_values: None,
+                doc: Some("Position of the item in its array (0 = first)".into()),
+            });
+        }
+
+        let layout = if kind == EntityKind::Scalars {
+            let value = draft.columns.claim(VALUE);
+            let (ty, enum_values) = self.scalar_type(node, &path);
+            draft.fields.push(Field {
+                name: value.clone(),
+                rust_name: naming::snake(&value),
+                source: Vec::new(),
+                ty,
+                key: false,
+                not_null: false,
+                role: Role::Value,
+                enum_values,
+                doc: node.doc.clone(),
+            });
+            Record {
+                rust_name: rust_name.clone(),
+                members: Vec::new(),
+            }
+        } else {
+            let keys = natural.unwrap_or_default();
+            self.flatten(&mut draft, object, &[], "", &path, false, &keys, &rust_name)
+        };
+
+        self.entities[index].parent = parent_link;
+        self.entities[index].fields = draft.fields;
+        self.entities[index].layout = layout;
+
+        for pending in std::mem::take(&mut draft.pending) {
+            let (items_object, child_kind) = match &pending.items.kind {
+                Kind::Object(o) => (o.clone(), EntityKind::Objects),
+                _ => (Object::default(), EntityKind::Scalars),
+            };
+            let declared = std::mem::replace(&mut self.declared, pending.declared);
+            let child = self.entity(
+                &pending.wire,
+                pending.path,
+                &pending.items,
+                &items_object,
+                Some(index),
+                child_kind,
+            );
+            self.declared = declared;
+            let child = child?;
+            draft.children[pending.slot].entity = child;
+        }
+        self.entities[index].children = draft.children;
+        Some(index)
+    }
+
+    fn entity_name(
+        &mut self,
+        wire: &str,
+        path: &str,
+        parent: Option<usize>,
+        configured: Option<String>,
+    ) -> String {
+        let plain = naming::plural(&naming::camel(wire));
+        let wanted = match (configured, parent) {
+            (Some(name), _) => name,
+            (None, Some(p)) if self.entity_names.contains(&plain) => {
+                format!("{}{plain}", naming::singular(&self.entities[p].name))
+            }
+            (None, _) => plain.clone(),
+        };
+        let name = self.entity_names.claim(&wanted);
+        if name != plain {
+            self.rename(path, &plain, &name, "entity name taken or configured");
+        }
+        name
+    }
+
+    /// The association back to the parent and its foreign keys, claimed in `draft`.
+    fn parent_link(&mut self, parent: usize, draft: &mut Draft) -> Parent {
+        let parent_entity = &self.entities[parent];
+        let association = draft
+            .columns
+            .claim(&naming::snake(&naming::singular(&parent_entity.name)));
+        let parent_keys: Vec<ParentKey> = parent_entity
+            .keys()
+            .map(|key| ParentKey {
+                name: key.name.clone(),
+                ty: key.ty.clone(),
+                cds_path: match key.role {
+                    Role::ParentKey => parent_entity
+                        .parent
+                        .as_ref()
+                        .and_then(|p| p.foreign_keys.iter().find(|fk| fk.column == key.name))
+                        .map_or_else(|| key.name.clone(), |fk| fk.cds_path.clone()),
+                    _ => key.name.clone(),
+                },
+            })
+            .collect();
+        let foreign_keys = parent_keys
+            .into_iter()
+            .map(|key| ForeignKey {
+                column: draft.columns.claim(&format!("{association}_{}", key.name)),
+                references: key.name,
+                cds_path: format!("{association}.{}", key.cds_path),
+                ty: key.ty,
+            })
+            .collect();
+        Parent {
+            entity: parent,
+            association,
+            foreign_keys,
+        }
+    }
+
+    /// The natural key's wire names: configured, else `id` or `<singular>_id` when it
+    /// is a plain scalar the records always have.
+    fn natural_key(
+        &mut self,
+        path: &str,
+        object: &Object,
+        configured: Option<&Vec<String>>,
+    ) -> Option<Vec<String>> {
+        if let Some(keys) = configured {
+            let mut ok = true;
+            for key in keys {
+                if !object.fields.get(key).is_some_and(|f| is_scalar(&f.node)) {
+                    ok = false;
+                    self.diags.push(
+                        Diagnostic::error(
+                            Location::path(self.config.file.as_deref(), format!("{path}.{key}")),
+                            format!(
+                                "key field `{key}` is not a scalar field of the records at {path}"
+                            ),
+                        )
+                        .with_hint(format!(
+                            "fields there: {}",
+                            object.fields.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )),
+                    );
+                }
+            }
+            return ok.then(|| keys.clone());
+        }
+        let entity_wire = path.trim_end_matches("[]").rsplit('.').next().unwrap_or("");
+        let candidates = [
+            "id".to_owned(),
+            format!("{}_id", naming::snake(&naming::singular(entity_wire))),
+        ];
+        candidates.into_iter().find_map(|candidate| {
+            object
+                .fields
+                .get(&candidate)
+                .filter(|f| f.required && !f.node.nullable && is_scalar(&f.node))
+                .map(|_| vec![candidate])
+        })
+    }
+
+    /// Maps an object's members to columns (flattening nested objects) and records
+    /// arrays as pending children.
+    #[allow(clippy::too_many_arguments)]
+    fn flatten(
+        &mut self,
+        draft: &mut Draft,
+        object: &Object,
+        steps: &[Step],
+        prefix: &str,
+        path: &str,
+        optional_ancestor: bool,
+        keys: &[String],
+        rust_name: &str,
+    ) -> Record {
+        let mut members = Vec::new();
+        let mut rust_fields = Scope::default();
+        for (wire, field) in &object.fields {
+            let member_path = format!("{path}.{wire}");
+            if self.config.exclude.iter().any(|e| e == &member_path) {
+                continue;
+            }
+            let node = &field.node;
+            let optional = !field.required;
+            let is_key = steps.is_empty() && keys.contains(wire);
+            let mut member_steps = steps.to_vec();
+            member_steps.push(Step::Key(wire.clone()));
+            let plain = naming::identifier(wire);
+            let base = match self.config.rename.get(&member_path) {
+                Some(renamed) => renamed.clone(),
+                None if prefix.is_empty() => plain.clone(),
+                None => format!("{prefix}_{plain}"),
+            };
+            let loose = optional_ancestor || optional || node.nullable;
+            let column_meta = ColumnMeta {
+                path: &member_path,
+                wire,
+                plain: if prefix.is_empty() {
+                    plain.clone()
+                } else {
+                    format!("{prefix}_{plain}")
+                },
+                key: is_key,
+                not_null: is_key || (self.declared && !loose),
+                doc: node.doc.clone(),
+            };
+            let value = match &node.kind {
+                Kind::Object(inner) if !inner.fields.is_empty() => {
+                    let nested = format!("{rust_name}{}", naming::camel(wire));
+                    let nested = self.rust_types.claim(&nested);
+                    MemberValue::Object(self.flatten(
+                        draft,
+                        inner,
+                        &member_steps,
+                        &base,
+                        &member_path,
+                        loose,
+                        keys,
+                        &nested,
+                    ))
+                }
+                Kind::Array(items) if is_child_items(items) => {
+                    let composition = self.claim_column(draft, &base, &column_meta);
+                    self.pending_child(draft, wire, composition, &member_path, items)
+                }
+                Kind::String(text) if embedded_json(text).is_some() => {
+                    let inner = embedded_json(text).cloned().unwrap_or_default();
+                    let raw = self.column(
+                        draft,
+                        &base,
+                        &column_meta,
+                        member_steps.clone(),
+                        LogicalType::LargeString,
+                        Role::RawJson,
+                        None,
+                    );
+                    let mut inner_steps = member_steps.clone();
+                    inner_steps.push(Step::Json);
+                    // What is inside embedded JSON only samples can tell.
+                    let declared = std::mem::replace(&mut self.declared, false);
+                    let inner_value = match &inner.kind {
+                        Kind::Object(o) if !o.fields.is_empty() => {
+                            let nested = self
+                                .rust_types
+                                .claim(&format!("{rust_name}{}", naming::camel(wire)));
+                            Some(MemberValue::Object(self.flatten(
+                                draft,
+                                o,
+                                &inner_steps,
+                                &base,
+                                &format!("{member_path}$json"),
+                                true,
+                                keys,
+                                &nested,
+                            )))
+                        }
+                        Kind::Array(items) if is_child_items(items) => {
+                            let composition_meta = ColumnMeta {
+                                plain: format!("{base}_items"),
+                                ..column_meta.clone()
+                            };
+                            let composition = self.claim_column(
+                                draft,
+                                &format!("{base}_items"),
+                                &composition_meta,
+                            );
+                            Some(self.pending_child(draft, wire, composition, &member_path, items))
+                        }
+                        _ => None,
+                    };
+                    self.declared = declared;
+                    match inner_value {
+                        Some(inner) => MemberValue::Embedded {
+                            raw,
+                            inner: Box::new(inner),
+                        },
+                        None => MemberValue::Column(raw),
+                    }
+                }
+                _ => {
+                    let (ty, enum_values) = self.scalar_type(node, &member_path);
+                    let role = Role::Data;
+                    MemberValue::Column(self.column(
+                        draft,
+                        &base,
+                        &column_meta,
+                        member_steps.clone(),
+                        ty,
+                        role,
+                        enum_values,
+                    ))
+                }
+            };
+            members.push(Member {
+                wire: wire.clone(),
+                rust_name: rust_fields.claim(&naming::snake(wire)),
+                optional,
+                nullable: node.nullable,
+                value,
+                doc: node.doc.clone(),
+            });
+        }
+        Record {
+            rust_name: rust_name.to_owned(),
+            members,
+        }
+    }
+
+    fn pending_child(
+        &mut self,
+        draft: &mut Draft,
+        wire: &str,
+        composition: String,
+        member_path: &str,
+        items: &Node,
+    ) -> MemberValue {
+        let slot = draft.children.len();
+        draft.children.push(Child {
+            entity: usize::MAX,
+            composition,
+        });
+        draft.pending.push(PendingChild {
+            slot,
+            declared: self.declared,
+            wire: wire.to_owned(),
+            path: format!("{member_path}[]"),
+            items: items.clone(),
+        });
+        MemberValue::Children(slot)
+    }
+
+    fn claim_column(&mut self, draft: &mut Draft, base: &str, meta: &ColumnMeta<'_>) -> String {
+        let name = draft.columns.claim(base);
+        if name != base {
+            let reason = "collides with another column (case-insensitively, or after flattening)";
+            self.rename(meta.path, base, &name, reason);
+        } else if base != meta.plain {
+            self.rename(meta.path, &meta.plain, &name, "renamed in bridge.toml");
+        } else if naming::identifier(meta.wire) != meta.wire {
+            let reason = "not a valid identifier in CDS, SQL and EDM";
+            self.rename(meta.path, meta.wire, &name, reason);
+        }
+        name
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn column(
+        &mut self,
+        draft: &mut Draft,
+        base: &str,
+        meta: &ColumnMeta<'_>,
+        source: Vec<Step>,
+        ty: LogicalType,
+        role: Role,
+        enum_values: Option<Vec<String>>,
+    ) -> usize {
+        let name = self.claim_column(draft, base, meta);
+        draft.fields.push(Field {
+            rust_name: naming::snake(&name),
+            name,
+            source,
+            ty,
+            key: meta.key,
+            not_null: meta.not_null,
+            role,
+            enum_values,
+            doc: meta.doc.clone(),
+        });
+        draft.fields.len() - 1
+    }
+
+    /// The logical type of a scalar shape (and its declared enum values).
+    fn scalar_type(&mut self, node: &Node, path: &str) -> (LogicalType, Option<Vec<String>>) {
+        match &node.kind {
+            Kind::Boolean => (LogicalType::Boolean, None),
+            Kind::Integer(IntWidth::I32) => (LogicalType::Integer, None),
+            Kind::Integer(IntWidth::I64) => (LogicalType::Integer64, None),
+            Kind::Number => (LogicalType::Double, None),
+            Kind::String(text) => {
+                if text.enum_values.is_none() {
+                    if let Some(values) = text.stats.enum_candidate() {
+                        self.enum_candidates.push(EnumCandidate {
+                            path: path.to_owned(),
+                            values,
+                        });
+                    }
+                }
+                let ty = match text.format() {
+                    Some(TextFormat::Timestamp) => LogicalType::Timestamp,
+                    Some(TextFormat::Date) => LogicalType::Date,
+                    Some(TextFormat::Uuid) => LogicalType::Uuid,
+                    None => LogicalType::String(text.max_length),
+                };
+                (ty, text.enum_values.clone())
+            }
+            Kind::Unknown => {
+                self.diags.push(
+                    Diagnostic::warning(
+                        Location::path(self.config.file.as_deref(), path),
+                        format!("{path} is null in every sample; it is kept as JSON text"),
+                    )
+                    .with_hint("add the field's type to the spec, or a sample with a value"),
+                );
+                (LogicalType::Json, None)
+            }
+            Kind::Array(_) | Kind::Object(_) | Kind::Json(_) => {
+                if let Kind::Array(items) = &node.kind {
+                    if items.kind == Kind::Unknown {
+                        self.diags.push(Diagnostic::warning(
+                            Location::path(self.config.file.as_deref(), path),
+                            format!("{path} is an empty array in every sample; it is kept as JSON text"),
+                        ).with_hint("add the item type to the spec, or a sample with items"));
+                    }
+                }
+                (LogicalType::Json, None)
+            }
+        }
+    }
+
+    fn rename(&mut self, path: &str, from: &str, to: &str, reason: &str) {
+        self.renames.push(Rename {
+            path: path.to_owned(),
+            from: from.to_owned(),
+            to: to.to_owned(),
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// The flat fact view: one row per record of the root's first object child, with
+    /// the root's attributes and the top (position 0) item of the configured children.
+    fn fact(&mut self) -> Option<Fact> {
+        if !self.config.fact.enabled {
+            return None;
+        }
+        let root = &self.entities[0];
+        let entity = root
+            .children
+            .iter()
+            .map(|c| c.entity)
+            .find(|&c| self.entities[c].kind == EntityKind::Objects)?;
+        let fact_entity = &self.entities[entity];
+        let link = fact_entity.parent.as_ref()?;
+        let mut columns = Scope::default();
+        let mut out = Vec::new();
+        for field in &fact_entity.fields {
+            let cds_path = link
+                .foreign_keys
+                .iter()
+                .find(|fk| fk.column == field.name)
+                .map_or_else(|| field.name.clone(), |fk| fk.cds_path.clone());
+            out.push(FactColumn {
+                name: columns.claim(&field.name),
+                from: FactSource::Fact,
+                column: field.name.clone(),
+                cds_path,
+                ty: field.ty.clone(),
+                key: field.key,
+                not_null: field.not_null,
+            });
+        }
+        for field in root.fields.iter().filter(|f| !f.key) {
+            out.push(FactColumn {
+                name: columns.claim(&format!("{}_{}", link.association, field.name)),
+                from: FactSource::Ancestor(0),
+                column: field.name.clone(),
+                cds_path: format!("{}.{}", link.association, field.name),
+                ty: field.ty.clone(),
+                key: false,
+                // CAP makes a column reached through an association nullable (it
+                // may be a left join) ...
+                not_null: false,
+            });
+        }
+        let mut tops = Vec::new();
+        for wanted in &self.config.fact.top {
+            let Some(child) = fact_entity
+                .children
+                .iter()
+                .find(|c| c.composition == naming::identifier(wanted))
+            else {
+                continue;
+            };
+            let top_entity = &self.entities[child.entity];
+            if !top_entity.fields.iter().any(|f| f.role == Role::Position) {
+                continue;
+            }
+            let prefix = format!("top_{}", naming::snake(&naming::singular(&top_entity.name)));
+            let top = tops.len();
+            for field in top_entity
+                .fields
+                .iter()
+                .filter(|f| matches!(f.role, Role::Data | Role::Value))
+            {
+                out.push(FactColumn {
+                    name: columns.claim(&format!("{prefix}_{}", field.name)),
+                    from: FactSource::Top(top),
+                    column: field.name.clone(),
+                    cds_path: field.name.clone(),
+                    ty: field.ty.clone(),
+                    key: false,
+                    // ... but keeps `not null` on a column of an explicit left join,
+                    // although it may be null there; we say what CAP says.
+                    not_null: field.not_null,
+                });
+            }
+            tops.push(FactTop {
+                entity: child.entity,
+                prefix,
+            });
+        }
+        let name = self
+            .entity_names
+            .claim(&format!("{}Facts", naming::singular(&fact_entity.name)));
+        Some(Fact {
+            name,
+            entity,
+            columns: out,
+            tops,
+        })
+    }
+}
+
+/// What a column needs to know about the member it comes from.
+#[derive(Clone)]
+struct ColumnMeta<'a> {
+    path: &'a str,
+    wire: &'a str,
+    plain: String,
+    key: bool,
+    not_null: bool,
+    doc: Option<String>,
+}
+
+fn is_scalar(node: &Node) -> bool {
+    matches!(
+        node.kind,
+        Kind::Boolean | Kind::Integer(_) | Kind::Number | Kind::String(_)
+    )
+}
+
+/// Whether an array's items become a child entity (objects with fields, or scalars).
+fn is_child_items(items: &Node) -> bool {
+    match &items.kind {
+        Kind::Object(o) => !o.fields.is_empty(),
+        Kind::String(text) => embedded_json(text).is_none(),
+        Kind::Boolean | Kind::Integer(_) | Kind::Number => true,
+        _ => false,
+    }
+}
+
+/// The parsed shape of a string that always held JSON (and has no declared format).
+fn embedded_json(text: &Text) -> Option<&Node> {
+    (text.declared.is_none() && text.stats.all_json())
+        .then_some(text.embedded.as_deref())
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cap_default_paths() {
+        assert_eq!(default_service_path("CatalogService"), "/odata/v4/catalog");
+        assert_eq!(default_service_path("ShopService"), "/odata/v4/shop");
+        assert_eq!(
+            default_service_path("my.AdminUsersService"),
+            "/odata/v4/admin-users"
+        );
+        assert_eq!(default_service_path("Service"), "/odata/v4/service");
+    }
+}

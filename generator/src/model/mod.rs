@@ -1,0 +1,314 @@
+//! The one model in the middle: entities with typed fields, keys and compositions.
+//!
+//! Every reader's output becomes a [`Model`] (see [`build`]); every emitter reads
+//! only the model. Names for every target and type mappings are decided here, once,
+//! so the Rust structs, the SQL, the CDS and the CSDL can never disagree.
+
+pub mod build;
+pub mod naming;
+pub mod reconcile;
+pub mod types;
+
+use serde::Serialize;
+
+pub use types::LogicalType;
+
+/// A bridge's data model.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Model {
+    /// The CDS namespace (`cai.logs`); tables are named after it (`cai_logs_…`).
+    pub namespace: String,
+    /// The OData service that exposes every entity.
+    pub service: Service,
+    /// Where the records come from in the API.
+    pub source: Source,
+    /// Entities, the root first, then depth-first in wire order.
+    pub entities: Vec<Entity>,
+    /// The flat fact view for SAP Analytics Cloud, if the model has a child entity.
+    pub fact: Option<Fact>,
+    /// Every name that differs from what the wire name alone would give.
+    pub renames: Vec<Rename>,
+    /// Strings whose samples show a small closed set of values (reported, not enforced).
+    pub enum_candidates: Vec<EnumCandidate>,
+}
+
+/// The read-only OData service.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Service {
+    /// CDS service name (`CatalogService`).
+    pub name: String,
+    /// OData V4 path (`/odata/v4/catalog`).
+    pub path: String,
+    /// Whether `path` differs from CAP's default for `name` (so CDS must annotate it).
+    pub explicit_path: bool,
+}
+
+/// The API operation and the place in its response that hold the records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Source {
+    /// HTTP method (`get`), if a spec was read.
+    pub method: Option<String>,
+    /// Operation path (`/logs/v2/conversations`), if a spec was read.
+    pub path: Option<String>,
+    /// Object keys from the response root to the record array (`results`, `conversations`).
+    pub records: Vec<String>,
+    /// Rust struct names of the response and each object on the way to the records
+    /// (one per key in `records`; decided by the model builder with the other names).
+    pub rust_names: Vec<String>,
+}
+
+/// One entity: a table, a CDS entity, an EDM entity type, a Rust struct.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Entity {
+    /// Entity name in CDS and EDM (`Messages`).
+    pub name: String,
+    /// Rust struct name (`Message`).
+    pub rust_name: String,
+    /// Where its records are in the data (`results.conversations[].messages[]`).
+    pub path: String,
+    /// What kind of records it holds.
+    pub kind: EntityKind,
+    /// Its parent, for a child entity.
+    pub parent: Option<Parent>,
+    /// Columns in CDS element order: association keys, own keys, data.
+    pub fields: Vec<Field>,
+    /// How a wire record maps onto the columns and children.
+    pub layout: Record,
+    /// Child entities (indexes into [`Model::entities`]), in wire order.
+    pub children: Vec<Child>,
+    /// Documentation from the spec.
+    pub doc: Option<String>,
+}
+
+/// What an entity's records are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum EntityKind {
+    /// The top-level records.
+    Root,
+    /// Items of a nested array of objects.
+    Objects,
+    /// Items of a nested array of scalars: (parent key, position, value).
+    Scalars,
+}
+
+/// The link from a child entity to its parent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Parent {
+    /// Index of the parent in [`Model::entities`].
+    pub entity: usize,
+    /// The back association's name (`conversation`); a key of the child.
+    pub association: String,
+    /// The foreign-key columns CAP derives from the association, in parent key order.
+    pub foreign_keys: Vec<ForeignKey>,
+}
+
+/// One foreign-key column of a managed association.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ForeignKey {
+    /// The column (`conversation_id`).
+    pub column: String,
+    /// The parent's key column it refers to (`id`).
+    pub references: String,
+    /// The same column as a CDS path through the association (`conversation.id`).
+    pub cds_path: String,
+    /// Its type (the parent key's).
+    pub ty: LogicalType,
+}
+
+/// A composition from a parent to a child entity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Child {
+    /// Index of the child in [`Model::entities`].
+    pub entity: usize,
+    /// The composition element's name on the parent (`messages`).
+    pub composition: String,
+}
+
+/// One column.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Field {
+    /// CDS element, SQL column and EDM property name.
+    pub name: String,
+    /// The Rust field name (snake_case, unescaped; see [`naming::rust_ident`]).
+    pub rust_name: String,
+    /// Where the value is, relative to the entity's record.
+    pub source: Vec<Step>,
+    /// The logical type.
+    pub ty: LogicalType,
+    /// Part of the primary key.
+    pub key: bool,
+    /// `not null` in CDS and SQL, `Nullable="false"` in EDM.
+    pub not_null: bool,
+    /// What the column holds.
+    pub role: Role,
+    /// Enum values the spec declares.
+    pub enum_values: Option<Vec<String>>,
+    /// Documentation from the spec.
+    pub doc: Option<String>,
+}
+
+/// One step of a field's source path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Step {
+    /// An object key.
+    Key(String),
+    /// The string here holds JSON; parse it and go on inside.
+    Json,
+}
+
+/// What a column holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Role {
+    /// A value from the record.
+    Data,
+    /// A foreign key to the parent (the association's key).
+    ParentKey,
+    /// The item's position in its array (0-based), where it has no natural key.
+    Position,
+    /// The item itself, for arrays of scalars.
+    Value,
+    /// The JSON text of an embedded JSON string, kept as it came.
+    RawJson,
+}
+
+/// The wire layout of a record: which member goes to which column or child.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Record {
+    /// Rust struct name for this object.
+    pub rust_name: String,
+    /// Its members in wire order.
+    pub members: Vec<Member>,
+}
+
+/// One member of a wire object.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Member {
+    /// The wire name.
+    pub wire: String,
+    /// The Rust field name (snake_case, unescaped).
+    pub rust_name: String,
+    /// May be absent from the object.
+    pub optional: bool,
+    /// May be `null`.
+    pub nullable: bool,
+    /// What it maps to.
+    pub value: MemberValue,
+    /// Documentation from the spec.
+    pub doc: Option<String>,
+}
+
+/// What a wire member maps to.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum MemberValue {
+    /// One column (index into the entity's fields).
+    Column(usize),
+    /// A nested object, flattened into prefixed columns.
+    Object(Record),
+    /// An array that became a child entity (index into [`Entity::children`]).
+    Children(usize),
+    /// A string holding JSON: kept raw in a column and parsed into `inner`.
+    Embedded {
+        /// The raw-text column.
+        raw: usize,
+        /// What the parsed JSON maps to.
+        inner: Box<MemberValue>,
+    },
+}
+
+/// The flat fact view (one row per record of `entity`) that SAC reads.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Fact {
+    /// Entity name (`MessageFacts`).
+    pub name: String,
+    /// The entity it has one row per (index; `Messages`).
+    pub entity: usize,
+    /// Its columns in order.
+    pub columns: Vec<FactColumn>,
+    /// Children joined at position 0 (the "top" item, e.g. the top intent).
+    pub tops: Vec<FactTop>,
+}
+
+/// One column of the fact view.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FactColumn {
+    /// The column's name in the view.
+    pub name: String,
+    /// Where it comes from.
+    pub from: FactSource,
+    /// The source column's name.
+    pub column: String,
+    /// The same column as a CDS path from its entity (`conversation.id` for a foreign key).
+    pub cds_path: String,
+    /// Its type.
+    pub ty: LogicalType,
+    /// Key of the view.
+    pub key: bool,
+    /// Not null.
+    pub not_null: bool,
+}
+
+/// The entity a fact column comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum FactSource {
+    /// The fact entity itself.
+    Fact,
+    /// One of its ancestors, by index (the root's attributes).
+    Ancestor(usize),
+    /// The top item of a child (index into [`Fact::tops`]).
+    Top(usize),
+}
+
+/// A child joined at position 0 into the fact view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FactTop {
+    /// The child entity (index).
+    pub entity: usize,
+    /// Table alias / column prefix (`top_intent`).
+    pub prefix: String,
+}
+
+/// A name that differs from what the wire name alone gives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Rename {
+    /// Where (`results.conversations[].messages[].dot.name`).
+    pub path: String,
+    /// The name it would have had.
+    pub from: String,
+    /// The name it has.
+    pub to: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// A string column whose samples show few distinct values.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EnumCandidate {
+    /// Where (`results.conversations[].messages[].input_message_type`).
+    pub path: String,
+    /// The values seen.
+    pub values: Vec<String>,
+}
+
+impl Model {
+    /// The table name CAP gives an entity (`cai_logs_Messages`).
+    pub fn table(&self, entity: &str) -> String {
+        format!("{}_{entity}", self.namespace.replace('.', "_"))
+    }
+
+    /// The service view name CAP gives an entity (`CatalogService_Messages`).
+    pub fn view(&self, entity: &str) -> String {
+        format!("{}_{entity}", self.service.name.replace('.', "_"))
+    }
+
+    /// The root entity.
+    pub fn root(&self) -> &Entity {
+        &self.entities[0]
+    }
+}
+
+impl Entity {
+    /// The key columns, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &Field> {
+        self.fields.iter().filter(|f| f.key)
+    }
+}

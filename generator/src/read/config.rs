@@ -1,0 +1,223 @@
+//! `bridge.toml`: what the spec and samples cannot say. Every key is optional and
+//! the defaults serve the CAI Logs v2 spec.
+//!
+//! ```toml
+//! records = "results.conversations"   # dotted path to the record array in a response
+//! operation = "/logs/v2/conversations" # which GET operation (default: the first that has records)
+//! namespace = "cai.logs"              # CDS namespace; tables are cai_logs_<Entity>
+//! service = "CatalogService"          # OData service name
+//! path = "/odata/v4/catalog"          # OData path (default: CAP's rule for the service name)
+//! exclude = ["results.conversations[].messages[].connector_sender_id"]  # e.g. personal data
+//!
+//! [rename]                            # data path → column name
+//! "results.conversations[].channel_id" = "channel"
+//!
+//! [entities."results.conversations[].messages[]"]
+//! name = "Messages"                   # entity name
+//! key = ["message_id"]                # natural key (for a child: besides the parent key)
+//!
+//! [fact]
+//! top = ["intents"]                   # children of the fact entity joined at position 0
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Location};
+
+/// The settings of `bridge.toml`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Dotted path to the record array in a response (`results.conversations`).
+    pub records: Option<String>,
+    /// The API path of the operation that returns records.
+    pub operation: Option<String>,
+    /// CDS namespace.
+    pub namespace: Option<String>,
+    /// OData service name.
+    pub service: Option<String>,
+    /// OData service path.
+    pub path: Option<String>,
+    /// Data paths of fields to leave out.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Data path → column name.
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
+    /// Per-entity settings by data path.
+    #[serde(default)]
+    pub entities: BTreeMap<String, EntityConfig>,
+    /// The fact view.
+    #[serde(default)]
+    pub fact: FactConfig,
+    /// The file it was read from.
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
+}
+
+/// Settings for one entity.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EntityConfig {
+    /// Entity name.
+    pub name: Option<String>,
+    /// Natural key fields (wire names).
+    pub key: Option<Vec<String>>,
+}
+
+/// Settings for the fact view.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FactConfig {
+    /// Whether to emit it.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Wire names of the fact entity's children to join at position 0.
+    #[serde(default = "default_tops")]
+    pub top: Vec<String>,
+}
+
+impl Default for FactConfig {
+    fn default() -> Self {
+        FactConfig {
+            enabled: true,
+            top: default_tops(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_tops() -> Vec<String> {
+    vec!["intents".into()]
+}
+
+/// The default CDS namespace.
+pub const DEFAULT_NAMESPACE: &str = "cai.logs";
+/// The default service name.
+pub const DEFAULT_SERVICE: &str = "CatalogService";
+/// The default record path.
+pub const DEFAULT_RECORDS: &str = "results.conversations";
+
+impl Config {
+    /// Reads `bridge.toml`; problems go to `diags` with line and column.
+    pub fn read(path: &Path, diags: &mut Diagnostics) -> Option<Config> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error(Location::File(path.into()), format!("cannot read: {e}"))
+                        .with_hint("check the --config path"),
+                );
+                return None;
+            }
+        };
+        match toml::from_str::<Config>(&text) {
+            Ok(mut config) => {
+                config.file = Some(path.into());
+                Some(config)
+            }
+            Err(e) => {
+                let location = match e.span() {
+                    Some(span) => {
+                        let (line, column) = line_column(&text, span.start);
+                        Location::Position {
+                            file: path.into(),
+                            line,
+                            column,
+                        }
+                    }
+                    None => Location::File(path.into()),
+                };
+                diags.push(
+                    Diagnostic::error(location, e.message().to_owned())
+                        .with_hint("see the bridge.toml keys in the README"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The record path as object keys.
+    pub fn record_path(&self) -> Option<Vec<String>> {
+        self.records.as_deref().map(split_path)
+    }
+}
+
+/// `results.conversations` → `["results", "conversations"]`; empty → `[]`.
+pub fn split_path(path: &str) -> Vec<String> {
+    path.split('.')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bridge.toml");
+        std::fs::write(
+            &file,
+            r#"
+records = "data.items"
+namespace = "shop"
+exclude = ["data.items[].secret"]
+[rename]
+"data.items[].x" = "y"
+[entities."data.items[]"]
+key = ["sku"]
+[fact]
+top = []
+"#,
+        )
+        .unwrap();
+        let mut diags = Diagnostics::default();
+        let config = Config::read(&file, &mut diags).unwrap();
+        assert_eq!(config.record_path().unwrap(), ["data", "items"]);
+        assert_eq!(
+            config.entities["data.items[]"].key.as_deref(),
+            Some(&["sku".to_owned()][..])
+        );
+        assert!(config.fact.top.is_empty());
+        assert!(!diags.has_errors());
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_with_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bridge.toml");
+        std::fs::write(&file, "records = \"a\"\nrecrods = \"b\"\n").unwrap();
+        let mut diags = Diagnostics::default();
+        assert!(Config::read(&file, &mut diags).is_none());
+        let d = diags.iter().next().unwrap();
+        assert!(d.message.contains("recrods"), "{d}");
+        assert!(
+            matches!(
+                d.location,
+                Location::Position {
+                    line: 2,
+                    column: 1,
+                    ..
+                }
+            ),
+            "{d}"
+        );
+    }
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// Test oracle: serves a generated CAP project with the REAL @sap/cds (pinned in ./package.json)
+// against an EXISTING SQLite file (no deploy, nothing written to it), reads entity sets over
+// HTTP on 127.0.0.1, and prints ONE JSON object:
+//
+//   { "<EntitySet>": { "status": 200, "count": N, "value": [ ...rows ] },
+//     "$metadata":   { "status": 200 },
+//     "$path":       "/odata/v4/catalog" }
+//
+// count is the number of rows in this response (value.length; CAP pages at 1000 rows, so a
+// response with a next link also carries "nextLink"). A non-200 answer carries "body" instead
+// of "value". Usage:
+//
+//   node tests/cap/serve-check.js <project-dir> <sqlite-file> <EntitySet>...
+//
+// Authentication is CAP's "dummy" strategy (every request is a privileged user), so
+// @requires/@restrict annotations do not hide rows: this checks data, not authorization.
+// Exit 0 when everything answered (whatever the statuses), 1 when CAP failed to start or a
+// request failed at the HTTP level, 2 on usage errors.
+'use strict'
+
+const path = require('path')
+const fs = require('fs')
+const http = require('http')
+
+const [dirArg, dbArg, ...entitySets] = process.argv.slice(2)
+if (!dirArg || !dbArg) {
+  process.stderr.write('usage: node serve-check.js <project-dir> <sqlite-file> <EntitySet>...\n')
+  process.exit(2)
+}
+const dir = path.resolve(dirArg)
+const dbFile = path.resolve(dbArg)
+if (!fs.existsSync(dbFile)) {
+  // @cap-js/sqlite would silently create an empty database: refuse instead.
+  process.stderr.write(`serve-check.js: no such SQLite file: ${dbFile}\n`)
+  process.exit(2)
+}
+
+const capRequire = (id) => require(require.resolve(id, { paths: [__dirname] }))
+const cds = capRequire('@sap/cds')
+// express is a dependency of @sap/cds itself: resolve it from there, not from the project.
+const express = require(require.resolve('express', { paths: [path.dirname(require.resolve('@sap/cds/package.json', { paths: [__dirname] }))] }))
+
+cds.root = dir // cds.env (package.json/.cdsrc.json of the project) as `cds serve` would see it
+cds.env.requires.db = { kind: 'sqlite', impl: '@cap-js/sqlite', credentials: { url: dbFile } }
+cds.env.requires.auth = { kind: 'dummy' }
+// Keep stdout for our JSON only: CAP logs to the console.
+for (const id of ['cds', 'serve', 'server', 'sqlite', 'db', 'odata', 'app', 'cds.serve', 'adapters']) {
+  cds.log(id, 'warn')
+}
+
+function get(port, urlPath) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { accept: urlPath.endsWith('$metadata') ? 'application/xml' : 'application/json' } }, (res) => {
+      const chunks = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }))
+    })
+    req.on('error', reject)
+    req.setTimeout(30000, () => req.destroy(new Error(`timeout on ${urlPath}`)))
+  })
+}
+
+let server
+async function main() {
+  const csn = await cds.load([path.join(dir, 'db'), path.join(dir, 'srv')])
+  cds.model = cds.compile.for.nodejs(csn)
+  cds.db = await cds.connect.to('db')
+
+  const app = express()
+  const served = await cds.serve('all').from(cds.model).in(app)
+  const services = served && served.name ? [served] : Object.values(served || {})
+  const providers = services.filter((s) => s.path)
+  if (providers.length !== 1) {
+    throw new Error(`expected exactly one served service, found ${providers.length}: ${providers.map((s) => s.name).join(', ')}`)
+  }
+  const srvPath = providers[0].path
+  await cds.emit('served', cds.services)
+
+  server = await new Promise((resolve, reject) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s))
+    s.on('error', reject)
+  })
+  const { port } = server.address()
+
+  const out = {}
+  for (const es of entitySets) {
+    const r = await get(port, `${srvPath}/${es}?$top=1000`)
+    const entry = { status: r.status }
+    let json
+    try { json = JSON.parse(r.body) } catch { json = undefined }
+    if (r.status === 200 && json && Array.isArray(json.value)) {
+      entry.count = json.value.length
+      entry.value = json.value
+      if (json['@odata.nextLink']) entry.nextLink = json['@odata.nextLink']
+    } else {
+      entry.body = json === undefined ? r.body : json
+    }
+    out[es] = entry
+  }
+  const meta = await get(port, `${srvPath}/$metadata`)
+  out.$metadata = meta.status === 200 ? { status: 200 } : { status: meta.status, body: meta.body }
+  out.$path = srvPath
+  process.stdout.write(JSON.stringify(out) + '\n')
+}
+
+async function stop() {
+  if (server) await new Promise((r) => server.close(() => r()))
+  try { await cds.db?.disconnect?.() } catch { /* closing is best effort */ }
+}
+
+main().then(
+  async () => { await stop(); process.exit(0) },
+  async (e) => {
+    process.stderr.write(`serve-check.js: ${(e && e.stack) || e}\n`)
+    await stop()
+    process.exit(1)
+  },
+)

@@ -1,0 +1,116 @@
+//! The external tools, run for real: CAP's compiler and server (Node) and the OASIS
+//! CSDL validator (Python), located through the variables `scripts/test` exports.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::repo;
+
+/// What CAP's compiler made of a CAP project.
+#[derive(Debug)]
+pub struct CapCompiled {
+    /// `cds.compile.to.sql(…, {dialect: 'sqlite'})`, one statement per item.
+    pub sql: Vec<String>,
+    /// `cds.compile.to.edmx` of the service.
+    pub edmx: String,
+    /// Every message (errors, warnings, infos) the compiler gave.
+    pub messages: Vec<Value>,
+    /// The service's OData path as CAP computes it.
+    pub path: String,
+}
+
+fn cap_dir() -> PathBuf {
+    std::env::var_os("CAP_DIR").map_or_else(|| repo().join("tests/cap"), PathBuf::from)
+}
+
+fn require_setup(what: &str, present: bool) {
+    assert!(
+        present,
+        "{what} is not installed: run scripts/test (or scripts/test --setup-only, then \
+         export the variables it prints) before cargo test"
+    );
+}
+
+/// Compiles the CAP project in `dir` (with `db/` and `srv/`) with the real @sap/cds.
+pub fn cap_compile(dir: &Path) -> CapCompiled {
+    let cap = cap_dir();
+    require_setup(
+        "the CAP toolchain (tests/cap/node_modules)",
+        cap.join("node_modules/@sap/cds").exists(),
+    );
+    let output = Command::new(std::env::var("CAP_NODE").unwrap_or_else(|_| "node".into()))
+        .arg(cap.join("compile.js"))
+        .arg(dir)
+        .output()
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "CAP could not compile {}:\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let out: Value = serde_json::from_slice(&output.stdout).expect("compile.js prints JSON");
+    CapCompiled {
+        sql: out["sql"]
+            .as_array()
+            .expect("sql array")
+            .iter()
+            .map(|s| s.as_str().expect("statement").to_owned())
+            .collect(),
+        edmx: out["edmx"].as_str().expect("edmx").to_owned(),
+        messages: out["messages"].as_array().cloned().unwrap_or_default(),
+        path: out["path"].as_str().unwrap_or_default().to_owned(),
+    }
+}
+
+/// Serves the CAP project in `dir` on `db` with the real @sap/cds and reads `sets`.
+pub fn cap_serve(dir: &Path, db: &Path, sets: &[String]) -> Value {
+    let cap = cap_dir();
+    require_setup(
+        "the CAP toolchain (tests/cap/node_modules)",
+        cap.join("node_modules/@cap-js/sqlite").exists(),
+    );
+    let output = Command::new(std::env::var("CAP_NODE").unwrap_or_else(|_| "node".into()))
+        .arg(cap.join("serve-check.js"))
+        .arg(dir)
+        .arg(db)
+        .args(sets)
+        .output()
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "CAP could not serve {}:\n{}",
+        db.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("serve-check.js prints JSON")
+}
+
+/// Runs `shared/validators/validate-edmx` on a file; `Err` holds its report.
+pub fn validate_edmx(file: &Path) -> Result<(), String> {
+    let dir = std::env::var_os("VALIDATORS_DIR")
+        .map(PathBuf::from)
+        .or_else(|| Some(repo().join("../shared/validators")).filter(|d| d.exists()))
+        .or_else(|| Some(PathBuf::from("/work/shared/validators")).filter(|d| d.exists()));
+    require_setup("shared/validators", dir.is_some());
+    let python = std::env::var_os("VALIDATORS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".venv/bin/python"));
+    require_setup("the validators' Python venv (.venv)", python.exists());
+    let output = Command::new(python)
+        .arg(dir.expect("checked").join("validate-edmx"))
+        .arg(file)
+        .output()
+        .expect("python runs");
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
