@@ -78,7 +78,9 @@ impl Builder {
     /// (`model.rs`, `schema.sql`, `schema.cds`, `service.cds`, `metadata.xml`), and
     /// tells cargo what to watch. Warnings become `cargo:warning` lines.
     pub fn generate(&self) -> Result<Outcome, Error> {
-        for watched in self.watched() {
+        // Announce the inputs before loading, so a build that fails on bad input
+        // still reruns once the input is fixed.
+        for watched in self.watched(None) {
             println!("cargo:rerun-if-changed={}", watched.display());
         }
         let out_dir = match &self.out_dir {
@@ -96,8 +98,8 @@ impl Builder {
         for warning in loaded.warnings.iter() {
             println!("cargo:warning={}", warning.to_string().replace('\n', " "));
         }
-        for file in &loaded.files {
-            println!("cargo:rerun-if-changed={}", file.display());
+        for watched in self.watched(Some(&loaded)) {
+            println!("cargo:rerun-if-changed={}", watched.display());
         }
         let templates = Templates::new(self.templates.as_deref())?;
         let files = emit::all(&loaded.model, &templates)?
@@ -107,8 +109,10 @@ impl Builder {
         output::write(&out_dir, &files)
     }
 
-    /// The inputs as given (folders included, so a new sample file triggers a rerun).
-    fn watched(&self) -> Vec<PathBuf> {
+    /// Every path cargo must watch: the inputs as given (sample folders included, so
+    /// a new sample file triggers a rerun), template overrides, and, once loaded,
+    /// every file actually read (`$ref`'d spec files, each sample file).
+    pub fn watched(&self, loaded: Option<&Loaded>) -> Vec<PathBuf> {
         let mut out: Vec<PathBuf> = self.inputs.spec.iter().cloned().collect();
         out.extend(self.inputs.samples.iter().cloned());
         out.extend(self.inputs.config.iter().cloned());
@@ -118,6 +122,13 @@ impl Builder {
                     .iter()
                     .map(|(name, _)| dir.join(format!("{name}.hbs"))),
             );
+        }
+        if let Some(loaded) = loaded {
+            for file in &loaded.files {
+                if !out.contains(file) {
+                    out.push(file.clone());
+                }
+            }
         }
         out
     }

@@ -177,8 +177,11 @@ fn doc_text(doc: Option<&str>, fallback: &str) -> String {
     format!(" {}", doc.unwrap_or(fallback))
 }
 
+/// `#[serde(rename)]` unless serde derives the wire name from the field itself
+/// (it strips `r#`, but `self_` needs the rename).
 fn rename_attr(rust_name: &str, wire: &str) -> TokenStream {
-    if rust_name == wire {
+    let ident = naming::rust_ident(rust_name);
+    if ident.strip_prefix("r#").unwrap_or(&ident) == wire {
         TokenStream::new()
     } else {
         quote!(#[serde(rename = #wire)])

@@ -1,14 +1,15 @@
 //! The handlebars templates of the text outputs: embedded at compile time, each
 //! overridable by a file of the same name in a `--templates` directory.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use handlebars::{
     Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason,
 };
 use serde::Serialize;
 
-use crate::diagnostic::Error;
+use crate::diagnostic::{Diagnostic, Error, Location};
 
 /// The embedded templates, by name.
 pub const EMBEDDED: &[(&str, &str)] = &[
@@ -34,40 +35,92 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 /// with an `xml` helper that escapes for XML attributes and text.
 pub struct Templates {
     registry: Handlebars<'static>,
+    /// Override files by template name: their errors are the user's to fix, so they
+    /// are reported at the file, while an embedded template's error is our bug.
+    overrides: BTreeMap<&'static str, PathBuf>,
 }
 
 impl Templates {
     /// The embedded templates, with any `<name>.hbs` in `overrides` taking their place.
     pub fn new(overrides: Option<&Path>) -> Result<Self, Error> {
+        if let Some(dir) = overrides.filter(|dir| !dir.is_dir()) {
+            // A mistyped folder would otherwise fall back to the embedded templates
+            // without a word.
+            return Err(Error::invalid(
+                Diagnostic::error(
+                    Location::File(dir.to_path_buf()),
+                    "the templates folder does not exist",
+                )
+                .with_hint("pass --templates a folder holding <name>.hbs overrides"),
+            ));
+        }
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
         registry.register_escape_fn(handlebars::no_escape);
         registry.register_helper("xml", Box::new(xml_helper));
+        let mut files = BTreeMap::new();
         for (name, text) in EMBEDDED {
             let text = match overrides.map(|dir| dir.join(format!("{name}.hbs"))) {
-                Some(file) if file.exists() => std::fs::read_to_string(&file)
-                    .map_err(|e| Error::io("reading template", &file, e))?,
+                Some(file) if file.exists() => {
+                    let text = std::fs::read_to_string(&file)
+                        .map_err(|e| Error::io("reading template", &file, e))?;
+                    files.insert(*name, file);
+                    text
+                }
                 _ => (*text).to_owned(),
             };
-            registry
-                .register_template_string(name, text)
-                .map_err(|e| Error::Template {
-                    name: (*name).to_owned(),
-                    message: e.to_string(),
-                })?;
+            if let Err(e) = registry.register_template_string(name, text) {
+                let reason = e.reason().to_string();
+                return Err(match files.get(name) {
+                    Some(file) => override_error(file, name, e.pos(), reason),
+                    None => Error::Template {
+                        name: (*name).to_owned(),
+                        message: e.to_string(),
+                    },
+                });
+            }
         }
-        Ok(Templates { registry })
+        Ok(Templates {
+            registry,
+            overrides: files,
+        })
     }
 
     /// Renders template `name` with `data`.
     pub fn render(&self, name: &str, data: &impl Serialize) -> Result<String, Error> {
-        self.registry
-            .render(name, data)
-            .map_err(|e| Error::Template {
-                name: name.to_owned(),
-                message: e.to_string(),
-            })
+        self.registry.render(name, data).map_err(|e| {
+            let position = e.line_no.zip(e.column_no);
+            match self.overrides.get(name) {
+                Some(file) => override_error(file, name, position, e.reason().to_string()),
+                None => Error::Template {
+                    name: name.to_owned(),
+                    message: e.to_string(),
+                },
+            }
+        })
     }
+}
+
+fn override_error(
+    file: &Path,
+    name: &str,
+    position: Option<(usize, usize)>,
+    reason: String,
+) -> Error {
+    let location = match position {
+        Some((line, column)) => Location::Position {
+            file: file.to_path_buf(),
+            line,
+            column,
+        },
+        None => Location::File(file.to_path_buf()),
+    };
+    Error::invalid(
+        Diagnostic::error(location, format!("template {name}: {reason}")).with_hint(format!(
+            "templates render in strict mode, so every variable must exist; compare with the \
+             embedded templates/{name}.hbs, or remove the override to use it"
+        )),
+    )
 }
 
 fn xml_helper(

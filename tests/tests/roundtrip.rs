@@ -1,15 +1,16 @@
 //! Every shipped sample deserializes into the generated structs and re-serializes
-//! without losing a field or changing a value.
+//! without losing a field or changing a value, for the CAI spec and for the hostile
+//! names (whose structs need raw identifiers and serde renames to say the same).
 
 use std::path::{Path, PathBuf};
 
-use cai_bridge::serde_json::{self, Value};
-use cai_logs_bridge::model::{Conversation, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
 
-fn samples() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/cai-logs-v2/samples");
+fn files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("samples folder")
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("entry").path())
         .collect();
     files.sort();
@@ -30,10 +31,7 @@ fn without_nulls(value: Value) -> Value {
     }
 }
 
-fn round_trip<T>(original: Value, what: &str)
-where
-    T: cai_bridge::serde::de::DeserializeOwned + cai_bridge::serde::Serialize,
-{
+fn round_trip<T: DeserializeOwned + Serialize>(original: Value, what: &str) {
     let typed: T = serde_json::from_value(original.clone())
         .unwrap_or_else(|e| panic!("{what} does not deserialize: {e}"));
     let back = serde_json::to_value(&typed).expect("serializes");
@@ -44,44 +42,68 @@ where
     );
 }
 
-#[test]
-fn every_sample_round_trips() {
-    let mut records = 0;
-    for file in samples() {
+/// Round-trips every file in `dir`: whole responses as `R`, NDJSON lines as `T`.
+/// Returns how many records were seen.
+fn round_trip_dir<R, T>(dir: &Path, records: impl Fn(&Value) -> usize) -> usize
+where
+    R: DeserializeOwned + Serialize,
+    T: DeserializeOwned + Serialize,
+{
+    let mut count = 0;
+    for file in files(dir) {
         let text = std::fs::read_to_string(&file).expect("readable sample");
         let name = file.display().to_string();
         if name.ends_with(".ndjson") {
             for (i, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
                 let value: Value = serde_json::from_str(line).expect("valid NDJSON line");
-                round_trip::<Conversation>(value, &format!("{name}:{}", i + 1));
-                records += 1;
+                round_trip::<T>(value, &format!("{name}:{}", i + 1));
+                count += 1;
             }
         } else {
             let value: Value = serde_json::from_str(&text).expect("valid JSON sample");
-            records += value["results"]["conversations"]
-                .as_array()
-                .map_or(0, Vec::len);
-            round_trip::<Response>(value, &name);
+            count += records(&value);
+            round_trip::<R>(value, &name);
         }
     }
-    assert!(records >= 10, "only {records} conversations in the samples");
+    count
+}
+
+#[test]
+fn cai_samples_round_trip() {
+    use cai_logs_bridge::model::{Conversation, Response};
+    let dir = cai_bridge_tests::repo().join("specs/cai-logs-v2/samples");
+    let count = round_trip_dir::<Response, Conversation>(&dir, |v| {
+        v["results"]["conversations"].as_array().map_or(0, Vec::len)
+    });
+    assert!(count >= 10, "only {count} conversations in the samples");
+}
+
+#[test]
+fn hostile_samples_round_trip() {
+    use cai_bridge_golden_hostile::model::{Item, Response};
+    let dir = cai_bridge_tests::repo().join("tests/fixtures/hostile/samples");
+    let count = round_trip_dir::<Response, Item>(&dir, |v| {
+        v["data"]["items"].as_array().map_or(0, Vec::len)
+    });
+    assert!(count >= 2, "only {count} hostile records");
 }
 
 #[test]
 fn embedded_json_stays_text() {
-    let file = samples()
+    use cai_logs_bridge::model::Response;
+    let dir = cai_bridge_tests::repo().join("specs/cai-logs-v2/samples");
+    let file = files(&dir)
         .into_iter()
         .find(|f| f.extension().is_some_and(|e| e == "json"));
     let text = std::fs::read_to_string(file.expect("a .json sample")).expect("readable");
     let response: Response = serde_json::from_str(&text).expect("deserializes");
-    let message = response
+    let replies = response
         .results
         .conversations
         .iter()
         .flat_map(|c| &c.messages)
-        .find(|m| m.replies.is_some())
+        .find_map(|m| m.replies.clone())
         .expect("a message with replies");
-    let replies: Value = serde_json::from_str(message.replies.as_deref().unwrap_or("null"))
-        .expect("replies hold JSON text");
+    let replies: Value = serde_json::from_str(&replies).expect("replies hold JSON text");
     assert!(replies.is_array());
 }

@@ -1,0 +1,8 @@
+//! Golden output for a spec full of hostile names (keywords in every target, spaces,
+//! dots, dashes, unicode, leading digits, case-folding and flattening collisions).
+//! Building this crate with warnings denied is the proof that such names yield
+//! valid, clean Rust; `tests/tests/golden.rs` keeps the files in step.
+#![deny(missing_docs)]
+
+/// The wire records of `GET /orders`, generated into `src/model.rs`.
+pub mod model;
