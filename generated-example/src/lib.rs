@@ -5,3 +5,16 @@
 
 /// The wire records of `GET /logs/v2/conversations`, generated into `src/model.rs`.
 pub mod model;
+
+/// The model the structs, tables and service come from, as the generator wrote it.
+pub const MODEL_JSON: &str = include_str!("model.json");
+
+/// The SQLite DDL (tables, CAP service views, fact view, indexes).
+pub const SCHEMA_SQL: &str = include_str!("../db/schema.sql");
+
+/// The model, read from [`MODEL_JSON`].
+pub fn model() -> cai_bridge::Model {
+    // The JSON is written by the generator from this very type; a failure here is a
+    // build defect, not a runtime condition.
+    cai_bridge::model_from_json(MODEL_JSON).expect("src/model.json is the generator's own output")
+}

@@ -1,8 +1,10 @@
 //! The runtime of cai-bridge bridges: what generated code links.
 //!
-//! Generated code names its dependencies through this crate
-//! (`::cai_bridge::serde::Deserialize`, `::cai_bridge::serde_json::Value`), so a
-//! bridge depends on `cai-bridge` alone and never has to match our serde versions.
+//! - [`load`]: the transactional SQLite loader that turns records into the rows of
+//!   every entity of a [`Model`], with upserts by stable keys.
+//! - [`serde`] and [`serde_json`], re-exported: generated code names them through
+//!   this crate (`::cai_bridge::serde::Deserialize`), so a bridge depends on
+//!   `cai-bridge` alone and never has to match our serde versions.
 //!
 //! ```
 //! use cai_bridge::serde::Deserialize;
@@ -18,5 +20,13 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod load;
+
+pub use cai_bridge_gen::model::Model;
 pub use serde;
 pub use serde_json;
+
+/// Reads a model from the JSON the generator writes (`src/model.json`).
+pub fn model_from_json(json: &str) -> Result<Model, serde_json::Error> {
+    serde_json::from_str(json)
+}

@@ -18,7 +18,7 @@ use crate::output;
 /// Generate a REST → SQLite → OData bridge for SAP Analytics Cloud from an OpenAPI
 /// spec and sample payloads.
 #[derive(Debug, Parser)]
-#[command(name = "cai-bridge", version, about, long_about = None)]
+#[command(name = "cai-bridge", version, about, long_about = None, after_help = EXAMPLES)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,6 +33,14 @@ enum Command {
     #[command(after_help = INFER_EXAMPLES)]
     Infer(Infer),
 }
+
+const EXAMPLES: &str = "\
+Examples:
+  cai-bridge generate --spec specs/cai-logs-v2/openapi.yaml \\
+      --sample specs/cai-logs-v2/samples --out generated-example
+  cai-bridge infer specs/cai-logs-v2/samples
+
+Exit codes: 0 success, 1 --check found stale files, 2 bad input, 3 I/O failure";
 
 const GENERATE_EXAMPLES: &str = "\
 Outputs (under --out):

@@ -25,6 +25,8 @@ pub mod paths {
     pub const CDS_SERVICE: &str = "cap/srv/service.cds";
     /// OData V4 CSDL.
     pub const CSDL: &str = "odata/metadata.xml";
+    /// The model itself, which the runtime's loader reads.
+    pub const MODEL: &str = "src/model.json";
 }
 
 /// Every output for a model, by relative path (sorted, so output order is stable).
@@ -53,5 +55,11 @@ pub fn all(model: &Model, templates: &Templates) -> Result<BTreeMap<String, Stri
         paths::CSDL.to_owned(),
         csdl::emit(model, templates, &header)?,
     );
+    let mut json = serde_json::to_string_pretty(model).map_err(|e| Error::Template {
+        name: paths::MODEL.to_owned(),
+        message: e.to_string(),
+    })?;
+    json.push('\n');
+    out.insert(paths::MODEL.to_owned(), json);
     Ok(out)
 }

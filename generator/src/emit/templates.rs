@@ -72,7 +72,16 @@ impl Templates {
             if let Err(e) = registry.register_template_string(name, text) {
                 let reason = e.reason().to_string();
                 return Err(match files.get(name) {
-                    Some(file) => override_error(file, name, e.pos(), reason),
+                    Some(file) => override_error(
+                        file,
+                        name,
+                        e.pos(),
+                        reason,
+                        format!(
+                            "fix the handlebars syntax there, or remove the override to use \
+                             the embedded templates/{name}.hbs"
+                        ),
+                    ),
                     None => Error::Template {
                         name: (*name).to_owned(),
                         message: e.to_string(),
@@ -91,7 +100,17 @@ impl Templates {
         self.registry.render(name, data).map_err(|e| {
             let position = e.line_no.zip(e.column_no);
             match self.overrides.get(name) {
-                Some(file) => override_error(file, name, position, e.reason().to_string()),
+                Some(file) => override_error(
+                    file,
+                    name,
+                    position,
+                    e.reason().to_string(),
+                    format!(
+                        "templates render in strict mode, so every variable must exist; \
+                         compare with the embedded templates/{name}.hbs, or remove the \
+                         override to use it"
+                    ),
+                ),
                 None => Error::Template {
                     name: name.to_owned(),
                     message: e.to_string(),
@@ -106,6 +125,7 @@ fn override_error(
     name: &str,
     position: Option<(usize, usize)>,
     reason: String,
+    hint: String,
 ) -> Error {
     let location = match position {
         Some((line, column)) => Location::Position {
@@ -116,10 +136,7 @@ fn override_error(
         None => Location::File(file.to_path_buf()),
     };
     Error::invalid(
-        Diagnostic::error(location, format!("template {name}: {reason}")).with_hint(format!(
-            "templates render in strict mode, so every variable must exist; compare with the \
-             embedded templates/{name}.hbs, or remove the override to use it"
-        )),
+        Diagnostic::error(location, format!("template {name}: {reason}")).with_hint(hint),
     )
 }
 

@@ -9,12 +9,12 @@ pub mod naming;
 pub mod reconcile;
 pub mod types;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use types::LogicalType;
 
 /// A bridge's data model.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Model {
     /// The CDS namespace (`cai.logs`); tables are named after it (`cai_logs_…`).
     pub namespace: String,
@@ -33,7 +33,7 @@ pub struct Model {
 }
 
 /// The read-only OData service.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Service {
     /// CDS service name (`CatalogService`).
     pub name: String,
@@ -44,7 +44,7 @@ pub struct Service {
 }
 
 /// The API operation and the place in its response that hold the records.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
     /// HTTP method (`get`), if a spec was read.
     pub method: Option<String>,
@@ -58,7 +58,7 @@ pub struct Source {
 }
 
 /// One entity: a table, a CDS entity, an EDM entity type, a Rust struct.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Entity {
     /// Entity name in CDS and EDM (`Messages`).
     pub name: String,
@@ -81,7 +81,7 @@ pub struct Entity {
 }
 
 /// What an entity's records are.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EntityKind {
     /// The top-level records.
     Root,
@@ -92,7 +92,7 @@ pub enum EntityKind {
 }
 
 /// The link from a child entity to its parent.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Parent {
     /// Index of the parent in [`Model::entities`].
     pub entity: usize,
@@ -103,7 +103,7 @@ pub struct Parent {
 }
 
 /// One foreign-key column of a managed association.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForeignKey {
     /// The column (`conversation_id`).
     pub column: String,
@@ -116,7 +116,7 @@ pub struct ForeignKey {
 }
 
 /// A composition from a parent to a child entity.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Child {
     /// Index of the child in [`Model::entities`].
     pub entity: usize,
@@ -125,7 +125,7 @@ pub struct Child {
 }
 
 /// One column.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Field {
     /// CDS element, SQL column and EDM property name.
     pub name: String,
@@ -148,7 +148,7 @@ pub struct Field {
 }
 
 /// One step of a field's source path.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Step {
     /// An object key.
     Key(String),
@@ -157,7 +157,7 @@ pub enum Step {
 }
 
 /// What a column holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
     /// A value from the record.
     Data,
@@ -172,7 +172,7 @@ pub enum Role {
 }
 
 /// The wire layout of a record: which member goes to which column or child.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     /// Rust struct name for this object.
     pub rust_name: String,
@@ -181,7 +181,7 @@ pub struct Record {
 }
 
 /// One member of a wire object.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Member {
     /// The wire name.
     pub wire: String,
@@ -198,7 +198,7 @@ pub struct Member {
 }
 
 /// What a wire member maps to.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum MemberValue {
     /// One column (index into the entity's fields).
     Column(usize),
@@ -216,7 +216,7 @@ pub enum MemberValue {
 }
 
 /// The flat fact view (one row per record of `entity`) that SAC reads.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Fact {
     /// Entity name (`MessageFacts`).
     pub name: String,
@@ -229,7 +229,7 @@ pub struct Fact {
 }
 
 /// One column of the fact view.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FactColumn {
     /// The column's name in the view.
     pub name: String,
@@ -248,7 +248,7 @@ pub struct FactColumn {
 }
 
 /// The entity a fact column comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FactSource {
     /// The fact entity itself.
     Fact,
@@ -259,7 +259,7 @@ pub enum FactSource {
 }
 
 /// A child joined at position 0 into the fact view.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FactTop {
     /// The child entity (index).
     pub entity: usize,
@@ -268,7 +268,7 @@ pub struct FactTop {
 }
 
 /// A name that differs from what the wire name alone gives.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rename {
     /// Where (`results.conversations[].messages[].dot.name`).
     pub path: String,
@@ -281,7 +281,7 @@ pub struct Rename {
 }
 
 /// A string column whose samples show few distinct values.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnumCandidate {
     /// Where (`results.conversations[].messages[].input_message_type`).
     pub path: String,

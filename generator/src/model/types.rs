@@ -1,9 +1,9 @@
 //! Logical types and their spelling in each target, decided once.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A column's type, independent of any target.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LogicalType {
     /// Text, with an optional maximum length.
     String(Option<u32>),

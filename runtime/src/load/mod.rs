@@ -1,0 +1,370 @@
+//! The transactional SQLite loader: records in, rows of every entity out.
+//!
+//! - One transaction per batch; a record that cannot be stored fails its batch,
+//!   naming the record's key and the field, and the database stays as it was before
+//!   that batch.
+//! - Upserts by stable keys, so loading the same records again changes nothing. A
+//!   re-sent root record replaces all its descendants, so a child that disappeared
+//!   from it (say, a message's intents changed) is not left behind.
+//! - WAL mode, a busy timeout, and cached prepared statements.
+//! - The schema is created when the database has none of the model's tables, and a
+//!   database whose schema differs from the model is refused, naming the first
+//!   difference, instead of being written into.
+
+mod plan;
+mod read_back;
+mod schema;
+mod value;
+
+use std::path::Path;
+use std::time::Duration;
+
+use cai_bridge_gen::model::{Model, Role, Step};
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, Transaction};
+use serde_json::Value as Json;
+
+pub use read_back::read_back;
+pub use schema::{content_hash, ensure_schema, SchemaError};
+pub use value::normalize_timestamp;
+
+/// Why records could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A record has a value its column cannot take, or lacks a key.
+    #[error("record {key} of {entity}: field {field}: {message}")]
+    Record {
+        /// The entity (`Messages`).
+        entity: String,
+        /// The record's key, as `column=value` pairs (or its position in the batch).
+        key: String,
+        /// The field's data path (`input_message_content.type`).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The database's schema is not the model's.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// SQLite failed.
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Counts of what a load wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Root records loaded.
+    pub records: u64,
+    /// Rows upserted, all entities together.
+    pub rows: u64,
+    /// Batches committed.
+    pub batches: u64,
+}
+
+/// Loads records of one model into one SQLite database.
+pub struct Loader<'m> {
+    conn: Connection,
+    model: &'m Model,
+    plans: Vec<plan::TablePlan>,
+    batch_size: usize,
+}
+
+impl<'m> Loader<'m> {
+    /// Opens (or creates) the database at `path` for `model`: WAL mode, a 5 s busy
+    /// timeout, the schema created if absent and checked if present.
+    pub fn open(path: &Path, model: &'m Model) -> Result<Self, LoadError> {
+        Self::with_connection(Connection::open(path)?, model)
+    }
+
+    /// The same on a connection the caller opened.
+    pub fn with_connection(conn: Connection, model: &'m Model) -> Result<Self, LoadError> {
+        // WAL lets readers (the OData server, `cds serve`) read while a batch is written.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.set_prepared_statement_cache_capacity(64);
+        ensure_schema(&conn, model)?;
+        Ok(Loader {
+            conn,
+            model,
+            plans: plan::plan(model),
+            batch_size: 500,
+        })
+    }
+
+    /// Records per transaction (default 500).
+    pub fn batch_size(mut self, records: usize) -> Self {
+        self.batch_size = records.max(1);
+        self
+    }
+
+    /// The underlying connection.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Loads root records, one transaction per batch. On error, the batches before
+    /// the failing one stay committed and the failing one leaves no trace.
+    pub fn load<I>(&mut self, records: I) -> Result<Stats, LoadError>
+    where
+        I: IntoIterator<Item = Json>,
+    {
+        let mut stats = Stats::default();
+        let mut batch = Vec::with_capacity(self.batch_size);
+        for record in records {
+            batch.push(record);
+            if batch.len() == self.batch_size {
+                self.load_batch(&batch, &mut stats)?;
+                batch.clear();
+            }
+        }
+        if !batch.is_empty() {
+            self.load_batch(&batch, &mut stats)?;
+        }
+        Ok(stats)
+    }
+
+    fn load_batch(&mut self, batch: &[Json], stats: &mut Stats) -> Result<(), LoadError> {
+        let tx = self.conn.transaction()?;
+        let mut rows = 0;
+        for record in batch {
+            rows += write_record(&tx, self.model, &self.plans, record)?;
+        }
+        tx.commit()?;
+        stats.records += batch.len() as u64;
+        stats.rows += rows;
+        stats.batches += 1;
+        Ok(())
+    }
+
+    /// Loads `records` inside a transaction the caller controls, so other writes
+    /// (a sync watermark, say) commit or roll back together with them.
+    pub fn load_in(&self, tx: &Transaction<'_>, records: &[Json]) -> Result<u64, LoadError> {
+        let mut rows = 0;
+        for record in records {
+            rows += write_record(tx, self.model, &self.plans, record)?;
+        }
+        Ok(rows)
+    }
+
+    /// A transaction on the loader's connection.
+    pub fn transaction(&mut self) -> Result<Transaction<'_>, LoadError> {
+        Ok(self.conn.transaction()?)
+    }
+}
+
+/// Writes one root record with all its descendants; returns the rows written.
+fn write_record(
+    tx: &Transaction<'_>,
+    model: &Model,
+    plans: &[plan::TablePlan],
+    record: &Json,
+) -> Result<u64, LoadError> {
+    let root = model.root();
+    let key: Vec<Sql> = root
+        .keys()
+        .map(|field| {
+            let value = resolve(record, &field.source, &mut Vec::new()).unwrap_or(Json::Null);
+            value::to_sql(&value, &field.ty).unwrap_or(Sql::Null)
+        })
+        .collect();
+    if !key.contains(&Sql::Null) {
+        // A re-sent record replaces its descendants (see the module docs).
+        for plan in plans.iter().skip(1) {
+            if let Some(delete) = &plan.delete_by_root {
+                tx.prepare_cached(delete)?
+                    .execute(rusqlite::params_from_iter(key.iter()))?;
+            }
+        }
+    }
+    write_row(tx, model, plans, 0, record, &[], None)
+}
+
+fn write_row(
+    tx: &Transaction<'_>,
+    model: &Model,
+    plans: &[plan::TablePlan],
+    index: usize,
+    record: &Json,
+    parent_key: &[Sql],
+    position: Option<i64>,
+) -> Result<u64, LoadError> {
+    let entity = &model.entities[index];
+    let mut cache = Vec::new();
+    let mut values = Vec::with_capacity(entity.fields.len());
+    let mut parent_keys = parent_key.iter();
+    let mut problem = None;
+    for field in &entity.fields {
+        let value = match field.role {
+            Role::ParentKey => parent_keys.next().cloned().unwrap_or(Sql::Null),
+            Role::Position => position.map_or(Sql::Null, Sql::Integer),
+            Role::Value => value::to_sql(record, &field.ty).unwrap_or_else(|message| {
+                problem.get_or_insert((field.name.clone(), message));
+                Sql::Null
+            }),
+            Role::Data | Role::RawJson => {
+                let json = match resolve(record, &field.source, &mut cache) {
+                    Ok(json) => json,
+                    Err(message) => {
+                        problem.get_or_insert((path_of(&field.source), message));
+                        Json::Null
+                    }
+                };
+                value::to_sql(&json, &field.ty).unwrap_or_else(|message| {
+                    problem.get_or_insert((path_of(&field.source), message));
+                    Sql::Null
+                })
+            }
+        };
+        if value == Sql::Null && (field.key || field.not_null) && problem.is_none() {
+            let what = if field.key { "key" } else { "required field" };
+            problem = Some((
+                if plan::from_record(field.role) {
+                    path_of(&field.source)
+                } else {
+                    field.name.clone()
+                },
+                format!("the {what} is missing or null"),
+            ));
+        }
+        values.push(value);
+    }
+    if let Some((field, message)) = problem {
+        return Err(LoadError::Record {
+            entity: entity.name.clone(),
+            key: describe_key(entity, &values, position),
+            field,
+            message,
+        });
+    }
+    tx.prepare_cached(&plans[index].upsert)?
+        .execute(rusqlite::params_from_iter(values.iter()))?;
+    let mut rows = 1;
+
+    let own_key: Vec<Sql> = entity
+        .fields
+        .iter()
+        .zip(&values)
+        .filter(|(f, _)| f.key)
+        .map(|(_, v)| v.clone())
+        .collect();
+    for (slot, child) in entity.children.iter().enumerate() {
+        let items = match resolve(record, &plans[index].child_paths[slot], &mut cache) {
+            Ok(Json::Array(items)) => items,
+            Ok(Json::Null) => continue,
+            Ok(other) => {
+                return Err(LoadError::Record {
+                    entity: entity.name.clone(),
+                    key: describe_key(entity, &values, position),
+                    field: path_of(&plans[index].child_paths[slot]),
+                    message: format!("expected an array, found {}", short(&other)),
+                })
+            }
+            Err(message) => {
+                return Err(LoadError::Record {
+                    entity: entity.name.clone(),
+                    key: describe_key(entity, &values, position),
+                    field: path_of(&plans[index].child_paths[slot]),
+                    message,
+                })
+            }
+        };
+        for (i, item) in items.iter().enumerate() {
+            rows += write_row(
+                tx,
+                model,
+                plans,
+                child.entity,
+                item,
+                &own_key,
+                Some(i as i64),
+            )?;
+        }
+    }
+    Ok(rows)
+}
+
+/// Follows `steps` into `record`; a `Step::Json` parses the string there (parsed
+/// strings are cached per record, since several columns read the same one).
+fn resolve(
+    record: &Json,
+    steps: &[Step],
+    cache: &mut Vec<(Vec<Step>, Json)>,
+) -> Result<Json, String> {
+    let mut current = record.clone();
+    for (i, step) in steps.iter().enumerate() {
+        current = match step {
+            Step::Key(key) => match current {
+                Json::Object(mut map) => map.remove(key).unwrap_or(Json::Null),
+                Json::Null => Json::Null,
+                other => return Err(format!("expected an object, found {}", short(&other))),
+            },
+            Step::Json => {
+                let at = &steps[..=i];
+                if let Some((_, parsed)) = cache.iter().find(|(path, _)| path == at) {
+                    parsed.clone()
+                } else {
+                    let parsed = match &current {
+                        Json::String(text) => serde_json::from_str(text)
+                            .map_err(|e| format!("does not hold JSON: {e}"))?,
+                        Json::Null => Json::Null,
+                        other => return Err(format!("expected JSON text, found {}", short(other))),
+                    };
+                    cache.push((at.to_vec(), parsed.clone()));
+                    parsed
+                }
+            }
+        };
+    }
+    Ok(current)
+}
+
+fn path_of(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        match step {
+            Step::Key(key) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Step::Json => out.push_str("(json)"),
+        }
+    }
+    out
+}
+
+fn short(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "text",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+fn describe_key(
+    entity: &cai_bridge_gen::model::Entity,
+    values: &[Sql],
+    position: Option<i64>,
+) -> String {
+    let parts: Vec<String> = entity
+        .fields
+        .iter()
+        .zip(values)
+        .filter(|(f, _)| f.key)
+        .map(|(f, v)| match v {
+            Sql::Text(t) => format!("{}={t}", f.name),
+            Sql::Integer(n) => format!("{}={n}", f.name),
+            Sql::Null => format!("{}=?", f.name),
+            other => format!("{}={other:?}", f.name),
+        })
+        .collect();
+    match position {
+        Some(p) if parts.is_empty() => format!("#{p}"),
+        _ => format!("({})", parts.join(", ")),
+    }
+}

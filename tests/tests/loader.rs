@@ -1,0 +1,235 @@
+//! The transactional loader on the CAI model: every shipped sample loaded twice gives
+//! the same rows and the same content hash; a re-sent parent replaces its children;
+//! a bad record fails its batch and leaves the database as it was; a database of
+//! another schema is refused; and CAP serves what was loaded.
+
+use std::path::Path;
+
+use cai_bridge::load::{content_hash, read_back, LoadError, Loader};
+use cai_bridge::Model;
+use serde_json::{json, Value};
+
+fn samples() -> Vec<Value> {
+    let dir = cai_bridge_tests::repo().join("specs/cai-logs-v2/samples");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("samples")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let mut records = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        if file.extension().is_some_and(|e| e == "ndjson") {
+            records.extend(
+                text.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| serde_json::from_str::<Value>(l).expect("NDJSON line")),
+            );
+        } else {
+            let response: Value = serde_json::from_str(&text).expect("JSON sample");
+            records.extend(
+                response["results"]["conversations"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    records
+}
+
+fn count(db: &rusqlite::Connection, model: &Model, entity: &str) -> i64 {
+    db.query_row(
+        &format!("SELECT count(*) FROM {}", model.table(entity)),
+        [],
+        |r| r.get(0),
+    )
+    .expect("count")
+}
+
+fn all_counts(db: &rusqlite::Connection, model: &Model) -> Vec<(String, i64)> {
+    model
+        .entities
+        .iter()
+        .map(|e| (e.name.clone(), count(db, model, &e.name)))
+        .collect()
+}
+
+fn open(dir: &Path, model: &Model) -> Loader<'static> {
+    let model: &'static Model = Box::leak(Box::new(model.clone()));
+    Loader::open(&dir.join("bridge.db"), model).expect("opens")
+}
+
+#[test]
+fn loading_every_sample_twice_changes_nothing() {
+    let model = cai_logs_bridge::model();
+    let records = samples();
+    let messages: usize = records
+        .iter()
+        .map(|c| c["messages"].as_array().map_or(0, Vec::len))
+        .sum();
+    let intents: usize = records
+        .iter()
+        .flat_map(|c| c["messages"].as_array().cloned().unwrap_or_default())
+        .map(|m| m["intents"].as_array().map_or(0, Vec::len))
+        .sum();
+    let replies: usize = records
+        .iter()
+        .flat_map(|c| c["messages"].as_array().cloned().unwrap_or_default())
+        .map(|m| {
+            let text = m["replies"].as_str().unwrap_or("[]");
+            serde_json::from_str::<Value>(text)
+                .expect("replies JSON")
+                .as_array()
+                .map_or(0, Vec::len)
+        })
+        .sum();
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut loader = open(dir.path(), &model).batch_size(3);
+    let stats = loader.load(records.clone()).expect("loads");
+    assert_eq!(stats.records as usize, records.len());
+    let db = loader.connection();
+    let counts = all_counts(db, &model);
+    assert_eq!(count(db, &model, "Conversations") as usize, records.len());
+    assert_eq!(count(db, &model, "Messages") as usize, messages);
+    assert_eq!(count(db, &model, "Intents") as usize, intents);
+    assert_eq!(count(db, &model, "Replies") as usize, replies);
+    let hash = content_hash(db, &model).expect("hash");
+
+    loader.load(records.clone()).expect("loads again");
+    let db = loader.connection();
+    assert_eq!(all_counts(db, &model), counts);
+    assert_eq!(content_hash(db, &model).expect("hash"), hash);
+
+    // Contents: the embedded JSON was parsed into its columns, timestamps are in
+    // CAP's UTC form, and the read-back records are the records that went in.
+    let (content_type, received): (String, String) = db
+        .query_row(
+            "SELECT input_message_content_type, received_at FROM cai_logs_Messages \
+             WHERE input_message_content_type IS NOT NULL LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("a message");
+    assert!(!content_type.is_empty());
+    assert_eq!(
+        received.len(),
+        "2021-02-05T17:45:17.044Z".len(),
+        "{received}"
+    );
+    let back = read_back(db, &model).expect("reads back");
+    assert_eq!(back.len(), records.len());
+}
+
+#[test]
+fn a_resent_parent_replaces_its_children() {
+    let model = cai_logs_bridge::model();
+    let mut record = samples()
+        .into_iter()
+        .find(|c| {
+            c["messages"][0]["intents"]
+                .as_array()
+                .is_some_and(|i| i.len() >= 2)
+        })
+        .expect("a message with two intents");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut loader = open(dir.path(), &model);
+    loader.load([record.clone()]).expect("loads");
+    let before = count(loader.connection(), &model, "Intents");
+    record["messages"][0]["intents"] = json!([{ "slug": "changed", "confidence": 0.5 }]);
+    loader
+        .load([record.clone()])
+        .expect("loads the changed record");
+    let db = loader.connection();
+    let after = count(db, &model, "Intents");
+    let removed = before - after;
+    assert!(removed >= 1, "the old intents stayed: {before} → {after}");
+    let slugs: Vec<String> = db
+        .prepare(
+            "SELECT slug FROM cai_logs_Intents WHERE message_message_id = ?1 ORDER BY position",
+        )
+        .expect("prepare")
+        .query_map([record["messages"][0]["message_id"].as_str()], |r| r.get(0))
+        .expect("query")
+        .map(|r| r.expect("row"))
+        .collect();
+    assert_eq!(slugs, ["changed"]);
+}
+
+#[test]
+fn a_bad_record_fails_its_batch_and_leaves_the_database_as_it_was() {
+    let model = cai_logs_bridge::model();
+    let records = samples();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut loader = open(dir.path(), &model).batch_size(100);
+    loader.load(records[..2].to_vec()).expect("first batch");
+    let hash = content_hash(loader.connection(), &model).expect("hash");
+
+    let mut bad = records[3].clone();
+    bad["messages"][0]["nlp_status"] = json!("two hundred");
+    let error = loader
+        .load(vec![records[2].clone(), bad.clone()])
+        .expect_err("a bad value fails the batch");
+    let text = error.to_string();
+    assert!(matches!(error, LoadError::Record { .. }), "{text}");
+    assert!(text.contains("nlp_status"), "{text}");
+    let message_id = bad["messages"][0]["message_id"].as_str().expect("id");
+    assert!(text.contains(message_id), "names the record's key: {text}");
+    assert_eq!(
+        content_hash(loader.connection(), &model).expect("hash"),
+        hash
+    );
+
+    let mut keyless = records[2].clone();
+    keyless.as_object_mut().expect("object").remove("id");
+    let error = loader.load(vec![keyless]).expect_err("a missing key fails");
+    assert!(error.to_string().contains("id"), "{error}");
+    assert!(error.to_string().contains("key"), "{error}");
+    assert_eq!(
+        content_hash(loader.connection(), &model).expect("hash"),
+        hash
+    );
+}
+
+#[test]
+fn a_database_of_another_schema_is_refused() {
+    let model = cai_logs_bridge::model();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bridge.db");
+    let db = rusqlite::Connection::open(&file).expect("db");
+    // Someone else's table under our name: a column renamed, nothing else.
+    db.execute_batch(
+        "CREATE TABLE cai_logs_Conversations (id NVARCHAR(36) NOT NULL, \
+         start_at TIMESTAMP_TEXT NOT NULL, channel NVARCHAR(255), \
+         channel_type NVARCHAR(255), PRIMARY KEY(id));",
+    )
+    .expect("create");
+    drop(db);
+    let error = match Loader::open(&file, &model) {
+        Ok(_) => panic!("a different schema was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        error.contains("cai_logs_Conversations") && error.contains("channel"),
+        "{error}"
+    );
+}
+
+#[test]
+fn cap_serves_what_was_loaded() {
+    let model = cai_logs_bridge::model();
+    let records = samples();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut loader = open(dir.path(), &model);
+    loader.load(records.clone()).expect("loads");
+    let facts = count(loader.connection(), &model, "Messages");
+    drop(loader);
+    let cap = cai_bridge_tests::repo().join("generated-example/cap");
+    let sets = vec!["Conversations".to_owned(), "MessageFacts".to_owned()];
+    let served = cai_bridge_tests::oracle::cap_serve(&cap, &dir.path().join("bridge.db"), &sets);
+    assert_eq!(served["Conversations"]["count"], records.len());
+    assert_eq!(served["MessageFacts"]["count"], facts);
+    let first = &served["MessageFacts"]["value"][0];
+    assert!(first.get("top_intent_slug").is_some(), "{first}");
+}
