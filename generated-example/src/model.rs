@@ -3,6 +3,7 @@
 use ::cai_bridge::serde::{Deserialize, Serialize};
 #[allow(unused_imports)]
 use ::cai_bridge::serde_json::{Map, Value};
+use ::cai_bridge::Bridge;
 /// A whole response of `/logs/v2/conversations`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
@@ -24,12 +25,21 @@ pub struct ResponseResults {
     pub other: Map<String, Value>,
 }
 /// One conversation between an end user and the bot, with all its messages.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
 #[serde(crate = "::cai_bridge::serde")]
+#[bridge(
+    entity = "Conversations",
+    key = "id",
+    records = "results.conversations",
+    namespace = "cai.logs",
+    service = "CatalogService"
+)]
 pub struct Conversation {
     /// The conversation's UUID (lowercase).
+    #[bridge(uuid)]
     pub id: String,
     /// When the conversation started, RFC 3339 in UTC with milliseconds.
+    #[bridge(timestamp)]
     pub start_at: String,
     /// Id of the channel (connector) the conversation came through. The seed prints it unquoted and it is not a valid UUID (it contains "g"), so it is typed as a plain string; nullable is reconstructed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,9 +50,19 @@ pub struct Conversation {
     /// The messages of the conversation: one item per user message with the bot's replies to it, ordered by received_at (ordering reconstructed). May be empty.
     pub messages: Vec<Message>,
 }
-/// One message from the end user, with the NLU data computed for it and the bot's replies in /dialog format.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A nested object of `results.conversations[].messages[]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
 #[serde(crate = "::cai_bridge::serde")]
+pub struct MessageInputMessageContent {
+    /// The `content` member.
+    pub content: String,
+    /// The `type` member.
+    pub r#type: String,
+}
+/// One message from the end user, with the NLU data computed for it and the bot's replies in /dialog format.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[serde(crate = "::cai_bridge::serde")]
+#[bridge(entity = "Messages", key = "message_id")]
 pub struct Message {
     /// The connector the message came from, e.g. web-client. (The seed's sample spells this key "connnector_origin" with three n's and prints the value unquoted; we take that as a typo in the blog post.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,6 +71,7 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connector_sender_id: Option<String>,
     /// The message's UUID (lowercase).
+    #[bridge(uuid)]
     pub message_id: String,
     /// The skill that handled the message, e.g. greetings; null when none did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,17 +81,22 @@ pub struct Message {
     pub input_message_type: Option<String>,
     /// JSON text of the user's message, e.g. {"content":"hello","type":"text"}: a JSON object serialized into this string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[bridge(json = "MessageInputMessageContent")]
     pub input_message_content: Option<String>,
     /// JSON text: an array of bot replies in /dialog format, e.g. [{"type":"text","content":"Hi"}]. The content of a text reply is a string; other reply types (quickReplies, buttons, ...) have an object as content. "[]" when the bot did not answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[bridge(json = "Vec<Reply>")]
     pub replies: Option<String>,
     /// When CAI received the message, RFC 3339 in UTC with milliseconds.
+    #[bridge(timestamp)]
     pub received_at: String,
     /// Sentiment of the message, from very negative to very positive. The domain is CAI's NLP sentiment scale. null (no sentiment computed) is reconstructed; following OpenAPI 3.0 practice the enum lists only the non-null values and `nullable` adds null.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[bridge(one_of("vnegative", "negative", "neutral", "positive", "vpositive"))]
     pub nlp_sentiment: Option<String>,
     /// Speech act of the message (CAI's NLP act). The seed prints "command" unquoted; null is reconstructed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[bridge(one_of("assert", "command", "wh-query", "yn-query"))]
     pub nlp_act: Option<String>,
     /// The NLP call's HTTP-like status, e.g. 200.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,8 +112,9 @@ pub struct Message {
     pub entities: Option<Vec<Entity>>,
 }
 /// A record of `results.conversations[].messages[].replies[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
 #[serde(crate = "::cai_bridge::serde")]
+#[bridge(entity = "Replies")]
 pub struct Reply {
     /// The `type` member.
     pub r#type: String,
@@ -95,8 +122,9 @@ pub struct Reply {
     pub content: Value,
 }
 /// An intent matched by the NLU. Reconstructed from CAI's NLP intent shape (slug, confidence, description); the seed's sample is cut off before the intents.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
 #[serde(crate = "::cai_bridge::serde")]
+#[bridge(entity = "Intents")]
 pub struct Intent {
     /// The intent's slug, e.g. greetings.
     pub slug: String,
@@ -108,8 +136,9 @@ pub struct Intent {
     pub description: Option<String>,
 }
 /// An entity found in the message. Reconstructed: the seed shows only "entities": []; the fields follow CAI's NLP entity shape, flattened into a list.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
 #[serde(crate = "::cai_bridge::serde")]
+#[bridge(entity = "Entities")]
 pub struct Entity {
     /// The entity's name, e.g. datetime, number or a custom entity (reconstructed).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -20,9 +20,14 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod bridge;
 pub mod load;
+pub mod record;
 
+pub use bridge::Bridge;
 pub use cai_bridge_gen::model::Model;
+pub use cai_bridge_gen::Diagnostics;
+pub use cai_bridge_macros::Bridge;
 pub use serde;
 pub use serde_json;
 

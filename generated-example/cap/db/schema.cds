@@ -29,7 +29,9 @@ entity Messages {
   input_message_type : String;
   /** JSON text of the user's message, e.g. {"content":"hello","type":"text"}: a JSON object serialized into this string. */
   input_message_content : LargeString;
+  /** The `content` member. */
   input_message_content_content : String;
+  /** The `type` member. */
   input_message_content_type : String;
   /** JSON text: an array of bot replies in /dialog format, e.g. [{"type":"text","content":"Hi"}]. The content of a text reply is a string; other reply types (quickReplies, buttons, ...) have an object as content. "[]" when the bot did not answer. */
   replies : LargeString;
@@ -48,11 +50,14 @@ entity Messages {
   entities : Composition of many Entities on entities.message = $self;
 }
 
+/** A record of `results.conversations[].messages[].replies[]`. */
 entity Replies {
   key message : Association to Messages;
   /** Position of the item in its array (0 = first) */
   key position : Integer;
+  /** The `type` member. */
   type : String;
+  /** The `content` member. */
   content : LargeString;
 }
 

@@ -9,7 +9,9 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::model::naming;
-use crate::model::{Entity, EntityKind, Member, MemberValue, Model, Record, Role};
+use crate::model::{
+    Entity, EntityKind, LogicalType, Member, MemberValue, Model, Record, Role, Step,
+};
 
 /// Renders `src/model.rs`.
 pub fn emit(model: &Model, header: &str) -> String {
@@ -24,6 +26,7 @@ pub fn emit(model: &Model, header: &str) -> String {
         use ::cai_bridge::serde::{Deserialize, Serialize};
         #[allow(unused_imports)]
         use ::cai_bridge::serde_json::{Map, Value};
+        use ::cai_bridge::Bridge;
         #(#items)*
     };
     let file = match syn::parse2::<syn::File>(tokens) {
@@ -84,10 +87,12 @@ fn wrappers(model: &Model) -> TokenStream {
     out
 }
 
-/// One struct for `record`, and one for each nested object in it.
+/// One struct for `record`, and one for each nested object in it, each deriving
+/// `Bridge` with the attributes that make the derive rebuild this very model.
 fn record(model: &Model, entity: &Entity, record: &Record, items: &mut Vec<TokenStream>) {
     let name = format_ident!("{}", record.rust_name);
-    let doc = if std::ptr::eq(record, &entity.layout) {
+    let is_entity = std::ptr::eq(record, &entity.layout);
+    let doc = if is_entity {
         doc_text(
             entity.doc.as_deref(),
             &format!("A record of `{}`.", entity.path),
@@ -95,10 +100,16 @@ fn record(model: &Model, entity: &Entity, record: &Record, items: &mut Vec<Token
     } else {
         format!(" A nested object of `{}`.", entity.path)
     };
+    let container = if is_entity {
+        container_attr(model, entity)
+    } else {
+        TokenStream::new()
+    };
     let mut fields = Vec::new();
     for member in &record.members {
-        let ty = member_type(model, entity, member, items);
-        let Some(ty) = ty else { continue };
+        let Some(ty) = member_type(model, entity, member, items) else {
+            continue;
+        };
         let field = ident(&member.rust_name);
         let rename = rename_attr(&member.rust_name, &member.wire);
         let doc = doc_text(
@@ -110,21 +121,134 @@ fn record(model: &Model, entity: &Entity, record: &Record, items: &mut Vec<Token
         } else {
             TokenStream::new()
         };
+        let hints = field_attr(model, entity, member);
         fields.push(quote! {
             #[doc = #doc]
             #rename
             #optional
+            #hints
             pub #field: #ty,
         });
     }
     items.push(quote! {
         #[doc = #doc]
-        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
         #[serde(crate = "::cai_bridge::serde")]
+        #container
         pub struct #name {
             #(#fields)*
         }
     });
+}
+
+/// `#[bridge(entity = .., key = .., records = .., ...)]` for an entity's struct.
+fn container_attr(model: &Model, entity: &Entity) -> TokenStream {
+    let name = &entity.name;
+    let mut parts = vec![quote!(entity = #name)];
+    let natural: Vec<String> = entity
+        .keys()
+        .filter(|f| f.role == Role::Data)
+        .filter_map(|f| match f.source.as_slice() {
+            [Step::Key(wire)] => Some(wire.clone()),
+            _ => None,
+        })
+        .collect();
+    if !natural.is_empty() {
+        let key = natural.join(", ");
+        parts.push(quote!(key = #key));
+    }
+    if entity.parent.is_none() {
+        let records = model.source.records.join(".");
+        let namespace = &model.namespace;
+        let service = &model.service.name;
+        parts.push(quote!(records = #records, namespace = #namespace, service = #service));
+        if model.service.explicit_path {
+            let path = &model.service.path;
+            parts.push(quote!(path = #path));
+        }
+    }
+    quote!(#[bridge(#(#parts),*)])
+}
+
+/// The field's `#[bridge(...)]`: format hints, length, enum domain, embedded JSON,
+/// and renames bridge.toml asked for.
+fn field_attr(model: &Model, entity: &Entity, member: &Member) -> TokenStream {
+    let mut parts = Vec::new();
+    let column = match &member.value {
+        MemberValue::Column(i) | MemberValue::Embedded { raw: i, .. } => Some(&entity.fields[*i]),
+        MemberValue::Children(slot) => {
+            let child = &model.entities[entity.children[*slot].entity];
+            child.fields.iter().find(|f| f.role == Role::Value)
+        }
+        MemberValue::Object(_) => None,
+    };
+    if let Some(field) = column {
+        match &field.ty {
+            LogicalType::Timestamp => parts.push(quote!(timestamp)),
+            LogicalType::Date => parts.push(quote!(date)),
+            LogicalType::Uuid => parts.push(quote!(uuid)),
+            LogicalType::String(Some(n)) => parts.push(quote!(max_length = #n)),
+            _ => {}
+        }
+        if let Some(values) = &field.enum_values {
+            parts.push(quote!(one_of(#(#values),*)));
+        }
+        // A name the derive would not arrive at by itself (a bridge.toml rename, or a
+        // collision suffix) is written out, so the derive needs no guessing.
+        let path = data_path(entity, &field.source);
+        let renamed = model
+            .renames
+            .iter()
+            .any(|r| r.path == path && r.to == field.name && !r.reason.starts_with("not a valid"));
+        if renamed {
+            let name = &field.name;
+            parts.push(quote!(rename = #name));
+        }
+    }
+    if let MemberValue::Embedded { inner, .. } = &member.value {
+        match embedded_type(model, entity, inner) {
+            Some(ty) => parts.push(quote!(json = #ty)),
+            None => parts.push(quote!(json)),
+        }
+    }
+    if parts.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(#[bridge(#(#parts),*)])
+    }
+}
+
+/// A field's data path as the model builder spells it in renames.
+fn data_path(entity: &Entity, source: &[Step]) -> String {
+    let mut path = entity.path.clone();
+    for step in source {
+        match step {
+            Step::Key(key) => {
+                path.push('.');
+                path.push_str(key);
+            }
+            Step::Json => path.push_str("$json"),
+        }
+    }
+    path
+}
+
+/// The type named in `json = "..."`: the struct the embedded JSON maps to.
+fn embedded_type(model: &Model, entity: &Entity, inner: &MemberValue) -> Option<String> {
+    match inner {
+        MemberValue::Object(record) => Some(record.rust_name.clone()),
+        MemberValue::Children(slot) => {
+            let child = &model.entities[entity.children[*slot].entity];
+            match child.kind {
+                EntityKind::Scalars => {
+                    let value = child.fields.iter().find(|f| f.role == Role::Value)?;
+                    Some(format!("Vec<Option<{}>>", value.ty.rust()))
+                }
+                _ => Some(format!("Vec<{}>", child.rust_name)),
+            }
+        }
+        _ => None,
+    }
 }
 
 /// The Rust type of a member as it is on the wire (`None` for nothing to hold).
@@ -143,7 +267,13 @@ fn member_type(
             };
             quote!(#path)
         }
-        MemberValue::Embedded { .. } => quote!(String),
+        MemberValue::Embedded { inner, .. } => {
+            // The parsed JSON gets its own struct, which the `json = ".."` hint names.
+            if let MemberValue::Object(nested) = &**inner {
+                record(model, entity, nested, items);
+            }
+            quote!(String)
+        }
         MemberValue::Object(nested) => {
             record(model, entity, nested, items);
             let name = format_ident!("{}", nested.rust_name);

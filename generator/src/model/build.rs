@@ -21,6 +21,7 @@ use crate::read::shape::{IntWidth, Kind, Node, Object, Text, TextFormat};
 /// no generated struct may take.
 const RUST_RESERVED_TYPES: &[&str] = &[
     "Box",
+    "Bridge",
     "Deserialize",
     "Map",
     "Option",
@@ -194,12 +195,11 @@ impl Builder<'_> {
         kind: EntityKind,
     ) -> Option<usize> {
         let entity_config = self.config.entities.get(&path);
-        let name = self.entity_name(
-            wire,
-            &path,
-            parent,
-            entity_config.and_then(|c| c.name.clone()),
-        );
+        // bridge.toml wins over what a derive declared with the shape.
+        let hint = object.entity.clone().unwrap_or_default();
+        let configured_name = entity_config.and_then(|c| c.name.clone()).or(hint.name);
+        let configured_key = entity_config.and_then(|c| c.key.clone()).or(hint.key);
+        let name = self.entity_name(wire, &path, parent, configured_name);
         let rust_name = self.rust_types.claim(&naming::singular(&name));
         let index = self.entities.len();
         self.entities.push(Entity {
@@ -211,7 +211,13 @@ impl Builder<'_> {
             fields: Vec::new(),
             layout: Record::default(),
             children: Vec::new(),
-            doc: node.doc.clone(),
+            // Every entity and member has a doc, so the Rust structs carry it and a
+            // derive over them reads back the very same model.
+            doc: Some(
+                node.doc
+                    .clone()
+                    .unwrap_or_else(|| format!("A record of `{path}`.")),
+            ),
         });
 
         let mut draft = Draft {
@@ -241,7 +247,7 @@ impl Builder<'_> {
 
         let natural = match kind {
             EntityKind::Scalars => None,
-            _ => self.natural_key(&path, object, entity_config.and_then(|c| c.key.as_ref())),
+            _ => self.natural_key(&path, object, configured_key.as_ref()),
         };
         if kind == EntityKind::Root && natural.is_none() {
             self.diags.push(
@@ -443,12 +449,22 @@ impl Builder<'_> {
                 continue;
             }
             let node = &field.node;
+            let doc = Some(
+                node.doc
+                    .clone()
+                    .unwrap_or_else(|| format!("The `{wire}` member.")),
+            );
             let optional = !field.required;
             let is_key = steps.is_empty() && keys.contains(wire);
             let mut member_steps = steps.to_vec();
             member_steps.push(Step::Key(wire.clone()));
             let plain = naming::identifier(wire);
-            let base = match self.config.rename.get(&member_path) {
+            let base = match self
+                .config
+                .rename
+                .get(&member_path)
+                .or(field.column.as_ref())
+            {
                 Some(renamed) => renamed.clone(),
                 None if prefix.is_empty() => plain.clone(),
                 None => format!("{prefix}_{plain}"),
@@ -464,7 +480,7 @@ impl Builder<'_> {
                 },
                 key: is_key,
                 not_null: is_key || (self.declared && !loose),
-                doc: node.doc.clone(),
+                doc: doc.clone(),
             };
             let value = match &node.kind {
                 Kind::Object(inner) if !inner.fields.is_empty() => {
@@ -559,7 +575,7 @@ impl Builder<'_> {
                 optional,
                 nullable: node.nullable,
                 value,
-                doc: node.doc.clone(),
+                doc,
             });
         }
         Record {
@@ -597,7 +613,12 @@ impl Builder<'_> {
             let reason = "collides with another column (case-insensitively, or after flattening)";
             self.rename(meta.path, base, &name, reason);
         } else if base != meta.plain {
-            self.rename(meta.path, &meta.plain, &name, "renamed in bridge.toml");
+            self.rename(
+                meta.path,
+                &meta.plain,
+                &name,
+                "renamed in bridge.toml or by an attribute",
+            );
         } else if naming::identifier(meta.wire) != meta.wire {
             let reason = "not a valid identifier in CDS, SQL and EDM";
             self.rename(meta.path, meta.wire, &name, reason);
@@ -651,6 +672,7 @@ impl Builder<'_> {
                     Some(TextFormat::Timestamp) => LogicalType::Timestamp,
                     Some(TextFormat::Date) => LogicalType::Date,
                     Some(TextFormat::Uuid) => LogicalType::Uuid,
+                    None if text.large => LogicalType::LargeString,
                     None => LogicalType::String(text.max_length),
                 };
                 (ty, text.enum_values.clone())
@@ -810,9 +832,11 @@ fn is_child_items(items: &Node) -> bool {
     }
 }
 
-/// The parsed shape of a string that always held JSON (and has no declared format).
+/// The parsed shape of a string that holds JSON (and has no declared format). Samples
+/// keep `embedded` only while every string they saw held JSON; a derive declares it.
 fn embedded_json(text: &Text) -> Option<&Node> {
-    (text.declared.is_none() && text.stats.all_json())
+    text.declared
+        .is_none()
         .then_some(text.embedded.as_deref())
         .flatten()
 }

@@ -93,7 +93,12 @@ mod tests {
     fn object(fields: Vec<(&str, Node, bool)>) -> Node {
         let mut o = Object::default();
         for (name, node, required) in fields {
-            o.fields.insert(name.into(), Field { node, required });
+            let field = Field {
+                node,
+                required,
+                column: None,
+            };
+            o.fields.insert(name.into(), field);
         }
         Node::new(Kind::Object(o))
     }

@@ -863,6 +863,7 @@ impl<'de> Visitor<'de> for FieldKey<'_> {
         let field = Field {
             node: Node::default(),
             required: self.first,
+            column: None,
         };
         Ok(self.fields.insert_full(key.to_owned(), field).0)
     }

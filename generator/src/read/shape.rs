@@ -83,8 +83,11 @@ pub struct Text {
     pub enum_values: Option<Vec<String>>,
     /// What samples showed.
     pub stats: TextStats,
-    /// The shape of the JSON that every sample string held, if they all held JSON.
+    /// The shape of the JSON that every sample string held, if they all held JSON
+    /// (or that a derive attribute declares).
     pub embedded: Option<Box<Node>>,
+    /// Declared long text (a derive's `large` hint): `LargeString`, not `String`.
+    pub large: bool,
 }
 
 /// The formats a string can be known to have.
@@ -201,6 +204,17 @@ impl TextStats {
 pub struct Object {
     /// The fields by wire name.
     pub fields: IndexMap<String, Field>,
+    /// Entity settings declared with the shape (by a derive's container attributes).
+    pub entity: Option<EntityHint>,
+}
+
+/// Entity settings that come with a shape rather than from bridge.toml.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EntityHint {
+    /// The entity's name.
+    pub name: Option<String>,
+    /// Its natural key (wire names).
+    pub key: Option<Vec<String>>,
 }
 
 /// One field of an object.
@@ -210,6 +224,8 @@ pub struct Field {
     pub node: Node,
     /// Declared `required`, or present in every sample object.
     pub required: bool,
+    /// The column name asked for (a derive's `rename`), if any.
+    pub column: Option<String>,
 }
 
 impl Node {
@@ -288,6 +304,7 @@ impl Text {
     fn merge(&mut self, other: Text, path: &str) {
         self.declared = self.declared.or(other.declared);
         self.max_length = self.max_length.or(other.max_length);
+        self.large |= other.large;
         if self.enum_values.is_none() {
             self.enum_values = other.enum_values;
         }
@@ -314,6 +331,9 @@ impl Object {
     /// Merges another object seen at the same place: a field missing on either side
     /// becomes optional.
     pub fn merge(&mut self, other: Object, path: &str) {
+        if self.entity.is_none() {
+            self.entity = other.entity;
+        }
         let mut other = other.fields;
         for (name, field) in self.fields.iter_mut() {
             match other.shift_remove(name) {
@@ -376,6 +396,7 @@ mod tests {
         let field = |required| Field {
             node: Node::new(Kind::Boolean),
             required,
+            column: None,
         };
         let mut a = Object::default();
         a.fields.insert("x".into(), field(true));

@@ -19,10 +19,12 @@ mod value;
 use std::path::Path;
 use std::time::Duration;
 
-use cai_bridge_gen::model::{Model, Role, Step};
-use rusqlite::types::Value as Sql;
+use cai_bridge_gen::model::{Entity, Model, Role, Step};
+use rusqlite::types::{ToSqlOutput, Value as Sql, ValueRef};
 use rusqlite::{Connection, Transaction};
 use serde_json::Value as Json;
+
+use crate::record::{Cell, Member, Record};
 
 pub use read_back::read_back;
 pub use schema::{content_hash, ensure_schema, SchemaError};
@@ -107,7 +109,8 @@ impl<'m> Loader<'m> {
     /// the failing one stay committed and the failing one leaves no trace.
     pub fn load<I>(&mut self, records: I) -> Result<Stats, LoadError>
     where
-        I: IntoIterator<Item = Json>,
+        I: IntoIterator,
+        I::Item: Record,
     {
         let mut stats = Stats::default();
         let mut batch = Vec::with_capacity(self.batch_size);
@@ -124,11 +127,11 @@ impl<'m> Loader<'m> {
         Ok(stats)
     }
 
-    fn load_batch(&mut self, batch: &[Json], stats: &mut Stats) -> Result<(), LoadError> {
+    fn load_batch<R: Record>(&mut self, batch: &[R], stats: &mut Stats) -> Result<(), LoadError> {
         let tx = self.conn.transaction()?;
         let mut rows = 0;
         for record in batch {
-            rows += write_record(&tx, self.model, &self.plans, record)?;
+            rows += write_record(&tx, self.model, &self.plans, record as &dyn Record)?;
         }
         tx.commit()?;
         stats.records += batch.len() as u64;
@@ -139,7 +142,11 @@ impl<'m> Loader<'m> {
 
     /// Loads `records` inside a transaction the caller controls, so other writes
     /// (a sync watermark, say) commit or roll back together with them.
-    pub fn load_in(&self, tx: &Transaction<'_>, records: &[Json]) -> Result<u64, LoadError> {
+    pub fn load_in<R: Record>(
+        &self,
+        tx: &Transaction<'_>,
+        records: &[R],
+    ) -> Result<u64, LoadError> {
         let mut rows = 0;
         for record in records {
             rows += write_record(tx, self.model, &self.plans, record)?;
@@ -158,14 +165,19 @@ fn write_record(
     tx: &Transaction<'_>,
     model: &Model,
     plans: &[plan::TablePlan],
-    record: &Json,
+    record: &dyn Record,
 ) -> Result<u64, LoadError> {
     let root = model.root();
+    let mut cache = Vec::new();
     let key: Vec<Sql> = root
         .keys()
         .map(|field| {
-            let value = resolve(record, &field.source, &mut Vec::new()).unwrap_or(Json::Null);
-            value::to_sql(&value, &field.ty).unwrap_or(Sql::Null)
+            resolve(record, &field.source, &mut cache)
+                .ok()
+                .and_then(|found| {
+                    found.with_cell(|cell| value::to_sql(&cell, &field.ty).ok().map(owned))
+                })
+                .unwrap_or(Sql::Null)
         })
         .collect();
     if !key.contains(&Sql::Null) {
@@ -185,45 +197,49 @@ fn write_row(
     model: &Model,
     plans: &[plan::TablePlan],
     index: usize,
-    record: &Json,
+    record: &dyn Record,
     parent_key: &[Sql],
     position: Option<i64>,
 ) -> Result<u64, LoadError> {
     let entity = &model.entities[index];
     let mut cache = Vec::new();
-    let mut values = Vec::with_capacity(entity.fields.len());
+    let mut values: Vec<ToSqlOutput<'_>> = Vec::with_capacity(entity.fields.len());
     let mut parent_keys = parent_key.iter();
     let mut problem = None;
     for field in &entity.fields {
-        let value = match field.role {
-            Role::ParentKey => parent_keys.next().cloned().unwrap_or(Sql::Null),
-            Role::Position => position.map_or(Sql::Null, Sql::Integer),
-            Role::Value => value::to_sql(record, &field.ty).unwrap_or_else(|message| {
-                problem.get_or_insert((field.name.clone(), message));
-                Sql::Null
-            }),
-            Role::Data | Role::RawJson => {
-                let json = match resolve(record, &field.source, &mut cache) {
-                    Ok(json) => json,
-                    Err(message) => {
-                        problem.get_or_insert((path_of(&field.source), message));
-                        Json::Null
-                    }
-                };
-                value::to_sql(&json, &field.ty).unwrap_or_else(|message| {
-                    problem.get_or_insert((path_of(&field.source), message));
-                    Sql::Null
-                })
-            }
+        let converted = match field.role {
+            Role::ParentKey => Ok(ToSqlOutput::Owned(
+                parent_keys.next().cloned().unwrap_or(Sql::Null),
+            )),
+            Role::Position => Ok(ToSqlOutput::Owned(position.map_or(Sql::Null, Sql::Integer))),
+            Role::Value => value::to_sql(&record.cell(), &field.ty),
+            Role::Data | Role::RawJson => match resolve(record, &field.source, &mut cache) {
+                Ok(Found::Member(member)) => match member {
+                    Member::Cell(cell) => value::to_sql(&cell, &field.ty),
+                    Member::Record(nested) => match nested.json() {
+                        Some(json) => value::to_sql(&Cell::Json(json), &field.ty),
+                        None => Err("expected a value, found an object".to_owned()),
+                    },
+                    Member::List(_) => Err("expected a value, found an array".to_owned()),
+                },
+                Ok(Found::Owned(json)) => {
+                    value::to_sql(&json.cell(), &field.ty).map(|v| ToSqlOutput::Owned(owned(v)))
+                }
+                Err(message) => Err(message),
+            },
         };
-        if value == Sql::Null && (field.key || field.not_null) && problem.is_none() {
+        let value = converted.unwrap_or_else(|message| {
+            problem.get_or_insert((field_path(field.role, &field.source, &field.name), message));
+            ToSqlOutput::Owned(Sql::Null)
+        });
+        let null = matches!(
+            value,
+            ToSqlOutput::Owned(Sql::Null) | ToSqlOutput::Borrowed(ValueRef::Null)
+        );
+        if null && (field.key || field.not_null) && problem.is_none() {
             let what = if field.key { "key" } else { "required field" };
             problem = Some((
-                if plan::from_record(field.role) {
-                    path_of(&field.source)
-                } else {
-                    field.name.clone()
-                },
+                field_path(field.role, &field.source, &field.name),
                 format!("the {what} is missing or null"),
             ));
         }
@@ -246,77 +262,130 @@ fn write_row(
         .iter()
         .zip(&values)
         .filter(|(f, _)| f.key)
-        .map(|(_, v)| v.clone())
+        .map(|(_, v)| to_value(v))
         .collect();
     for (slot, child) in entity.children.iter().enumerate() {
-        let items = match resolve(record, &plans[index].child_paths[slot], &mut cache) {
-            Ok(Json::Array(items)) => items,
-            Ok(Json::Null) => continue,
-            Ok(other) => {
-                return Err(LoadError::Record {
-                    entity: entity.name.clone(),
-                    key: describe_key(entity, &values, position),
-                    field: path_of(&plans[index].child_paths[slot]),
-                    message: format!("expected an array, found {}", short(&other)),
-                })
-            }
-            Err(message) => {
-                return Err(LoadError::Record {
-                    entity: entity.name.clone(),
-                    key: describe_key(entity, &values, position),
-                    field: path_of(&plans[index].child_paths[slot]),
-                    message,
-                })
-            }
+        let path = &plans[index].child_paths[slot];
+        let failure = |message: String| LoadError::Record {
+            entity: entity.name.clone(),
+            key: describe_key(entity, &values, position),
+            field: path_of(path),
+            message,
         };
-        for (i, item) in items.iter().enumerate() {
-            rows += write_row(
-                tx,
-                model,
-                plans,
-                child.entity,
-                item,
-                &own_key,
-                Some(i as i64),
-            )?;
+        match resolve(record, path, &mut cache).map_err(failure)? {
+            Found::Member(Member::List(items)) => {
+                for (i, item) in items.into_iter().enumerate() {
+                    rows += write_row(
+                        tx,
+                        model,
+                        plans,
+                        child.entity,
+                        item,
+                        &own_key,
+                        Some(i as i64),
+                    )?;
+                }
+            }
+            Found::Owned(Json::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    rows += write_row(
+                        tx,
+                        model,
+                        plans,
+                        child.entity,
+                        item,
+                        &own_key,
+                        Some(i as i64),
+                    )?;
+                }
+            }
+            Found::Member(Member::Cell(Cell::Null)) | Found::Owned(Json::Null) => {}
+            _ => return Err(failure("expected an array".to_owned())),
         }
     }
     Ok(rows)
 }
 
-/// Follows `steps` into `record`; a `Step::Json` parses the string there (parsed
-/// strings are cached per record, since several columns read the same one).
-fn resolve(
-    record: &Json,
+/// Where `resolve` ended: borrowed from the record, or inside JSON parsed from one
+/// of its strings.
+enum Found<'a> {
+    Member(Member<'a>),
+    Owned(Json),
+}
+
+impl Found<'_> {
+    /// Runs `f` on the cell found, if it is a scalar.
+    fn with_cell<T>(&self, f: impl FnOnce(Cell<'_>) -> Option<T>) -> Option<T> {
+        match self {
+            Found::Member(Member::Cell(cell)) => f(cell.clone()),
+            Found::Owned(json) => f(json.cell()),
+            _ => None,
+        }
+    }
+}
+
+/// Follows `steps` into `record`. A `Step::Json` parses the string there; parsed
+/// strings are cached per record, since several columns read the same one.
+fn resolve<'a>(
+    record: &'a dyn Record,
     steps: &[Step],
     cache: &mut Vec<(Vec<Step>, Json)>,
-) -> Result<Json, String> {
-    let mut current = record.clone();
+) -> Result<Found<'a>, String> {
+    let mut current = Found::Member(Member::Record(record));
     for (i, step) in steps.iter().enumerate() {
-        current = match step {
-            Step::Key(key) => match current {
-                Json::Object(mut map) => map.remove(key).unwrap_or(Json::Null),
-                Json::Null => Json::Null,
-                other => return Err(format!("expected an object, found {}", short(&other))),
-            },
-            Step::Json => {
+        current = match (step, current) {
+            (Step::Key(key), Found::Member(Member::Record(r))) => Found::Member(r.member(key)),
+            (Step::Key(key), Found::Owned(Json::Object(mut map))) => {
+                Found::Owned(map.remove(key).unwrap_or(Json::Null))
+            }
+            (
+                Step::Key(_),
+                found @ (Found::Member(Member::Cell(Cell::Null)) | Found::Owned(Json::Null)),
+            ) => found,
+            (Step::Key(_), _) => return Err("expected an object".to_owned()),
+            (Step::Json, found) => {
                 let at = &steps[..=i];
                 if let Some((_, parsed)) = cache.iter().find(|(path, _)| path == at) {
-                    parsed.clone()
+                    Found::Owned(parsed.clone())
                 } else {
-                    let parsed = match &current {
-                        Json::String(text) => serde_json::from_str(text)
+                    let text = match &found {
+                        Found::Member(Member::Cell(Cell::Text(text))) => Some(*text),
+                        Found::Owned(Json::String(text)) => Some(text.as_str()),
+                        Found::Member(Member::Cell(Cell::Null)) | Found::Owned(Json::Null) => None,
+                        _ => return Err("expected JSON text".to_owned()),
+                    };
+                    let parsed = match text {
+                        Some(text) => serde_json::from_str(text)
                             .map_err(|e| format!("does not hold JSON: {e}"))?,
-                        Json::Null => Json::Null,
-                        other => return Err(format!("expected JSON text, found {}", short(other))),
+                        None => Json::Null,
                     };
                     cache.push((at.to_vec(), parsed.clone()));
-                    parsed
+                    Found::Owned(parsed)
                 }
             }
         };
     }
     Ok(current)
+}
+
+fn owned(value: ToSqlOutput<'_>) -> Sql {
+    to_value(&value)
+}
+
+fn to_value(value: &ToSqlOutput<'_>) -> Sql {
+    match value {
+        ToSqlOutput::Borrowed(v) => (*v).into(),
+        ToSqlOutput::Owned(v) => v.clone(),
+        _ => Sql::Null,
+    }
+}
+
+fn field_path(role: Role, source: &[Step], name: &str) -> String {
+    if plan::from_record(role) {
+        path_of(source)
+    } else {
+        name.to_owned()
+    }
 }
 
 fn path_of(steps: &[Step]) -> String {
@@ -335,28 +404,13 @@ fn path_of(steps: &[Step]) -> String {
     out
 }
 
-fn short(value: &Json) -> &'static str {
-    match value {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "text",
-        Json::Array(_) => "an array",
-        Json::Object(_) => "an object",
-    }
-}
-
-fn describe_key(
-    entity: &cai_bridge_gen::model::Entity,
-    values: &[Sql],
-    position: Option<i64>,
-) -> String {
+fn describe_key(entity: &Entity, values: &[ToSqlOutput<'_>], position: Option<i64>) -> String {
     let parts: Vec<String> = entity
         .fields
         .iter()
         .zip(values)
         .filter(|(f, _)| f.key)
-        .map(|(f, v)| match v {
+        .map(|(f, v)| match to_value(v) {
             Sql::Text(t) => format!("{}={t}", f.name),
             Sql::Integer(n) => format!("{}={n}", f.name),
             Sql::Null => format!("{}=?", f.name),

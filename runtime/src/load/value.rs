@@ -1,63 +1,61 @@
-//! One JSON value → one SQLite value, by the column's logical type. This is where
-//! bad data is caught (an integer column holding text, a missing key) and where
-//! timestamps get the one UTC form CAP writes and compares as text.
+//! One cell → one SQLite value, by the column's logical type. This is where bad
+//! data is caught (an integer column holding text, a missing key) and where
+//! timestamps get the one UTC form CAP writes and compares as text. Text is bound
+//! borrowed from the record, so a row binds without copying its strings.
 
 use cai_bridge_gen::model::LogicalType;
-use rusqlite::types::Value as Sql;
-use serde_json::Value as Json;
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 
-/// Converts `value` for a column of type `ty`; `Err` says what is wrong with it.
-pub fn to_sql(value: &Json, ty: &LogicalType) -> Result<Sql, String> {
-    if value.is_null() {
-        return Ok(Sql::Null);
-    }
-    match ty {
-        LogicalType::Json => Ok(Sql::Text(value.to_string())),
-        LogicalType::LargeString | LogicalType::String(_) => match value {
-            Json::String(s) => Ok(Sql::Text(s.clone())),
-            // A scalar in a text column keeps its JSON spelling, so nothing is lost.
-            Json::Number(_) | Json::Bool(_) => Ok(Sql::Text(value.to_string())),
-            _ => Err(format!("expected text, found {}", kind(value))),
-        },
-        LogicalType::Integer | LogicalType::Integer64 => match value.as_i64() {
-            Some(n) if *ty == LogicalType::Integer64 || i32::try_from(n).is_ok() => {
-                Ok(Sql::Integer(n))
-            }
-            Some(n) => Err(format!("{n} does not fit a 32-bit integer")),
-            None => Err(format!("expected an integer, found {}", describe(value))),
-        },
-        LogicalType::Double => value
-            .as_f64()
-            .map(Sql::Real)
-            .ok_or_else(|| format!("expected a number, found {}", describe(value))),
-        LogicalType::Boolean => value
-            .as_bool()
-            .map(|b| Sql::Integer(i64::from(b)))
-            .ok_or_else(|| format!("expected true or false, found {}", describe(value))),
-        LogicalType::Timestamp => {
-            let text = value
-                .as_str()
-                .ok_or_else(|| format!("expected a timestamp, found {}", describe(value)))?;
-            normalize_timestamp(text).map(Sql::Text)
+use crate::record::Cell;
+
+/// Converts `cell` for a column of type `ty`; `Err` says what is wrong with it.
+pub fn to_sql<'a>(cell: &Cell<'a>, ty: &LogicalType) -> Result<ToSqlOutput<'a>, String> {
+    let borrowed = |text: &'a str| ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes()));
+    let owned = |value: Value| ToSqlOutput::Owned(value);
+    match (cell, ty) {
+        (Cell::Null, _) => Ok(owned(Value::Null)),
+        (Cell::Json(json), LogicalType::Json) => Ok(owned(Value::Text(json.to_string()))),
+        // A scalar in a JSON column is stored as its JSON spelling, so reading the
+        // column back as JSON gives the scalar again.
+        (Cell::Text(text), LogicalType::Json) => Ok(owned(Value::Text(
+            serde_json::Value::String((*text).to_owned()).to_string(),
+        ))),
+        (Cell::Int(n), LogicalType::Json) => Ok(owned(Value::Text(n.to_string()))),
+        (Cell::Real(x), LogicalType::Json) => Ok(owned(Value::Text(real_text(*x)))),
+        (Cell::Bool(b), LogicalType::Json) => Ok(owned(Value::Text(b.to_string()))),
+        (Cell::Text(text), LogicalType::String(_) | LogicalType::LargeString) => Ok(borrowed(text)),
+        // A scalar in a text column keeps its JSON spelling, so nothing is lost.
+        (Cell::Int(n), LogicalType::String(_) | LogicalType::LargeString) => {
+            Ok(owned(Value::Text(n.to_string())))
         }
-        LogicalType::Date => {
-            let text = value
-                .as_str()
-                .ok_or_else(|| format!("expected a date, found {}", describe(value)))?;
+        (Cell::Real(x), LogicalType::String(_) | LogicalType::LargeString) => {
+            Ok(owned(Value::Text(real_text(*x))))
+        }
+        (Cell::Bool(b), LogicalType::String(_) | LogicalType::LargeString) => {
+            Ok(owned(Value::Text(b.to_string())))
+        }
+        (Cell::Int(n), LogicalType::Integer) => i32::try_from(*n)
+            .map(|_| owned(Value::Integer(*n)))
+            .map_err(|_| format!("{n} does not fit a 32-bit integer")),
+        (Cell::Int(n), LogicalType::Integer64) => Ok(owned(Value::Integer(*n))),
+        (Cell::Int(n), LogicalType::Double) => Ok(owned(Value::Real(*n as f64))),
+        (Cell::Real(x), LogicalType::Double) => Ok(owned(Value::Real(*x))),
+        (Cell::Bool(b), LogicalType::Boolean) => Ok(owned(Value::Integer(i64::from(*b)))),
+        (Cell::Text(text), LogicalType::Timestamp) => {
+            normalize_timestamp(text).map(|t| owned(Value::Text(t)))
+        }
+        (Cell::Text(text), LogicalType::Date) => {
             chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(|_| Sql::Text(text.to_owned()))
+                .map(|_| borrowed(text))
                 .map_err(|e| format!("{text:?} is not a date (YYYY-MM-DD): {e}"))
         }
-        LogicalType::Uuid => {
-            let text = value
-                .as_str()
-                .ok_or_else(|| format!("expected a UUID, found {}", describe(value)))?;
-            if is_uuid(text) {
-                Ok(Sql::Text(text.to_owned()))
-            } else {
-                Err(format!("{text:?} is not a UUID"))
-            }
-        }
+        (Cell::Text(text), LogicalType::Uuid) if is_uuid(text) => Ok(borrowed(text)),
+        (Cell::Text(text), LogicalType::Uuid) => Err(format!("{} is not a UUID", short(text))),
+        (cell, ty) => Err(format!(
+            "expected {}, found {}",
+            expected(ty),
+            describe(cell)
+        )),
     }
 }
 
@@ -69,7 +67,11 @@ pub fn normalize_timestamp(text: &str) -> Result<String, String> {
                 .format("%Y-%m-%dT%H:%M:%S%.3fZ")
                 .to_string()
         })
-        .map_err(|e| format!("{text:?} is not an RFC 3339 timestamp: {e}"))
+        .map_err(|e| format!("{} is not an RFC 3339 timestamp: {e}", short(text)))
+}
+
+fn real_text(x: f64) -> String {
+    serde_json::Number::from_f64(x).map_or_else(|| "null".to_owned(), |n| n.to_string())
 }
 
 /// 8-4-4-4-12 hex digits (any case: stored as it came, as CAP compares it).
@@ -82,24 +84,38 @@ fn is_uuid(text: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-fn kind(value: &Json) -> &'static str {
-    match value {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "text",
-        Json::Array(_) => "an array",
-        Json::Object(_) => "an object",
+fn expected(ty: &LogicalType) -> &'static str {
+    match ty {
+        LogicalType::Integer | LogicalType::Integer64 => "an integer",
+        LogicalType::Double => "a number",
+        LogicalType::Boolean => "true or false",
+        LogicalType::Timestamp => "a timestamp",
+        LogicalType::Date => "a date",
+        LogicalType::Uuid => "a UUID",
+        LogicalType::String(_) | LogicalType::LargeString => "text",
+        LogicalType::Json => "JSON",
     }
 }
 
-/// A short description of a value for an error message (never the whole value:
-/// it may be long, or personal data).
-fn describe(value: &Json) -> String {
-    match value {
-        Json::String(s) if s.chars().count() <= 40 => format!("{s:?}"),
-        Json::Number(n) => n.to_string(),
-        other => kind(other).to_owned(),
+/// A short description of a value for an error message (never a whole long value:
+/// it may be personal data).
+fn describe(cell: &Cell<'_>) -> String {
+    match cell {
+        Cell::Null => "null".into(),
+        Cell::Bool(b) => b.to_string(),
+        Cell::Int(n) => n.to_string(),
+        Cell::Real(x) => x.to_string(),
+        Cell::Text(t) => short(t),
+        Cell::Json(j) if j.is_array() => "an array".into(),
+        Cell::Json(_) => "an object".into(),
+    }
+}
+
+fn short(text: &str) -> String {
+    if text.chars().count() <= 40 {
+        format!("{text:?}")
+    } else {
+        format!("text of {} characters", text.chars().count())
     }
 }
 
@@ -107,6 +123,14 @@ fn describe(value: &Json) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn owned(out: ToSqlOutput<'_>) -> Value {
+        match out {
+            ToSqlOutput::Borrowed(v) => v.into(),
+            ToSqlOutput::Owned(v) => v,
+            _ => Value::Null,
+        }
+    }
 
     #[test]
     fn timestamps_become_utc_milliseconds() {
@@ -123,21 +147,27 @@ mod tests {
 
     #[test]
     fn types_are_checked() {
+        let sql = |cell: Cell<'_>, ty| to_sql(&cell, &ty).map(owned);
         assert_eq!(
-            to_sql(&json!(5), &LogicalType::Integer),
-            Ok(Sql::Integer(5))
+            sql(Cell::Int(5), LogicalType::Integer),
+            Ok(Value::Integer(5))
         );
-        assert!(to_sql(&json!(5_000_000_000i64), &LogicalType::Integer).is_err());
-        assert!(to_sql(&json!("x"), &LogicalType::Integer).is_err());
+        assert!(sql(Cell::Int(5_000_000_000), LogicalType::Integer).is_err());
+        assert!(sql(Cell::Text("x"), LogicalType::Integer).is_err());
         assert_eq!(
-            to_sql(&json!(true), &LogicalType::Boolean),
-            Ok(Sql::Integer(1))
+            sql(Cell::Bool(true), LogicalType::Boolean),
+            Ok(Value::Integer(1))
         );
-        assert!(to_sql(&json!("aedfe87b-b897"), &LogicalType::Uuid).is_err());
+        assert!(sql(Cell::Text("aedfe87b-b897"), LogicalType::Uuid).is_err());
+        let object = json!({"a": 1});
         assert_eq!(
-            to_sql(&json!({"a": 1}), &LogicalType::Json),
-            Ok(Sql::Text("{\"a\":1}".into()))
+            sql(Cell::Json(&object), LogicalType::Json),
+            Ok(Value::Text("{\"a\":1}".into()))
         );
-        assert_eq!(to_sql(&json!(null), &LogicalType::Integer), Ok(Sql::Null));
+        assert_eq!(
+            sql(Cell::Text("a"), LogicalType::Json),
+            Ok(Value::Text("\"a\"".into()))
+        );
+        assert_eq!(sql(Cell::Null, LogicalType::Integer), Ok(Value::Null));
     }
 }

@@ -3,6 +3,7 @@
 use ::cai_bridge::serde::{Deserialize, Serialize};
 #[allow(unused_imports)]
 use ::cai_bridge::serde_json::{Map, Value};
+use ::cai_bridge::Bridge;
 /// A whole response of `/orders`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
@@ -24,26 +25,28 @@ pub struct ResponseData {
     pub other: Map<String, Value>,
 }
 /// A nested object of `data.items[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct ItemA {
     /// Flattens to a_b.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[bridge(rename = "a_b_2")]
     pub b: Option<String>,
 }
 /// A nested object of `data.items[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct ItemMeta {
     /// When the order was created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[bridge(timestamp)]
     pub created: Option<String>,
     /// SQL keyword GROUP, nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
 }
 /// A nested object of `data.items[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct ItemTree {
     /// The node's label.
@@ -53,10 +56,18 @@ pub struct ItemTree {
     pub children: Option<Value>,
 }
 /// An order, the record of this API.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
 #[serde(crate = "::cai_bridge::serde")]
+#[bridge(
+    entity = "Items",
+    key = "id",
+    records = "data.items",
+    namespace = "hostile.shop",
+    service = "ShopService"
+)]
 pub struct Item {
     /// The order's UUID, its key.
+    #[bridge(uuid)]
     pub id: String,
     /// SQL keyword ORDER.
     pub order: String,
@@ -75,6 +86,7 @@ pub struct Item {
     /// Rust keyword Self; also collides with self after case folding.
     #[serde(rename = "Self")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[bridge(rename = "Self_2")]
     pub self_2: Option<String>,
     /// Rust keyword fn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -109,6 +121,7 @@ pub struct Item {
     /// Collides with Name after case folding.
     #[serde(rename = "name")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[bridge(rename = "name_2")]
     pub name_2: Option<String>,
     /// Collides with a.b after flattening.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,6 +152,7 @@ pub struct Item {
     pub paid: Option<bool>,
     /// An enum string with values that are not identifiers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[bridge(one_of("new", "in-progress", "on hold", "done"))]
     pub status: Option<String>,
     /// A map of free-form string attributes (additionalProperties).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -151,8 +165,9 @@ pub struct Item {
     pub tree: Option<ItemTree>,
 }
 /// An order line.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
 #[serde(crate = "::cai_bridge::serde")]
+#[bridge(entity = "Lines")]
 pub struct Line {
     /// Stock keeping unit.
     pub sku: String,
@@ -170,5 +185,6 @@ pub struct Line {
     pub order_id: Option<String>,
     /// Collides with the generated position column of this child.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[bridge(rename = "position_2")]
     pub position: Option<i32>,
 }

@@ -272,6 +272,7 @@ impl<'a> Schemas<'a> {
                         Field {
                             node,
                             required: false,
+                            column: None,
                         },
                     );
                 }

@@ -83,6 +83,7 @@ entity Lines {
   values : Composition of many Values on values.line = $self;
 }
 
+/** A record of `data.items[].lines[].values[]`. */
 entity Values {
   key line : Association to Lines;
   /** Position of the item in its array (0 = first) */
@@ -90,6 +91,7 @@ entity Values {
   value : String;
 }
 
+/** A record of `data.items[].tags[]`. */
 entity Tags {
   key item : Association to Items;
   /** Position of the item in its array (0 = first) */

@@ -1,0 +1,210 @@
+//! The struct as the derive sees it: container settings and fields with their wire
+//! names, type kinds and hints, checked for every mistake the macro can see.
+
+use cai_bridge_gen::model::naming;
+
+use crate::attr;
+use crate::ctxt::Ctxt;
+use crate::ty::{classify, TypeKind};
+
+/// A struct deriving `Bridge`.
+pub struct Container<'a> {
+    /// The struct's name.
+    pub ident: &'a syn::Ident,
+    /// Container attributes.
+    pub attrs: attr::Container,
+    /// Its doc comment.
+    pub doc: Option<String>,
+    /// Fields, skipped ones left out.
+    pub fields: Vec<Field<'a>>,
+}
+
+/// One field.
+pub struct Field<'a> {
+    /// The Rust field.
+    pub member: &'a syn::Ident,
+    /// The name on the wire (serde's).
+    pub wire: String,
+    /// What its type is.
+    pub kind: TypeKind,
+    /// The field's type, for spans.
+    pub ty: &'a syn::Type,
+    /// Its attributes.
+    pub attrs: attr::Field,
+    /// Its doc comment.
+    pub doc: Option<String>,
+}
+
+impl<'a> Container<'a> {
+    /// Reads and checks `input`; every problem goes to `cx`.
+    pub fn from_ast(cx: &Ctxt, input: &'a syn::DeriveInput) -> Option<Self> {
+        let attrs = attr::container(cx, &input.attrs);
+        if !input.generics.params.is_empty() {
+            cx.error_spanned_by(
+                &input.generics,
+                "#[derive(Bridge)] does not support generic structs",
+            );
+        }
+        let named = match &input.data {
+            syn::Data::Struct(syn::DataStruct {
+                fields: syn::Fields::Named(named),
+                ..
+            }) => named,
+            _ => {
+                cx.error_spanned_by(input, "#[derive(Bridge)] needs a struct with named fields");
+                return None;
+            }
+        };
+        if let Some(path) = &attrs.rename_all {
+            cx.error_spanned_by(
+                path,
+                "#[derive(Bridge)] does not support #[serde(rename_all)]; rename each field with #[serde(rename = \"...\")]",
+            );
+        }
+        let mut fields = Vec::new();
+        for field in &named.named {
+            let Some(member) = &field.ident else { continue };
+            let field_attrs = attr::field(cx, &field.attrs);
+            if field_attrs.skip {
+                continue;
+            }
+            if let Some(path) = &field_attrs.serde_flatten {
+                cx.error_spanned_by(path, "#[serde(flatten)] is not supported; a nested struct is flattened into columns already");
+            }
+            let kind = match classify(&field.ty) {
+                Ok(kind) => kind,
+                Err(message) => {
+                    cx.error_spanned_by(
+                        &field.ty,
+                        format!("unsupported field type: {message}; hint: use #[bridge(skip)], #[bridge(json)], or a struct that derives Bridge"),
+                    );
+                    continue;
+                }
+            };
+            let raw = member.to_string();
+            let wire = field_attrs
+                .serde_rename
+                .clone()
+                .unwrap_or_else(|| raw.strip_prefix("r#").unwrap_or(&raw).to_owned());
+            let checked = Field {
+                member,
+                wire,
+                kind,
+                ty: &field.ty,
+                doc: attr::doc(&field.attrs),
+                attrs: field_attrs,
+            };
+            checked.check_hints(cx);
+            fields.push(checked);
+        }
+        let container = Container {
+            ident: &input.ident,
+            doc: attr::doc(&input.attrs),
+            attrs,
+            fields,
+        };
+        container.check_keys(cx);
+        container.check_names(cx);
+        Some(container)
+    }
+
+    /// Key fields must be fields of this struct that hold one value.
+    fn check_keys(&self, cx: &Ctxt) {
+        let Some(key) = &self.attrs.key else { return };
+        if key.value.is_empty() {
+            cx.error_spanned_by(&key.at, "`key` names no field");
+        }
+        for name in &key.value {
+            match self.fields.iter().find(|f| &f.wire == name || f.member == name) {
+                None => cx.error_spanned_by(
+                    &key.at,
+                    format!(
+                        "unknown key field `{name}`; fields: {}",
+                        self.fields.iter().map(|f| f.wire.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+                Some(f) if !f.kind.is_column() => cx.error_spanned_by(
+                    &key.at,
+                    format!("key field `{name}` is not a single value (a nested struct or a list cannot be a key)"),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// No two fields may share a wire name, nor map to one column after renaming.
+    fn check_names(&self, cx: &Ctxt) {
+        let mut wires: Vec<&str> = Vec::new();
+        let mut columns: Vec<(String, &syn::Ident)> = Vec::new();
+        for field in &self.fields {
+            if wires.contains(&field.wire.as_str()) {
+                cx.error_spanned_by(
+                    field.member,
+                    format!("two fields have the wire name `{}`", field.wire),
+                );
+            }
+            wires.push(&field.wire);
+            if !field.kind.is_column() {
+                continue;
+            }
+            let column = field
+                .attrs
+                .rename
+                .clone()
+                .unwrap_or_else(|| naming::identifier(&field.wire));
+            if let Some((_, other)) = columns
+                .iter()
+                .find(|(c, _)| c.eq_ignore_ascii_case(&column))
+            {
+                cx.error_spanned_by(
+                    field.member,
+                    format!("`{}` and `{other}` map to the same column `{column}`; rename one with #[bridge(rename = \"...\")]", field.member),
+                );
+            }
+            columns.push((column, field.member));
+        }
+    }
+}
+
+impl Field<'_> {
+    /// Hints must fit the type they are on.
+    fn check_hints(&self, cx: &Ctxt) {
+        if let Some(format) = &self.attrs.format {
+            if !self.kind.holds_text() {
+                cx.error_spanned_by(
+                    &format.at,
+                    format!("`{}` applies to String fields only", format.value),
+                );
+            }
+        }
+        if let Some(max) = &self.attrs.max_length {
+            if !self.kind.holds_text() {
+                cx.error_spanned_by(&max.at, "`max_length` applies to String fields only");
+            }
+        }
+        if let Some(values) = &self.attrs.one_of {
+            if !self.kind.holds_text() {
+                cx.error_spanned_by(&values.at, "`one_of` applies to String fields only");
+            }
+        }
+        if let Some(json) = &self.attrs.json {
+            if !self.kind.is_text() {
+                cx.error_spanned_by(
+                    &json.at,
+                    "`json` applies to a String (or Option<String>) that holds JSON text",
+                );
+            }
+            if let Some(ty) = &json.value {
+                if let Err(message) = classify(ty) {
+                    cx.error_spanned_by(
+                        &json.at,
+                        format!("unsupported type in `json = \"...\"`: {message}"),
+                    );
+                }
+            }
+            if self.attrs.format.is_some() {
+                cx.error_spanned_by(&json.at, "`json` cannot be combined with a format hint");
+            }
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! The expansion: `Record` (how the loader reads a value, borrowing its fields) and
+//! `Bridge` (the shape, root settings and the model built from them), wrapped in
+//! `const _: () = { ... }` so nothing leaks into the user's namespace.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ast::{Container, Field};
+use crate::ctxt::Ctxt;
+use crate::ty::{classify, Scalar, TypeKind};
+
+/// Expands `#[derive(Bridge)]`.
+pub fn derive(input: &syn::DeriveInput) -> Result<TokenStream, Vec<syn::Error>> {
+    let cx = Ctxt::default();
+    let container = Container::from_ast(&cx, input);
+    cx.check()?;
+    let Some(container) = container else {
+        return Ok(TokenStream::new());
+    };
+    let krate = container
+        .attrs
+        .krate
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(::cai_bridge));
+    let ident = container.ident;
+
+    let arms = container.fields.iter().map(|f| member_arm(&krate, f));
+    let fields = container.fields.iter().map(|f| field_shape(&krate, f));
+    let name = option_str(container.attrs.entity.as_deref());
+    let key = match &container.attrs.key {
+        Some(key) => {
+            let names = &key.value;
+            quote!(::std::option::Option::Some(&[#(#names),*]))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let doc = option_str(container.doc.as_deref());
+    let records: Vec<String> = container
+        .attrs
+        .records
+        .as_deref()
+        .map(|r| {
+            r.split('.')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let namespace = option_str(container.attrs.namespace.as_deref());
+    let service = option_str(container.attrs.service.as_deref());
+    let path = option_str(container.attrs.path.as_deref());
+
+    Ok(quote! {
+        #[doc(hidden)]
+        const _: () = {
+            #[automatically_derived]
+            impl #krate::record::Record for #ident {
+                fn member(&self, key: &str) -> #krate::record::Member<'_> {
+                    match key {
+                        #(#arms)*
+                        _ => #krate::record::Member::Cell(#krate::record::Cell::Null),
+                    }
+                }
+            }
+
+            #[automatically_derived]
+            impl #krate::Bridge for #ident {
+                fn shape() -> #krate::bridge::shape::Shape {
+                    use #krate::bridge::shape as s;
+                    s::object(#name, #key, #doc, ::std::vec![#(#fields),*])
+                }
+
+                fn settings() -> #krate::bridge::Settings {
+                    #krate::bridge::Settings {
+                        records: &[#(#records),*],
+                        namespace: #namespace,
+                        service: #service,
+                        path: #path,
+                    }
+                }
+
+                fn model() -> ::std::result::Result<&'static #krate::Model, &'static #krate::Diagnostics> {
+                    static MODEL: ::std::sync::OnceLock<
+                        ::std::result::Result<#krate::Model, #krate::Diagnostics>,
+                    > = ::std::sync::OnceLock::new();
+                    MODEL
+                        .get_or_init(|| {
+                            #krate::bridge::build_model(
+                                &<Self as #krate::Bridge>::shape(),
+                                &<Self as #krate::Bridge>::settings(),
+                            )
+                        })
+                        .as_ref()
+                }
+            }
+        };
+    })
+}
+
+fn option_str(value: Option<&str>) -> TokenStream {
+    match value {
+        Some(v) => quote!(::std::option::Option::Some(#v)),
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+/// `"wire" => <the member borrowed from self>,`
+fn member_arm(krate: &syn::Path, field: &Field<'_>) -> TokenStream {
+    let wire = &field.wire;
+    let member = field.member;
+    let null = quote!(#krate::record::Member::Cell(#krate::record::Cell::Null));
+    let value = match &field.kind {
+        kind if kind.is_column() => {
+            quote!(#krate::record::Member::Cell(#krate::record::AsCell::as_cell(&self.#member)))
+        }
+        TypeKind::Struct(_) => quote!(#krate::record::Member::Record(&self.#member)),
+        TypeKind::Vec(_) => quote!(#krate::record::list(&self.#member)),
+        TypeKind::Option(inner) => match **inner {
+            TypeKind::Vec(_) => quote! {
+                match &self.#member {
+                    ::std::option::Option::Some(items) => #krate::record::list(items),
+                    ::std::option::Option::None => #null,
+                }
+            },
+            _ => quote! {
+                match &self.#member {
+                    ::std::option::Option::Some(value) => #krate::record::Member::Record(value),
+                    ::std::option::Option::None => #null,
+                }
+            },
+        },
+        TypeKind::Scalar(_) => unreachable_column(),
+    };
+    quote!(#wire => #value,)
+}
+
+// Scalars are columns, matched above; this keeps the match exhaustive without a panic.
+fn unreachable_column() -> TokenStream {
+    quote!(::std::compile_error!(
+        "cai-bridge-macros: a scalar field was not treated as a column"
+    ))
+}
+
+/// `s::field("wire", column, required, node, doc)`
+fn field_shape(krate: &syn::Path, field: &Field<'_>) -> TokenStream {
+    let wire = &field.wire;
+    let column = option_str(field.attrs.rename.as_deref());
+    let (inner, optional) = field.kind.unwrap_option();
+    let required = !optional;
+    let mut node = match &field.attrs.json {
+        Some(json) => {
+            let shape = match &json.value {
+                Some(ty) => match classify(ty) {
+                    Ok(kind) => {
+                        let node = node_of(krate, field, &kind, ty.span());
+                        quote!(::std::option::Option::Some(#node))
+                    }
+                    Err(_) => quote!(::std::option::Option::None),
+                },
+                None => quote!(::std::option::Option::None),
+            };
+            quote!(s::embedded(#shape))
+        }
+        None => node_of(krate, field, inner, field.ty.span()),
+    };
+    if optional {
+        node = quote!(s::nullable(#node));
+    }
+    let doc = option_str(field.doc.as_deref());
+    quote!(s::field(#wire, #column, #required, #node, #doc))
+}
+
+/// The shape expression of a type kind (hints apply to text at any depth).
+fn node_of(
+    krate: &syn::Path,
+    field: &Field<'_>,
+    kind: &TypeKind,
+    span: proc_macro2::Span,
+) -> TokenStream {
+    match kind {
+        TypeKind::Scalar(Scalar::Text) => {
+            let format = match field.attrs.format.as_ref().map(|f| f.value) {
+                Some("timestamp") => quote!(s::Format::Timestamp),
+                Some("date") => quote!(s::Format::Date),
+                Some("uuid") => quote!(s::Format::Uuid),
+                Some("large") => quote!(s::Format::Large),
+                _ => quote!(s::Format::Plain),
+            };
+            let max = match &field.attrs.max_length {
+                Some(n) => {
+                    let n = n.value;
+                    quote!(::std::option::Option::Some(#n))
+                }
+                None => quote!(::std::option::Option::None),
+            };
+            let values = match &field.attrs.one_of {
+                Some(values) => {
+                    let values = &values.value;
+                    quote!(::std::option::Option::Some(&[#(#values),*]))
+                }
+                None => quote!(::std::option::Option::None),
+            };
+            quote!(s::text(#format, #max, #values))
+        }
+        TypeKind::Scalar(Scalar::Int32) => quote!(s::integer(false)),
+        TypeKind::Scalar(Scalar::Int64) => quote!(s::integer(true)),
+        TypeKind::Scalar(Scalar::Number) => quote!(s::number()),
+        TypeKind::Scalar(Scalar::Boolean) => quote!(s::boolean()),
+        TypeKind::Scalar(Scalar::Json) => quote!(s::json()),
+        // The span makes a missing `Bridge` impl point at the field's type.
+        TypeKind::Struct(ty) => quote_spanned!(span=> <#ty as #krate::Bridge>::shape()),
+        TypeKind::Vec(items) => {
+            let items = node_of(krate, field, items, span);
+            quote!(s::array(#items))
+        }
+        TypeKind::Option(inner) => {
+            let inner = node_of(krate, field, inner, span);
+            quote!(s::nullable(#inner))
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! `#[derive(Bridge)]`, re-exported by the `cai-bridge` runtime crate (use it from
+//! there). It reads a struct with named fields into the shape the generator's model
+//! code understands, and implements `cai_bridge::Bridge` and `cai_bridge::record::Record`.
+//!
+//! Container attributes, `#[bridge(...)]` on the struct:
+//! `entity = "Name"`, `key = "field"` or `key("a", "b")`, and on a root type
+//! `records = "results.conversations"`, `namespace = "..."`, `service = "..."`,
+//! `path = "/odata/v4/..."`, plus `crate = "path"` for crates that re-export ours.
+//!
+//! Field attributes: `rename = "column"`, `skip`, `timestamp`, `date`, `uuid`,
+//! `large`, `max_length = N`, `one_of("a", "b")` (an enum domain), and `json` or
+//! `json = "Type"` on a string field that holds JSON (parsed and flattened, the raw
+//! text kept). Wire names follow `#[serde(rename = "...")]`. Nested structs (which
+//! derive `Bridge` too) flatten into prefixed columns; `Vec<T>` of structs becomes a
+//! child entity, `Vec` of scalars a (parent key, position, value) entity.
+//!
+//! Every mistake is a compile error at its span, all reported at once.
+
+mod ast;
+mod attr;
+mod ctxt;
+mod expand;
+mod ty;
+
+use proc_macro::TokenStream;
+
+/// Implements `Bridge` and `Record` for a struct with named fields.
+#[proc_macro_derive(Bridge, attributes(bridge))]
+pub fn derive_bridge(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    match expand::derive(&input) {
+        Ok(tokens) => tokens.into(),
+        Err(errors) => errors
+            .into_iter()
+            .map(|e| e.to_compile_error())
+            .collect::<proc_macro2::TokenStream>()
+            .into(),
+    }
+}

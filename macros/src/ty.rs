@@ -1,0 +1,111 @@
+//! What a field's type is, read from its syntax: a macro cannot look at other types,
+//! so structs are recognized by name and asked for their own shape.
+
+use syn::{GenericArgument, PathArguments, Type};
+
+/// The kinds of field types the derive understands.
+#[derive(Clone)]
+pub enum TypeKind {
+    /// A scalar.
+    Scalar(Scalar),
+    /// Another `Bridge` type: a nested object.
+    Struct(Box<Type>),
+    /// `Vec<T>`.
+    Vec(Box<TypeKind>),
+    /// `Option<T>`.
+    Option(Box<TypeKind>),
+}
+
+/// Scalar types.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Scalar {
+    /// `String`.
+    Text,
+    /// Integers that fit 32 bits.
+    Int32,
+    /// `i64`, `u32`.
+    Int64,
+    /// `f32`, `f64`.
+    Number,
+    /// `bool`.
+    Boolean,
+    /// `serde_json::Value`.
+    Json,
+}
+
+/// Classifies `ty`; `Err` names what is not supported.
+pub fn classify(ty: &Type) -> Result<TypeKind, String> {
+    let Type::Path(path) = ty else {
+        return Err(
+            "only named types are supported (no references, tuples, arrays or pointers)".into(),
+        );
+    };
+    if path.qself.is_some() {
+        return Err("qualified-self types are not supported".into());
+    }
+    let Some(last) = path.path.segments.last() else {
+        return Err("an empty type path".into());
+    };
+    let name = last.ident.to_string();
+    let inner = || -> Result<&Type, String> {
+        match &last.arguments {
+            PathArguments::AngleBracketed(args) if args.args.len() == 1 => match &args.args[0] {
+                GenericArgument::Type(t) => Ok(t),
+                _ => Err(format!("`{name}` needs a type argument")),
+            },
+            _ => Err(format!("`{name}` needs one type argument")),
+        }
+    };
+    let scalar = |s| Ok(TypeKind::Scalar(s));
+    match name.as_str() {
+        "Option" => Ok(TypeKind::Option(Box::new(classify(inner()?)?))),
+        "Vec" => Ok(TypeKind::Vec(Box::new(classify(inner()?)?))),
+        "String" => scalar(Scalar::Text),
+        "i8" | "i16" | "i32" | "u8" | "u16" => scalar(Scalar::Int32),
+        "i64" | "u32" => scalar(Scalar::Int64),
+        "f32" | "f64" => scalar(Scalar::Number),
+        "bool" => scalar(Scalar::Boolean),
+        "Value" => scalar(Scalar::Json),
+        "u64" | "usize" | "isize" | "i128" | "u128" => Err(format!(
+            "`{name}` does not fit SQLite's 64-bit signed integers; use i64"
+        )),
+        "str" | "char" | "Box" | "Rc" | "Arc" | "Cow" => {
+            Err(format!("`{name}` is not supported; use String"))
+        }
+        "HashMap" | "BTreeMap" | "IndexMap" | "HashSet" | "BTreeSet" => Err(format!(
+            "`{name}` is not supported; use serde_json::Value (kept as JSON text) or a struct"
+        )),
+        _ if matches!(last.arguments, PathArguments::None) => {
+            Ok(TypeKind::Struct(Box::new(ty.clone())))
+        }
+        _ => Err(format!("generic type `{name}<..>` is not supported")),
+    }
+}
+
+impl TypeKind {
+    /// The kind without `Option`, and whether there was one.
+    pub fn unwrap_option(&self) -> (&TypeKind, bool) {
+        match self {
+            TypeKind::Option(inner) => (inner, true),
+            other => (other, false),
+        }
+    }
+
+    /// Whether this is text (possibly optional).
+    pub fn is_text(&self) -> bool {
+        matches!(self.unwrap_option().0, TypeKind::Scalar(Scalar::Text))
+    }
+
+    /// Whether the items (or the value) are text, for hints on `Vec<String>`.
+    pub fn holds_text(&self) -> bool {
+        match self.unwrap_option().0 {
+            TypeKind::Vec(items) => items.is_text(),
+            other => matches!(other, TypeKind::Scalar(Scalar::Text)),
+        }
+    }
+
+    /// Whether the value becomes one column (a scalar, optional or not).
+    pub fn is_column(&self) -> bool {
+        matches!(self.unwrap_option().0, TypeKind::Scalar(_))
+    }
+}
