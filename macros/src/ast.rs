@@ -27,8 +27,6 @@ pub struct Field<'a> {
     pub wire: String,
     /// What its type is.
     pub kind: TypeKind,
-    /// The field's type, for spans.
-    pub ty: &'a syn::Type,
     /// Its attributes.
     pub attrs: attr::Field,
     /// Its doc comment.
@@ -39,10 +37,11 @@ impl<'a> Container<'a> {
     /// Reads and checks `input`; every problem goes to `cx`.
     pub fn from_ast(cx: &Ctxt, input: &'a syn::DeriveInput) -> Option<Self> {
         let attrs = attr::container(cx, &input.attrs);
+        let ident = &input.ident;
         if !input.generics.params.is_empty() {
             cx.error_spanned_by(
                 &input.generics,
-                "#[derive(Bridge)] does not support generic structs",
+                "#[derive(Bridge)] does not support generic structs: a model is built from concrete types",
             );
         }
         let named = match &input.data {
@@ -50,8 +49,37 @@ impl<'a> Container<'a> {
                 fields: syn::Fields::Named(named),
                 ..
             }) => named,
-            _ => {
-                cx.error_spanned_by(input, "#[derive(Bridge)] needs a struct with named fields");
+            syn::Data::Struct(syn::DataStruct {
+                fields: syn::Fields::Unnamed(fields),
+                ..
+            }) => {
+                cx.error_spanned_by(
+                    fields,
+                    "#[derive(Bridge)] does not support tuple structs: columns are named after fields; use a struct with named fields",
+                );
+                return None;
+            }
+            syn::Data::Struct(syn::DataStruct { struct_token, .. }) => {
+                cx.error_spanned_by(
+                    quote::quote!(#struct_token #ident),
+                    "#[derive(Bridge)] does not support unit structs: there are no fields to store",
+                );
+                return None;
+            }
+            syn::Data::Enum(data) => {
+                let enum_token = data.enum_token;
+                cx.error_spanned_by(
+                    quote::quote!(#enum_token #ident),
+                    "#[derive(Bridge)] does not support enums; for a string with a fixed set of values use a String field with #[bridge(one_of(\"a\", \"b\"))]",
+                );
+                return None;
+            }
+            syn::Data::Union(data) => {
+                let union_token = data.union_token;
+                cx.error_spanned_by(
+                    quote::quote!(#union_token #ident),
+                    "#[derive(Bridge)] does not support unions; use a struct with named fields",
+                );
                 return None;
             }
         };
@@ -69,14 +97,18 @@ impl<'a> Container<'a> {
                 continue;
             }
             if let Some(path) = &field_attrs.serde_flatten {
-                cx.error_spanned_by(path, "#[serde(flatten)] is not supported; a nested struct is flattened into columns already");
+                cx.error_spanned_by(
+                    path,
+                    "#[derive(Bridge)] does not support #[serde(flatten)]: every field is read under its own wire name; remove it (a nested struct field is flattened into prefixed columns already)",
+                );
+                continue;
             }
             let kind = match classify(&field.ty) {
                 Ok(kind) => kind,
                 Err(message) => {
                     cx.error_spanned_by(
                         &field.ty,
-                        format!("unsupported field type: {message}; hint: use #[bridge(skip)], #[bridge(json)], or a struct that derives Bridge"),
+                        format!("unsupported field type: {message}; or leave the field out with #[bridge(skip)]"),
                     );
                     continue;
                 }
@@ -90,7 +122,6 @@ impl<'a> Container<'a> {
                 member,
                 wire,
                 kind,
-                ty: &field.ty,
                 doc: attr::doc(&field.attrs),
                 attrs: field_attrs,
             };
@@ -112,7 +143,10 @@ impl<'a> Container<'a> {
     fn check_keys(&self, cx: &Ctxt) {
         let Some(key) = &self.attrs.key else { return };
         if key.value.is_empty() {
-            cx.error_spanned_by(&key.at, "`key` names no field");
+            cx.error_spanned_by(
+                &key.at,
+                "`key` names no field; name one or more, e.g. key = \"id\" or key(\"a\", \"b\")",
+            );
         }
         for name in &key.value {
             match self.fields.iter().find(|f| &f.wire == name || f.member == name) {
@@ -125,7 +159,7 @@ impl<'a> Container<'a> {
                 ),
                 Some(f) if !f.kind.is_column() => cx.error_spanned_by(
                     &key.at,
-                    format!("key field `{name}` is not a single value (a nested struct or a list cannot be a key)"),
+                    format!("key field `{name}` is not a single value: a nested struct or a list cannot be a key; name scalar fields only"),
                 ),
                 Some(_) => {}
             }
@@ -140,8 +174,10 @@ impl<'a> Container<'a> {
             if wires.contains(&field.wire.as_str()) {
                 cx.error_spanned_by(
                     field.member,
-                    format!("two fields have the wire name `{}`", field.wire),
+                    format!("two fields have the wire name `{}`; give each its own #[serde(rename = \"...\")]", field.wire),
                 );
+                // Its column would collide too: one error is enough.
+                continue;
             }
             wires.push(&field.wire);
             if !field.kind.is_column() {
@@ -152,13 +188,18 @@ impl<'a> Container<'a> {
                 .rename
                 .clone()
                 .unwrap_or_else(|| naming::identifier(&field.wire));
-            if let Some((_, other)) = columns
+            if let Some((other_column, other)) = columns
                 .iter()
                 .find(|(c, _)| c.eq_ignore_ascii_case(&column))
             {
+                let clash = if *other_column == column {
+                    format!("the same column `{column}`")
+                } else {
+                    format!("columns `{column}` and `{other_column}`, which differ only in case (SQLite ignores case in column names)")
+                };
                 cx.error_spanned_by(
                     field.member,
-                    format!("`{}` and `{other}` map to the same column `{column}`; rename one with #[bridge(rename = \"...\")]", field.member),
+                    format!("`{}` and `{other}` map to {clash}; rename one with #[bridge(rename = \"...\")]", field.member),
                 );
             }
             columns.push((column, field.member));
@@ -173,25 +214,34 @@ impl Field<'_> {
             if !self.kind.holds_text() {
                 cx.error_spanned_by(
                     &format.at,
-                    format!("`{}` applies to String fields only", format.value),
+                    format!(
+                        "`{}` applies to String fields only (or Option<String>, Vec<String>); remove it or make the field a String",
+                        format.value
+                    ),
                 );
             }
         }
         if let Some(max) = &self.attrs.max_length {
             if !self.kind.holds_text() {
-                cx.error_spanned_by(&max.at, "`max_length` applies to String fields only");
+                cx.error_spanned_by(
+                    &max.at,
+                    "`max_length` applies to String fields only (or Option<String>, Vec<String>); remove it or make the field a String",
+                );
             }
         }
         if let Some(values) = &self.attrs.one_of {
             if !self.kind.holds_text() {
-                cx.error_spanned_by(&values.at, "`one_of` applies to String fields only");
+                cx.error_spanned_by(
+                    &values.at,
+                    "`one_of` applies to String fields only (or Option<String>, Vec<String>); remove it or make the field a String",
+                );
             }
         }
         if let Some(json) = &self.attrs.json {
             if !self.kind.is_text() {
                 cx.error_spanned_by(
                     &json.at,
-                    "`json` applies to a String (or Option<String>) that holds JSON text",
+                    "`json` applies to a String (or Option<String>) that holds JSON text; for JSON values use serde_json::Value, for objects a struct that derives Bridge",
                 );
             }
             if let Some(ty) = &json.value {
@@ -202,8 +252,11 @@ impl Field<'_> {
                     );
                 }
             }
-            if self.attrs.format.is_some() {
-                cx.error_spanned_by(&json.at, "`json` cannot be combined with a format hint");
+            if let Some(format) = &self.attrs.format {
+                cx.error_spanned_by(
+                    &format.at,
+                    format!("`json` and `{}` contradict each other: the JSON text is kept as LargeString; keep `json`", format.value),
+                );
             }
         }
     }

@@ -91,7 +91,7 @@ pub fn container(cx: &Ctxt, attrs: &[Attribute]) -> Container {
                     if slot.replace(value).is_some() {
                         cx.error_spanned_by(
                             &meta.path,
-                            format!("duplicate attribute `{}`", name(&meta.path)),
+                            format!("duplicate bridge attribute `{}`", name(&meta.path)),
                         );
                     }
                     Ok(())
@@ -116,12 +116,25 @@ pub fn container(cx: &Ctxt, attrs: &[Attribute]) -> Container {
                         })
                         .is_some()
                     {
-                        cx.error_spanned_by(&meta.path, "duplicate attribute `key`");
+                        cx.error_spanned_by(&meta.path, "duplicate bridge attribute `key`");
                     }
                     Ok(())
                 } else if meta.path.is_ident("crate") {
-                    let path: syn::Path = string_lit(&meta)?.parse()?;
-                    out.krate = Some(path);
+                    let lit = string_lit(&meta)?;
+                    match lit.parse::<syn::Path>() {
+                        Ok(path) => {
+                            if out.krate.replace(path).is_some() {
+                                cx.error_spanned_by(&meta.path, "duplicate bridge attribute `crate`");
+                            }
+                        }
+                        Err(_) => cx.error_spanned_by(
+                            &lit,
+                            format!(
+                                "`crate = \"{}\"` is not a path; name the crate that re-exports cai_bridge, e.g. crate = \"my_crate::cai_bridge\"",
+                                lit.value()
+                            ),
+                        ),
+                    }
                     Ok(())
                 } else {
                     cx.error_spanned_by(
@@ -158,7 +171,7 @@ pub fn field(cx: &Ctxt, attrs: &[Attribute]) -> Field {
                 let duplicate = |cx: &Ctxt| {
                     cx.error_spanned_by(
                         &meta.path,
-                        format!("duplicate attribute `{}`", name(&meta.path)),
+                        format!("duplicate bridge attribute `{}`", name(&meta.path)),
                     )
                 };
                 if meta.path.is_ident("rename") {
@@ -212,7 +225,20 @@ pub fn field(cx: &Ctxt, attrs: &[Attribute]) -> Field {
                     }
                 } else if meta.path.is_ident("json") {
                     let ty = if meta.input.peek(Token![=]) {
-                        Some(string_lit(&meta)?.parse::<syn::Type>()?)
+                        let lit = string_lit(&meta)?;
+                        match lit.parse::<syn::Type>() {
+                            Ok(ty) => Some(ty),
+                            Err(_) => {
+                                cx.error_spanned_by(
+                                    &lit,
+                                    format!(
+                                        "`{}` is not a Rust type; `json = \"...\"` names the type the JSON text holds, e.g. json = \"Reply\" or json = \"Vec<Reply>\"",
+                                        lit.value()
+                                    ),
+                                );
+                                None
+                            }
+                        }
                     } else {
                         None
                     };

@@ -109,37 +109,44 @@ fn option_str(value: Option<&str>) -> TokenStream {
 fn member_arm(krate: &syn::Path, field: &Field<'_>) -> TokenStream {
     let wire = &field.wire;
     let member = field.member;
-    let null = quote!(#krate::record::Member::Cell(#krate::record::Cell::Null));
     let value = match &field.kind {
         kind if kind.is_column() => {
             quote!(#krate::record::Member::Cell(#krate::record::AsCell::as_cell(&self.#member)))
         }
-        TypeKind::Struct(_) => quote!(#krate::record::Member::Record(&self.#member)),
-        TypeKind::Vec(_) => quote!(#krate::record::list(&self.#member)),
-        TypeKind::Option(inner) => match **inner {
-            TypeKind::Vec(_) => quote! {
+        TypeKind::Option(inner) => {
+            let some = nested(krate, inner, quote!(value));
+            quote! {
                 match &self.#member {
-                    ::std::option::Option::Some(items) => #krate::record::list(items),
-                    ::std::option::Option::None => #null,
+                    ::std::option::Option::Some(value) => #some,
+                    ::std::option::Option::None => {
+                        #krate::record::Member::Cell(#krate::record::Cell::Null)
+                    }
                 }
-            },
-            _ => quote! {
-                match &self.#member {
-                    ::std::option::Option::Some(value) => #krate::record::Member::Record(value),
-                    ::std::option::Option::None => #null,
-                }
-            },
-        },
-        TypeKind::Scalar(_) => unreachable_column(),
+            }
+        }
+        kind => nested(krate, kind, quote!(&self.#member)),
     };
     quote!(#wire => #value,)
 }
 
-// Scalars are columns, matched above; this keeps the match exhaustive without a panic.
-fn unreachable_column() -> TokenStream {
-    quote!(::std::compile_error!(
-        "cai-bridge-macros: a scalar field was not treated as a column"
-    ))
+/// The member for a borrowed nested struct or list (`value` is a reference to it).
+///
+/// Structs go through `<T as Bridge>`, spanned at `T`, like their shape: a type that
+/// lacks the derive gets one error, "`T: Bridge` is not satisfied", at the field's type.
+fn nested(krate: &syn::Path, kind: &TypeKind, value: TokenStream) -> TokenStream {
+    match kind {
+        TypeKind::Struct(ty) => quote_spanned! {ty.span()=>
+            #krate::record::Member::Record(<#ty as #krate::Bridge>::bridge_record(#value))
+        },
+        TypeKind::Vec(items) => match &**items {
+            TypeKind::Struct(ty) => {
+                quote_spanned!(ty.span()=> <#ty as #krate::Bridge>::bridge_list(#value))
+            }
+            _ => quote!(#krate::record::list(#value)),
+        },
+        // Lists of scalars, and anything else a record can hold.
+        _ => quote!(#krate::record::Member::Record(#value)),
+    }
 }
 
 /// `s::field("wire", column, required, node, doc)`
@@ -153,7 +160,7 @@ fn field_shape(krate: &syn::Path, field: &Field<'_>) -> TokenStream {
             let shape = match &json.value {
                 Some(ty) => match classify(ty) {
                     Ok(kind) => {
-                        let node = node_of(krate, field, &kind, ty.span());
+                        let node = node_of(krate, field, &kind);
                         quote!(::std::option::Option::Some(#node))
                     }
                     Err(_) => quote!(::std::option::Option::None),
@@ -162,7 +169,7 @@ fn field_shape(krate: &syn::Path, field: &Field<'_>) -> TokenStream {
             };
             quote!(s::embedded(#shape))
         }
-        None => node_of(krate, field, inner, field.ty.span()),
+        None => node_of(krate, field, inner),
     };
     if optional {
         node = quote!(s::nullable(#node));
@@ -172,12 +179,7 @@ fn field_shape(krate: &syn::Path, field: &Field<'_>) -> TokenStream {
 }
 
 /// The shape expression of a type kind (hints apply to text at any depth).
-fn node_of(
-    krate: &syn::Path,
-    field: &Field<'_>,
-    kind: &TypeKind,
-    span: proc_macro2::Span,
-) -> TokenStream {
+fn node_of(krate: &syn::Path, field: &Field<'_>, kind: &TypeKind) -> TokenStream {
     match kind {
         TypeKind::Scalar(Scalar::Text) => {
             let format = match field.attrs.format.as_ref().map(|f| f.value) {
@@ -209,13 +211,13 @@ fn node_of(
         TypeKind::Scalar(Scalar::Boolean) => quote!(s::boolean()),
         TypeKind::Scalar(Scalar::Json) => quote!(s::json()),
         // The span makes a missing `Bridge` impl point at the field's type.
-        TypeKind::Struct(ty) => quote_spanned!(span=> <#ty as #krate::Bridge>::shape()),
+        TypeKind::Struct(ty) => quote_spanned!(ty.span()=> <#ty as #krate::Bridge>::shape()),
         TypeKind::Vec(items) => {
-            let items = node_of(krate, field, items, span);
+            let items = node_of(krate, field, items);
             quote!(s::array(#items))
         }
         TypeKind::Option(inner) => {
-            let inner = node_of(krate, field, inner, span);
+            let inner = node_of(krate, field, inner);
             quote!(s::nullable(#inner))
         }
     }

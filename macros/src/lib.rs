@@ -14,7 +14,8 @@
 //! derive `Bridge` too) flatten into prefixed columns; `Vec<T>` of structs becomes a
 //! child entity, `Vec` of scalars a (parent key, position, value) entity.
 //!
-//! Every mistake is a compile error at its span, all reported at once.
+//! Every mistake is a compile error at its span, all reported at once; each has a
+//! case with its message in `tests/compile-fail/`.
 
 mod ast;
 mod attr;

@@ -33,15 +33,25 @@ pub enum Scalar {
     Json,
 }
 
-/// Classifies `ty`; `Err` names what is not supported.
+/// Classifies `ty`; `Err` says what is not supported and what to use instead.
 pub fn classify(ty: &Type) -> Result<TypeKind, String> {
-    let Type::Path(path) = ty else {
-        return Err(
-            "only named types are supported (no references, tuples, arrays or pointers)".into(),
-        );
+    let path = match ty {
+        Type::Path(path) => path,
+        Type::Group(group) => return classify(&group.elem),
+        Type::Paren(paren) => return classify(&paren.elem),
+        Type::Reference(_) => {
+            return Err("a reference is not supported; use an owned type such as String".into())
+        }
+        Type::Tuple(_) => {
+            return Err("a tuple is not supported; use a struct that derives Bridge".into())
+        }
+        Type::Array(_) | Type::Slice(_) => {
+            return Err("an array or slice is not supported; use Vec<T>".into())
+        }
+        _ => return Err("only named types are supported".into()),
     };
     if path.qself.is_some() {
-        return Err("qualified-self types are not supported".into());
+        return Err("a qualified-self type is not supported; name the type itself".into());
     }
     let Some(last) = path.path.segments.last() else {
         return Err("an empty type path".into());
@@ -69,16 +79,19 @@ pub fn classify(ty: &Type) -> Result<TypeKind, String> {
         "u64" | "usize" | "isize" | "i128" | "u128" => Err(format!(
             "`{name}` does not fit SQLite's 64-bit signed integers; use i64"
         )),
-        "str" | "char" | "Box" | "Rc" | "Arc" | "Cow" => {
-            Err(format!("`{name}` is not supported; use String"))
-        }
-        "HashMap" | "BTreeMap" | "IndexMap" | "HashSet" | "BTreeSet" => Err(format!(
-            "`{name}` is not supported; use serde_json::Value (kept as JSON text) or a struct"
+        "str" | "char" => Err(format!("`{name}` is not supported; use String")),
+        "Box" | "Rc" | "Arc" | "Cow" => Err(format!(
+            "`{name}` is not supported; hold the value itself (String, or a struct that derives Bridge)"
+        )),
+        "HashMap" | "BTreeMap" | "IndexMap" | "Map" | "HashSet" | "BTreeSet" => Err(format!(
+            "`{name}` is not supported; use serde_json::Value (kept as JSON text) or a struct that derives Bridge"
         )),
         _ if matches!(last.arguments, PathArguments::None) => {
             Ok(TypeKind::Struct(Box::new(ty.clone())))
         }
-        _ => Err(format!("generic type `{name}<..>` is not supported")),
+        _ => Err(format!(
+            "generic type `{name}<..>` is not supported; use a struct that derives Bridge"
+        )),
     }
 }
 

@@ -9,7 +9,7 @@ use cai_bridge_gen::read::config::Config;
 use cai_bridge_gen::read::shape::Node;
 use cai_bridge_gen::{Diagnostics, Error};
 
-use crate::record::Record;
+use crate::record::{Member, Record};
 
 /// A type whose values are bridge records: its shape (what the generator would have
 /// read from a spec), how to read its values, and the model it roots.
@@ -26,6 +26,27 @@ pub trait Bridge: Record {
 
     /// The model with this type as its root entity, built once.
     fn model() -> Result<&'static Model, &'static Diagnostics>;
+
+    /// A nested value as a record, for the derive's expansion. Going through `Bridge`
+    /// (not `Record`) means a nested type that lacks the derive fails with one error,
+    /// "`T: Bridge` is not satisfied", at the field's type.
+    #[doc(hidden)]
+    fn bridge_record(&self) -> &dyn Record
+    where
+        Self: Sized,
+    {
+        self
+    }
+
+    /// A `Vec` of nested values as a list member, for the derive's expansion (see
+    /// [`Bridge::bridge_record`]).
+    #[doc(hidden)]
+    fn bridge_list(items: &[Self]) -> Member<'_>
+    where
+        Self: Sized,
+    {
+        crate::record::list(items)
+    }
 }
 
 /// Model-level settings from a root type's attributes.

@@ -20,9 +20,14 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod bridge;
+pub mod cli;
 pub mod load;
+pub mod mock;
 pub mod record;
+pub mod settings;
+pub mod sync;
 
 pub use bridge::Bridge;
 pub use cai_bridge_gen::model::Model;

@@ -53,6 +53,12 @@ pub struct Config {
     /// The fact view.
     #[serde(default)]
     pub fact: FactConfig,
+    /// Where the generated bridge finds the API (read by the bridge at run time).
+    #[serde(default)]
+    pub cai: ConnectionConfig,
+    /// How the generated bridge syncs (read by the bridge at run time).
+    #[serde(default)]
+    pub sync: SyncConfig,
     /// The file it was read from.
     #[serde(skip)]
     pub file: Option<PathBuf>,
@@ -66,6 +72,44 @@ pub struct EntityConfig {
     pub name: Option<String>,
     /// Natural key fields (wire names).
     pub key: Option<Vec<String>>,
+}
+
+/// Where the API is and who the bridge is. Secrets are never written here: only the
+/// paths of files holding them (Kubernetes mounts Secrets as files), and the
+/// environment (`CAI_CLIENT_SECRET`, `CAI_DEVELOPER_TOKEN`) wins over the file.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionConfig {
+    /// The API's base URL (`CAI_BASE_URL`).
+    pub base_url: Option<String>,
+    /// The OAuth2 token URL (`CAI_TOKEN_URL`).
+    pub token_url: Option<String>,
+    /// The OAuth2 client id (`CAI_CLIENT_ID`).
+    pub client_id: Option<String>,
+    /// A file holding the OAuth2 client secret (else `CAI_CLIENT_SECRET`).
+    pub client_secret_file: Option<PathBuf>,
+    /// A file holding the developer token (else `CAI_DEVELOPER_TOKEN`).
+    pub developer_token_file: Option<PathBuf>,
+}
+
+/// How a sync walks time.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SyncConfig {
+    /// Where the first sync starts (RFC 3339), when no `--from` is given.
+    pub start: Option<String>,
+    /// The size of one time window, in minutes (default one day).
+    pub window_minutes: Option<u64>,
+    /// How far before the high-water mark an incremental sync starts, in minutes
+    /// (default 10), so late-arriving conversations are caught.
+    pub overlap_minutes: Option<u64>,
+    /// The most records the API returns for one call (default 1000); a window whose
+    /// answer has that many is split.
+    pub page_cap: Option<usize>,
+    /// Connect and read timeout, in seconds (default 30).
+    pub timeout_seconds: Option<u64>,
+    /// Attempts per request before giving up (default 8).
+    pub attempts: Option<u32>,
 }
 
 /// Settings for the fact view.

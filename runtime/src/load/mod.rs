@@ -140,23 +140,56 @@ impl<'m> Loader<'m> {
         Ok(())
     }
 
-    /// Loads `records` inside a transaction the caller controls, so other writes
-    /// (a sync watermark, say) commit or roll back together with them.
-    pub fn load_in<R: Record>(
-        &self,
-        tx: &Transaction<'_>,
-        records: &[R],
-    ) -> Result<u64, LoadError> {
+    /// Loads `records` in one transaction together with the writes of `also` (a sync
+    /// watermark, say): both commit, or neither does.
+    pub fn load_with<R, F>(&mut self, records: &[R], also: F) -> Result<u64, LoadError>
+    where
+        R: Record,
+        F: FnOnce(&Transaction<'_>) -> rusqlite::Result<()>,
+    {
+        let tx = self.conn.transaction()?;
         let mut rows = 0;
         for record in records {
-            rows += write_record(tx, self.model, &self.plans, record)?;
+            rows += write_record(&tx, self.model, &self.plans, record)?;
         }
+        also(&tx)?;
+        tx.commit()?;
         Ok(rows)
     }
 
-    /// A transaction on the loader's connection.
-    pub fn transaction(&mut self) -> Result<Transaction<'_>, LoadError> {
-        Ok(self.conn.transaction()?)
+    /// Erases one root record and every row that descends from it (GDPR erasure),
+    /// in one transaction. Returns the rows deleted.
+    pub fn purge(&mut self, key: &[Sql]) -> Result<u64, LoadError> {
+        let tx = self.conn.transaction()?;
+        let mut rows = 0;
+        for plan in self.plans.iter().skip(1) {
+            if let Some(delete) = &plan.delete_by_root {
+                rows += tx
+                    .prepare_cached(delete)?
+                    .execute(rusqlite::params_from_iter(key.iter()))?
+                    as u64;
+            }
+        }
+        let root = self.model.root();
+        let conditions: Vec<String> = root
+            .keys()
+            .enumerate()
+            .map(|(i, f)| {
+                format!(
+                    "{} = ?{}",
+                    cai_bridge_gen::model::naming::sql(&f.name),
+                    i + 1
+                )
+            })
+            .collect();
+        let delete_root = format!(
+            "DELETE FROM {} WHERE {}",
+            cai_bridge_gen::model::naming::sql(&self.model.table(&root.name)),
+            conditions.join(" AND ")
+        );
+        rows += tx.execute(&delete_root, rusqlite::params_from_iter(key.iter()))? as u64;
+        tx.commit()?;
+        Ok(rows)
     }
 }
 

@@ -1,0 +1,10 @@
+use cai_bridge::Bridge;
+
+#[derive(Bridge)]
+struct Message {
+    #[bridge(rename = "x")]
+    a: String,
+    x: String,
+}
+
+fn main() {}

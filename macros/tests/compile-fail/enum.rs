@@ -1,0 +1,9 @@
+use cai_bridge::Bridge;
+
+#[derive(Bridge)]
+enum Sentiment {
+    Positive,
+    Negative,
+}
+
+fn main() {}

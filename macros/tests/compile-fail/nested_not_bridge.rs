@@ -1,0 +1,12 @@
+use cai_bridge::Bridge;
+
+struct Sender {
+    id: String,
+}
+
+#[derive(Bridge)]
+struct Message {
+    sender: Sender,
+}
+
+fn main() {}

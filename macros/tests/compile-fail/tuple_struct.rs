@@ -1,0 +1,6 @@
+use cai_bridge::Bridge;
+
+#[derive(Bridge)]
+struct MessageId(String);
+
+fn main() {}

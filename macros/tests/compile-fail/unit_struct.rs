@@ -1,0 +1,6 @@
+use cai_bridge::Bridge;
+
+#[derive(Bridge)]
+struct Marker;
+
+fn main() {}

@@ -1,0 +1,10 @@
+use std::collections::HashMap;
+
+use cai_bridge::Bridge;
+
+#[derive(Bridge)]
+struct Message {
+    labels: HashMap<String, String>,
+}
+
+fn main() {}

@@ -1,0 +1,548 @@
+//! The deterministic synthetic conversations the mock serves.
+//!
+//! Conversation `i` of a dataset is drawn from its own [`SplitMix64`] stream seeded
+//! from the dataset seed and `i`, so it does not depend on how many conversations come
+//! before it or in which order they are generated: growing `conversations` keeps the
+//! existing ones, and the data is identical across platforms and crate versions.
+
+use chrono::{DateTime, Datelike, SecondsFormat, Utc};
+use serde_json::{json, Map, Value};
+
+use super::catalog::{
+    Ent, Menu, Topic, Utterance, ACTS, CHANNELS, CHANNEL_WEIGHTS, FALLBACK, GOODBYE, GREETINGS,
+    HOUR_WEIGHTS, LANGUAGE_WEIGHTS, MESSAGE_COUNT_WEIGHTS, MIDDLE_WEIGHTS, SENTIMENTS, TOPICS,
+    WEEKDAY_WEIGHTS,
+};
+use super::rng::{mix64, SplitMix64};
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// The generated conversations, sorted by `start_at` then `id`, with their start
+/// instants alongside for range look-ups.
+#[derive(Debug, Default)]
+pub(crate) struct Dataset {
+    pub conversations: Vec<Value>,
+    pub starts: Vec<DateTime<Utc>>,
+}
+
+impl Dataset {
+    /// `count` conversations spread over `days` days (at least one) from `start`.
+    pub(crate) fn generate(seed: u64, count: usize, start: DateTime<Utc>, days: u32) -> Dataset {
+        let days = i64::from(days.max(1));
+        // Milliseconds are the precision of `start_at`; working in them keeps the
+        // instants we filter on equal to the text we serve.
+        let base = start.timestamp_millis();
+        let day_weights: Vec<u32> = (0..days)
+            .map(|d| WEEKDAY_WEIGHTS[weekday_index(at(base + d * MS_PER_DAY))])
+            .collect();
+        let channel_ids = channel_ids(seed);
+        // The seed is mixed before the index goes in: with a plain `seed ^ index`, seed
+        // 43 would replay seed 42's conversations shifted by one index.
+        let root = mix64(seed);
+        let mut rows: Vec<(DateTime<Utc>, String, Value)> = (0..count)
+            .map(|i| {
+                let mut rng = SplitMix64::new(root ^ i as u64);
+                conversation(&mut rng, base, &day_weights, &channel_ids)
+            })
+            .collect();
+        rows.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let mut data = Dataset::default();
+        for (start_at, _, value) in rows {
+            data.starts.push(start_at);
+            data.conversations.push(value);
+        }
+        data
+    }
+
+    /// The conversations with `from <= start_at < to`, at most `cap` of them.
+    pub(crate) fn window(&self, from: DateTime<Utc>, to: DateTime<Utc>, cap: usize) -> &[Value] {
+        let lo = self.starts.partition_point(|s| *s < from);
+        let hi = self.starts.partition_point(|s| *s < to).max(lo);
+        &self.conversations[lo..hi.min(lo.saturating_add(cap))]
+    }
+}
+
+/// The bot's channel ids, fixed per seed like a real bot's.
+fn channel_ids(seed: u64) -> Vec<String> {
+    let mut rng = SplitMix64::new(mix64(seed ^ 0xC4A7_0000_0000_0001));
+    CHANNELS.iter().map(|_| rng.uuid()).collect()
+}
+
+fn at(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+fn weekday_index(t: DateTime<Utc>) -> usize {
+    t.weekday().num_days_from_monday() as usize
+}
+
+fn text_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Confidences are printed with two decimals, as CAI does.
+fn confidence(rng: &mut SplitMix64, lo: f64, hi: f64) -> f64 {
+    ((lo + (hi - lo) * rng.unit()) * 100.0).round() / 100.0
+}
+
+fn conversation(
+    rng: &mut SplitMix64,
+    base: i64,
+    day_weights: &[u32],
+    channel_ids: &[String],
+) -> (DateTime<Utc>, String, Value) {
+    let id = rng.uuid();
+    let day = rng.weighted(day_weights) as i64;
+    let hour = rng.weighted(&HOUR_WEIGHTS) as i64;
+    let within_hour = rng.below(3_600_000) as i64;
+    let start_ms = base + day * MS_PER_DAY + hour * 3_600_000 + within_hour;
+    let start_at = at(start_ms);
+
+    let channel = rng.weighted(&CHANNEL_WEIGHTS);
+    let lang = rng.weighted(&LANGUAGE_WEIGHTS);
+    let sender = sender_id(rng, channel);
+
+    let mut object = Map::new();
+    object.insert("id".into(), Value::String(id.clone()));
+    object.insert("start_at".into(), Value::String(text_time(start_at)));
+    object.insert(
+        "channel_id".into(),
+        Value::String(channel_ids[channel].clone()),
+    );
+    // Older conversations lack the channel type, or carry it as null.
+    match rng.weighted(&[75, 15, 10]) {
+        0 => {
+            let kind = CHANNELS[channel].channel_type;
+            object.insert("channel_type".into(), Value::String(kind.into()));
+        }
+        1 => {
+            object.insert("channel_type".into(), Value::Null);
+        }
+        _ => {}
+    }
+
+    let count = rng.weighted(&MESSAGE_COUNT_WEIGHTS) + 1;
+    let mut received = start_ms;
+    let mut clicked: Option<(&'static str, usize, bool)> = None;
+    let mut messages = Vec::with_capacity(count);
+    for k in 0..count {
+        if k > 0 {
+            received += if rng.chance(0.05) {
+                rng.range(120_000, 600_000) as i64
+            } else {
+                rng.range(1_500, 45_000) as i64
+            };
+        }
+        let turn = Turn {
+            origin: CHANNELS[channel].origin,
+            sender: &sender,
+            lang,
+            received: at(received),
+        };
+        let (message, menu) = match clicked.take() {
+            Some((value, topic, button)) => turn.click(rng, topic, value, button),
+            None => {
+                let topic = if k == 0 && rng.chance(0.65) {
+                    GREETINGS
+                } else if k + 1 == count && k > 0 && rng.chance(0.55) {
+                    GOODBYE
+                } else {
+                    rng.weighted(&MIDDLE_WEIGHTS)
+                };
+                turn.typed(rng, topic)
+            }
+        };
+        messages.push(message);
+        // A user answers a menu by clicking one of its buttons more often than not.
+        if let Some(menu) = menu {
+            if k + 1 < count && rng.chance(0.6) {
+                let (_, value, topic) = *rng.pick(menu.buttons);
+                clicked = Some((value, topic, rng.chance(0.3)));
+            }
+        }
+    }
+    object.insert("messages".into(), Value::Array(messages));
+    (start_at, id, Value::Object(object))
+}
+
+fn sender_id(rng: &mut SplitMix64, channel: usize) -> String {
+    use super::catalog::SenderStyle;
+    const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    const MIXED: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut draw = |alphabet: &[u8], n: usize| -> String {
+        (0..n).map(|_| char::from(*rng.pick(alphabet))).collect()
+    };
+    match CHANNELS[channel].sender {
+        SenderStyle::Web => format!("p-{}", draw(b"0123456789abcdef", 6)),
+        SenderStyle::Slack => format!("U{}", draw(UPPER, 10)),
+        SenderStyle::Teams => format!("29:{}", draw(MIXED, 17)),
+        SenderStyle::Phone => format!("+491{}", draw(b"0123456789", 9)),
+    }
+}
+
+/// What one message of a conversation shares with the others.
+struct Turn<'a> {
+    origin: &'static str,
+    sender: &'a str,
+    lang: usize,
+    received: DateTime<Utc>,
+}
+
+/// The NLU outcome of a message before it is written out.
+struct Nlu {
+    skill: Option<&'static str>,
+    intents: Vec<Value>,
+    entities: Vec<Value>,
+}
+
+impl Turn<'_> {
+    /// A message the user typed about `topic`; returns the menu the bot showed, if any.
+    fn typed(&self, rng: &mut SplitMix64, topic: usize) -> (Value, Option<&'static Menu>) {
+        let t = &TOPICS[topic];
+        let utterance: Utterance = *rng.pick(t.utterances[self.lang]);
+        let number = rng.range(1000, 99_999).to_string();
+        let date = match utterance.ent {
+            Ent::Date {
+                days,
+                weekday,
+                hour,
+                ..
+            } => Some(self.date(days, weekday, hour)),
+            _ => None,
+        };
+        let fill = |s: &str| {
+            let s = s.replace("{n}", &number);
+            match &date {
+                Some(d) => s.replace("{d}", &d[..10]),
+                None => s.replace("{d}", &text_time(self.received)[..10]),
+            }
+        };
+        let text = fill(utterance.text);
+        let nlu = Nlu {
+            skill: t.skill,
+            intents: intents(rng, topic, false),
+            entities: match utterance.ent {
+                Ent::None => Vec::new(),
+                Ent::Order { raw } => {
+                    let mut found = Vec::new();
+                    if rng.chance(0.7) {
+                        found.push(entity(rng, "number", &number, &number));
+                    }
+                    found.push(entity(rng, "order-number", &number, &fill(raw)));
+                    found
+                }
+                Ent::Date { raw, .. } => {
+                    vec![entity(rng, "datetime", date.as_deref().unwrap_or(""), raw)]
+                }
+            },
+        };
+        self.message(rng, topic, "text", &text, nlu, &fill)
+    }
+
+    /// A click on a menu button leading to `topic`.
+    fn click(
+        &self,
+        rng: &mut SplitMix64,
+        topic: usize,
+        value: &str,
+        button: bool,
+    ) -> (Value, Option<&'static Menu>) {
+        let kind = if button { "button" } else { "quickReplies" };
+        let number = rng.range(1000, 99_999).to_string();
+        let today = text_time(self.received);
+        let fill = |s: &str| s.replace("{n}", &number).replace("{d}", &today[..10]);
+        let nlu = Nlu {
+            skill: TOPICS[topic].skill,
+            intents: intents(rng, topic, true),
+            entities: Vec::new(),
+        };
+        self.message(rng, topic, kind, value, nlu, &fill)
+    }
+
+    /// The instant a date phrase means: `days` after the message, or the next
+    /// `weekday`, at `hour` UTC.
+    fn date(&self, days: i64, weekday: Option<u32>, hour: u32) -> String {
+        let today = self.received.timestamp_millis().div_euclid(MS_PER_DAY);
+        let ahead = match weekday {
+            Some(w) => {
+                let now = i64::from(self.received.weekday().num_days_from_monday());
+                (i64::from(w) - now - 1).rem_euclid(7) + 1
+            }
+            None => days,
+        };
+        text_time(at(
+            (today + ahead) * MS_PER_DAY + i64::from(hour) * 3_600_000
+        ))
+    }
+
+    fn message(
+        &self,
+        rng: &mut SplitMix64,
+        topic: usize,
+        input_type: &str,
+        content: &str,
+        mut nlu: Nlu,
+        fill: &dyn Fn(&str) -> String,
+    ) -> (Value, Option<&'static Menu>) {
+        let t: &Topic = &TOPICS[topic];
+        let message_id = rng.uuid();
+        // A failed NLP call leaves the message without NLU data.
+        let status = if rng.chance(0.02) {
+            *rng.pick(&[500u16, 503])
+        } else {
+            200
+        };
+        if status != 200 {
+            nlu.intents.clear();
+            nlu.entities.clear();
+        }
+        let skill = match nlu.skill {
+            Some(_) if topic == FALLBACK && rng.chance(0.4) => None,
+            Some(_) if rng.chance(0.04) => None,
+            other => other,
+        };
+        let sentiment = if status != 200 || rng.chance(0.08) {
+            Value::Null
+        } else {
+            Value::String(SENTIMENTS[rng.weighted(&t.sentiments)].into())
+        };
+        let act = if status != 200 || rng.chance(0.05) {
+            Value::Null
+        } else {
+            Value::String(ACTS[rng.weighted(&t.acts)].into())
+        };
+        let nlp_type = match rng.weighted(&[15, 35, 50]) {
+            0 => None,
+            1 => Some(Value::Null),
+            _ if t.nlp_types.is_empty() => Some(Value::Null),
+            _ => Some(Value::String((*rng.pick(t.nlp_types)).into())),
+        };
+        let (replies, menu) = replies(rng, t, self.lang, fill);
+
+        let mut m = Map::new();
+        m.insert("connector_origin".into(), Value::String(self.origin.into()));
+        m.insert(
+            "connector_sender_id".into(),
+            Value::String(self.sender.into()),
+        );
+        m.insert("message_id".into(), Value::String(message_id));
+        m.insert(
+            "conversation_skill".into(),
+            skill.map_or(Value::Null, |s| Value::String(s.into())),
+        );
+        m.insert(
+            "input_message_type".into(),
+            Value::String(input_type.into()),
+        );
+        let input = json!({ "content": content, "type": input_type });
+        m.insert(
+            "input_message_content".into(),
+            Value::String(input.to_string()),
+        );
+        m.insert("replies".into(), Value::String(replies));
+        m.insert(
+            "received_at".into(),
+            Value::String(text_time(self.received)),
+        );
+        m.insert("nlp_sentiment".into(), sentiment);
+        m.insert("nlp_act".into(), act);
+        m.insert("nlp_status".into(), Value::from(status));
+        m.insert("intents".into(), Value::Array(nlu.intents));
+        m.insert("entities".into(), Value::Array(nlu.entities));
+        if let Some(nlp_type) = nlp_type {
+            m.insert("nlp_type".into(), nlp_type);
+        }
+        (Value::Object(m), menu)
+    }
+}
+
+/// The intents matched for a message about `topic`, by confidence descending.
+fn intents(rng: &mut SplitMix64, topic: usize, clicked: bool) -> Vec<Value> {
+    let mut found: Vec<(f64, usize)> = Vec::new();
+    let top = if topic == FALLBACK {
+        // Nothing matches well: at most a weak guess.
+        if rng.chance(0.3) {
+            confidence(rng, 0.1, 0.45)
+        } else {
+            return Vec::new();
+        }
+    } else if clicked {
+        let c = confidence(rng, 0.95, 0.99);
+        found.push((c, topic));
+        c
+    } else {
+        let c = confidence(rng, 0.6, 0.99);
+        found.push((c, topic));
+        c
+    };
+    let extra = if topic == FALLBACK {
+        1
+    } else {
+        rng.weighted(&[5, 4, 2])
+    };
+    for _ in 0..extra {
+        let other = rng.below(TOPICS.len() as u64 - 1) as usize;
+        if other == topic || found.iter().any(|&(_, t)| t == other) {
+            continue;
+        }
+        let c = if topic == FALLBACK {
+            top
+        } else {
+            confidence(rng, 0.05, (top - 0.01).max(0.05))
+        };
+        found.push((c, other));
+    }
+    found.sort_by(|a, b| b.0.total_cmp(&a.0));
+    found
+        .into_iter()
+        .filter_map(|(c, t)| {
+            let topic = &TOPICS[t];
+            let slug = topic.slug?;
+            Some(json!({ "slug": slug, "confidence": c, "description": topic.description }))
+        })
+        .collect()
+}
+
+fn entity(rng: &mut SplitMix64, name: &str, value: &str, raw: &str) -> Value {
+    json!({ "name": name, "value": value, "raw": raw, "confidence": confidence(rng, 0.8, 0.99) })
+}
+
+/// The bot's replies as CAI stores them (JSON text) and the menu among them, if any.
+fn replies(
+    rng: &mut SplitMix64,
+    topic: &Topic,
+    lang: usize,
+    fill: &dyn Fn(&str) -> String,
+) -> (String, Option<&'static Menu>) {
+    if rng.chance(0.06) {
+        return ("[]".into(), None);
+    }
+    let texts = topic.replies[lang];
+    // Two replies, when the bot gives two, come in the catalog's order: they read as
+    // one answer.
+    let (first, count) = if texts.len() > 1 && rng.chance(0.35) {
+        (rng.below(texts.len() as u64 - 1) as usize, 2)
+    } else {
+        (rng.below(texts.len() as u64) as usize, 1)
+    };
+    let mut out: Vec<Value> = texts[first..first + count]
+        .iter()
+        .map(|text| json!({ "type": "text", "content": fill(text) }))
+        .collect();
+    let mut shown = None;
+    if let Some(menu) = topic.menu {
+        if rng.chance(0.5) {
+            let buttons: Vec<Value> = menu
+                .buttons
+                .iter()
+                .map(|(title, value, _)| json!({ "title": title[lang], "value": value }))
+                .collect();
+            out.push(json!({
+                "type": "quickReplies",
+                "content": { "title": menu.title[lang], "buttons": buttons },
+            }));
+            shown = Some(menu);
+        }
+    } else if topic.slug == Some("human-handover") && rng.chance(0.4) {
+        out.push(json!({
+            "type": "buttons",
+            "content": {
+                "title": "Need more help?",
+                "buttons": [
+                    { "title": "Call us", "type": "phonenumber", "value": "+49 6227 7 47474" },
+                    { "title": "FAQ", "type": "web_url", "value": "https://example.com/faq" },
+                ],
+            },
+        }));
+    }
+    (Value::Array(out).to_string(), shown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2021-02-01T00:00:00Z")
+            .map(|t| t.to_utc())
+            .unwrap()
+    }
+
+    #[test]
+    fn same_config_same_data_and_prefix_stable() {
+        let a = Dataset::generate(42, 300, start(), 30);
+        let b = Dataset::generate(42, 300, start(), 30);
+        assert_eq!(a.conversations, b.conversations);
+        let c = Dataset::generate(43, 300, start(), 30);
+        assert_ne!(a.conversations, c.conversations);
+        let ids_a: std::collections::BTreeSet<&str> = a
+            .conversations
+            .iter()
+            .filter_map(|c| c["id"].as_str())
+            .collect();
+        assert!(c
+            .conversations
+            .iter()
+            .all(|c| !ids_a.contains(c["id"].as_str().unwrap())));
+        // Growing the dataset keeps the conversations already there.
+        let more = Dataset::generate(42, 400, start(), 30);
+        assert!(a
+            .conversations
+            .iter()
+            .all(|c| more.conversations.contains(c)));
+    }
+
+    /// Pins the dataset: a change here changes every demo and test that uses the mock,
+    /// so it must be deliberate (update the digest and say so in the changelog).
+    #[test]
+    fn dataset_fingerprint_is_stable() {
+        use sha2::{Digest, Sha256};
+        let data = Dataset::generate(42, 100, start(), 30);
+        let text = serde_json::to_string(&data.conversations).unwrap();
+        let digest: String = Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            digest,
+            "cb0f199ee839f80d3dc8d786269abf8e9b843e482782a9ed06b081551da71ecd"
+        );
+    }
+
+    #[test]
+    fn window_is_half_open_and_capped() {
+        let data = Dataset::generate(1, 200, start(), 10);
+        let t = data.starts[50];
+        let w = data.window(t, data.starts[120], 1000);
+        assert_eq!(
+            w.first(),
+            Some(&data.conversations[data.starts.partition_point(|s| *s < t)])
+        );
+        assert!(w
+            .iter()
+            .all(|c| c["start_at"].as_str() < Some(&*text_time(data.starts[120]))));
+        assert_eq!(data.window(t, t, 1000).len(), 0);
+        assert_eq!(data.window(data.starts[120], t, 1000).len(), 0);
+        assert_eq!(
+            data.window(start(), at(start().timestamp_millis() + 20 * MS_PER_DAY), 7)
+                .len(),
+            7
+        );
+    }
+
+    #[test]
+    fn next_weekday_is_strictly_ahead() {
+        // 2021-02-05 is a Friday: "next friday" is a week later, "monday" three days.
+        let turn = Turn {
+            origin: "web-client",
+            sender: "p-1",
+            lang: 0,
+            received: DateTime::parse_from_rfc3339("2021-02-05T17:45:17.044Z")
+                .unwrap()
+                .to_utc(),
+        };
+        assert_eq!(turn.date(0, Some(4), 12), "2021-02-12T12:00:00.000Z");
+        assert_eq!(turn.date(0, Some(0), 10), "2021-02-08T10:00:00.000Z");
+        assert_eq!(turn.date(1, None, 9), "2021-02-06T09:00:00.000Z");
+    }
+}

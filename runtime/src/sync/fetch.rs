@@ -1,0 +1,283 @@
+//! One API call for one time window, made robust: timeouts, retries with exponential
+//! backoff and full jitter on connection errors, 429 (honouring `Retry-After`), 5xx
+//! and bodies that break off or do not parse; a fresh token after a 401.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value as Json;
+
+use crate::auth::{AuthError, TokenSource};
+use crate::settings::Secret;
+
+/// The longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(20);
+/// Fresh tokens tried in a row after 401s before the credentials are called bad.
+const MAX_REFRESHES: u32 = 4;
+/// The longest `Retry-After` honoured.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+
+/// Why a window could not be fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// Credentials were refused.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The API refused the bearer token twice in a row, or the developer token.
+    #[error("the API refused the credentials (HTTP 401) even with fresh tokens; check CAI_DEVELOPER_TOKEN and the client's authorizations")]
+    Unauthorized,
+    /// An answer the client cannot act on (4xx other than 401/429).
+    #[error("the API answered HTTP {status} for {window}: {body}")]
+    Rejected {
+        /// The status.
+        status: u16,
+        /// The window.
+        window: String,
+        /// The start of the body.
+        body: String,
+    },
+    /// Every attempt failed.
+    #[error("{window}: gave up after {attempts} attempts; last error: {last}")]
+    Exhausted {
+        /// The window.
+        window: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The last error.
+        last: String,
+    },
+}
+
+/// Counters shared with the progress display.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// HTTP requests sent to the log endpoint.
+    pub requests: AtomicU64,
+    /// Attempts that failed and were retried.
+    pub retries: AtomicU64,
+    /// Token refreshes after a 401.
+    pub refreshes: AtomicU64,
+    /// Windows split because they hit the result cap.
+    pub splits: AtomicU64,
+}
+
+/// The log endpoint of one API.
+pub struct Api {
+    http: reqwest::Client,
+    url: String,
+    auth: TokenSource,
+    developer_token: Secret,
+    records: Vec<String>,
+    attempts: u32,
+    /// What happened so far.
+    pub counters: Arc<Counters>,
+}
+
+enum Attempt {
+    Done(Vec<Json>),
+    Retry(String, Option<Duration>),
+    Refresh(Secret),
+}
+
+impl Api {
+    /// An API client; `url` is the full endpoint URL, `records` the path to the
+    /// record array in a response.
+    pub fn new(
+        http: reqwest::Client,
+        url: String,
+        auth: TokenSource,
+        developer_token: Secret,
+        records: Vec<String>,
+        attempts: u32,
+    ) -> Self {
+        Api {
+            http,
+            url,
+            auth,
+            developer_token,
+            records,
+            attempts,
+            counters: Arc::default(),
+        }
+    }
+
+    /// The records whose time is in `[from, to)`.
+    pub async fn fetch(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Json>, FetchError> {
+        let window = format!("[{}, {})", super::format_time(from), super::format_time(to));
+        let mut refreshes = 0;
+        let mut last = String::new();
+        let mut attempt = 0;
+        while attempt < self.attempts {
+            attempt += 1;
+            let token = match self.auth.token().await {
+                Ok(token) => token,
+                Err(e) if e.is_transient() => {
+                    last = e.to_string();
+                    self.backoff(attempt, None, &window, &last).await;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            match self.attempt(from, to, &token, &window).await? {
+                Attempt::Done(records) => return Ok(records),
+                Attempt::Refresh(token) if refreshes < MAX_REFRESHES => {
+                    // A token can expire between our check and the API's: fetch a
+                    // new one and try again at once, without using up an attempt.
+                    // Only a run of refusals says the credentials themselves are bad.
+                    refreshes += 1;
+                    attempt -= 1;
+                    self.counters.refreshes.fetch_add(1, Ordering::Relaxed);
+                    self.auth.invalidate(&token).await;
+                    tracing::info!(%window, "the API refused the token; fetching a new one");
+                }
+                Attempt::Refresh(_) => return Err(FetchError::Unauthorized),
+                Attempt::Retry(why, wait) => {
+                    last = why;
+                    if attempt < self.attempts {
+                        self.backoff(attempt, wait, &window, &last).await;
+                    }
+                }
+            }
+        }
+        Err(FetchError::Exhausted {
+            window,
+            attempts: self.attempts,
+            last,
+        })
+    }
+
+    async fn attempt(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        token: &Secret,
+        window: &str,
+    ) -> Result<Attempt, FetchError> {
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let sent = self
+            .http
+            .get(&self.url)
+            .query(&[
+                ("from", super::format_time(from)),
+                ("to", super::format_time(to)),
+            ])
+            .bearer_auth(token.expose())
+            .header("X-Token", self.developer_token.expose())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(e) => return Ok(Attempt::Retry(describe(&e), None)),
+        };
+        let status = response.status();
+        if status == reqwest::StatusCode::UNAUTHORIZED {
+            return Ok(Attempt::Refresh(token.clone()));
+        }
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            let wait = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER));
+            return Ok(Attempt::Retry("HTTP 429 Too Many Requests".into(), wait));
+        }
+        if status.is_server_error() {
+            return Ok(Attempt::Retry(format!("HTTP {status}"), None));
+        }
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            return Err(FetchError::Rejected {
+                status: status.as_u16(),
+                window: window.to_owned(),
+                body: body.chars().take(200).collect(),
+            });
+        }
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            Err(e) => {
+                return Ok(Attempt::Retry(
+                    format!("the body broke off: {}", describe(&e)),
+                    None,
+                ))
+            }
+        };
+        let parsed: Json = match serde_json::from_slice(&body) {
+            Ok(parsed) => parsed,
+            Err(e) => return Ok(Attempt::Retry(format!("the body is not JSON: {e}"), None)),
+        };
+        let mut node = &parsed;
+        for key in &self.records {
+            node = match node.get(key) {
+                Some(next) => next,
+                None => {
+                    return Ok(Attempt::Retry(
+                        format!("the answer has no `{}`", self.records.join(".")),
+                        None,
+                    ))
+                }
+            };
+        }
+        match node {
+            Json::Array(items) => Ok(Attempt::Done(items.clone())),
+            Json::Null => Ok(Attempt::Done(Vec::new())),
+            _ => Ok(Attempt::Retry(
+                format!("`{}` is not an array", self.records.join(".")),
+                None,
+            )),
+        }
+    }
+
+    async fn backoff(&self, attempt: u32, wait: Option<Duration>, window: &str, why: &str) {
+        self.counters.retries.fetch_add(1, Ordering::Relaxed);
+        // Full jitter: a uniform wait up to the exponential bound, so many clients
+        // (or many windows) do not retry in lockstep.
+        let bound =
+            Duration::from_millis(200u64.saturating_mul(1 << attempt.min(10))).min(MAX_BACKOFF);
+        let wait = wait.unwrap_or_else(|| bound.mul_f64(fastrand::f64()));
+        tracing::warn!(%window, attempt, wait_ms = wait.as_millis() as u64, error = %why, "retrying");
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// A transport error in words, without the URL (it carries only the time range, but
+/// an API could put anything in a URL).
+fn describe(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else if error.is_body() || error.is_decode() {
+        "the body broke off"
+    } else {
+        "request failed"
+    };
+    let mut source = std::error::Error::source(error);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}
+
+/// `Arc<Counters>` values, for a summary.
+pub fn read(counters: &Counters) -> (u64, u64, u64, u64) {
+    (
+        counters.requests.load(Ordering::Relaxed),
+        counters.retries.load(Ordering::Relaxed),
+        counters.refreshes.load(Ordering::Relaxed),
+        counters.splits.load(Ordering::Relaxed),
+    )
+}

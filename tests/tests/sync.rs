@@ -1,0 +1,299 @@
+//! Sync against the mock CAI server over real loopback HTTP: idempotent, split at
+//! the result cap, incremental, token refresh, every fault kind survived with the
+//! fault-free content hash, and secrets never in a log line.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cai_bridge::load::content_hash;
+use cai_bridge::mock::{Fault, MockConfig, MockServer};
+use cai_bridge::settings::{ApiSettings, Secret, SyncSettings};
+use cai_bridge::sync::{sync, Range, Summary};
+use cai_bridge::Model;
+
+const CONVERSATIONS: usize = 120;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn config(faults: &[&str]) -> MockConfig {
+    let mut config = MockConfig::new(CONVERSATIONS);
+    config.seed = 7;
+    config.days = 10;
+    config.slow = Duration::from_millis(1500);
+    config.faults = faults
+        .iter()
+        .map(|f| f.parse::<Fault>().expect("fault"))
+        .collect();
+    config
+}
+
+fn settings(page_cap: usize) -> SyncSettings {
+    let mut settings = SyncSettings::resolve(&Default::default()).expect("defaults");
+    settings.page_cap = page_cap;
+    // Six-hour windows: 40 calls over the ten days, enough for every fault to strike.
+    settings.window = Duration::from_secs(6 * 3600);
+    settings.timeout = Duration::from_millis(500);
+    settings.attempts = 12;
+    settings
+}
+
+struct Run {
+    summary: Summary,
+    hash: String,
+}
+
+fn run_sync(
+    rt: &tokio::runtime::Runtime,
+    server: &MockServer,
+    config: &MockConfig,
+    db: &Path,
+    page_cap: usize,
+) -> Run {
+    let model: Model = cai_logs_bridge::model();
+    let api = ApiSettings {
+        base_url: server.base_url(),
+        token_url: server.token_url(),
+        client_id: config.client_id.clone(),
+        client_secret: Secret::new(config.client_secret.clone()),
+        developer_token: Secret::new(config.developer_token.clone()),
+    };
+    let range = Range {
+        from: Some(config.start),
+        to: Some(config.start + chrono::Duration::days(i64::from(config.days))),
+    };
+    let summary = sync(rt, db, &model, &api, &settings(page_cap), range, true)
+        .unwrap_or_else(|e| panic!("sync failed: {e}"));
+    let conn = rusqlite::Connection::open(db).expect("db");
+    let hash = content_hash(&conn, &model).expect("hash");
+    Run { summary, hash }
+}
+
+fn start(rt: &tokio::runtime::Runtime, config: MockConfig) -> MockServer {
+    rt.block_on(MockServer::start(
+        config,
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    ))
+    .expect("mock starts")
+}
+
+fn fault_free(rt: &tokio::runtime::Runtime) -> Run {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = config(&[]);
+    let server = start(rt, config.clone());
+    let run = run_sync(rt, &server, &config, &dir.path().join("clean.db"), 1000);
+    rt.block_on(server.shutdown());
+    run
+}
+
+#[test]
+fn sync_twice_is_idempotent_and_loads_everything() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().expect("dir");
+    let config = config(&[]);
+    let server = start(&rt, config.clone());
+    let db = dir.path().join("bridge.db");
+    let first = run_sync(&rt, &server, &config, &db, 1000);
+    assert_eq!(first.summary.records as usize, CONVERSATIONS);
+    let second = run_sync(&rt, &server, &config, &db, 1000);
+    assert_eq!(second.hash, first.hash);
+    let conn = rusqlite::Connection::open(&db).expect("db");
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM cai_logs_Conversations", [], |r| {
+            r.get(0)
+        })
+        .expect("count");
+    assert_eq!(rows as usize, CONVERSATIONS);
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn windows_split_when_an_answer_hits_the_cap() {
+    let rt = runtime();
+    let clean = fault_free(&rt);
+    let dir = tempfile::tempdir().expect("dir");
+    let config = config(&[]);
+    let server = start(&rt, config.clone());
+    // ~12 conversations a day: a cap of 5 forces every day to be split.
+    let run = run_sync(&rt, &server, &config, &dir.path().join("split.db"), 5);
+    assert!(run.summary.splits > 0, "{}", run.summary);
+    assert_eq!(run.summary.records as usize, CONVERSATIONS);
+    assert_eq!(run.hash, clean.hash);
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn every_fault_kind_ends_with_the_fault_free_content() {
+    let rt = runtime();
+    let clean = fault_free(&rt);
+    for fault in [
+        "rate-limit:0.3",
+        "server-error:0.3",
+        "reset:0.3",
+        "truncate:0.3",
+        "slow:0.2",
+        "token-expiry:0.15",
+    ] {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut config = config(&[fault]);
+        config.retry_after = 0;
+        let server = start(&rt, config.clone());
+        let run = run_sync(&rt, &server, &config, &dir.path().join("faulty.db"), 1000);
+        assert_eq!(run.hash, clean.hash, "{fault}: {}", run.summary);
+        let kind = config.faults[0].kind;
+        let stats = server.stats();
+        assert!(
+            stats.injected(kind) > 0,
+            "{fault}: the mock never struck: {stats:?} {}",
+            run.summary
+        );
+        if fault.starts_with("token-expiry") {
+            assert!(
+                run.summary.refreshes > 0,
+                "{fault}: no token refresh: {}",
+                run.summary
+            );
+        } else {
+            assert!(
+                run.summary.retries > 0,
+                "{fault}: no retry happened: {}",
+                run.summary
+            );
+        }
+        rt.block_on(server.shutdown());
+    }
+}
+
+#[test]
+fn an_incremental_run_starts_at_the_high_water_mark() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().expect("dir");
+    let config = config(&[]);
+    let server = start(&rt, config.clone());
+    let db = dir.path().join("bridge.db");
+    let model = cai_logs_bridge::model();
+    let api = ApiSettings {
+        base_url: server.base_url(),
+        token_url: server.token_url(),
+        client_id: config.client_id.clone(),
+        client_secret: Secret::new(config.client_secret.clone()),
+        developer_token: Secret::new(config.developer_token.clone()),
+    };
+    let middle = config.start + chrono::Duration::days(5);
+    let end = config.start + chrono::Duration::days(10);
+    let first = Range {
+        from: Some(config.start),
+        to: Some(middle),
+    };
+    sync(&rt, &db, &model, &api, &settings(1000), first, true).expect("first half");
+    let second = sync(
+        &rt,
+        &db,
+        &model,
+        &api,
+        &settings(1000),
+        Range {
+            from: None,
+            to: Some(end),
+        },
+        true,
+    )
+    .expect("incremental");
+    // It started at the mark minus the 10-minute overlap, not at the beginning.
+    let expected = cai_bridge::sync::format_time(middle - chrono::Duration::minutes(10));
+    assert_eq!(second.from, expected);
+    let conn = rusqlite::Connection::open(&db).expect("db");
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM cai_logs_Conversations", [], |r| {
+            r.get(0)
+        })
+        .expect("count");
+    assert_eq!(rows as usize, CONVERSATIONS);
+    rt.block_on(server.shutdown());
+}
+
+/// A writer that keeps what the logger printed.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn no_secret_in_any_log_line() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let rt = runtime();
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = config(&["token-expiry:0.15", "server-error:0.2"]);
+    config.client_secret = "s3cr3t-client-Secret-value".into();
+    config.developer_token = "dev-T0ken-value-xyz".into();
+    config.retry_after = 0;
+    // Global, because the fetching runs on the runtime's worker threads; the other
+    // tests of this binary log into it too, which only widens the net.
+    tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+    let server = start(&rt, config.clone());
+    run_sync(&rt, &server, &config, &dir.path().join("bridge.db"), 1000);
+    rt.block_on(server.shutdown());
+    let logs = String::from_utf8_lossy(&captured.0.lock().expect("lock")).into_owned();
+    assert!(
+        logs.contains("retrying") || logs.contains("fetching a new one"),
+        "the logs say nothing:\n{logs}"
+    );
+    for secret in [&config.client_secret, &config.developer_token] {
+        assert!(
+            !logs.contains(secret.as_str()),
+            "a secret leaked into the logs"
+        );
+    }
+}
+
+#[test]
+fn tokens_are_cached_and_replaced_before_they_expire() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().expect("dir");
+    let config = config(&[]);
+    let server = start(&rt, config.clone());
+    run_sync(&rt, &server, &config, &dir.path().join("a.db"), 1000);
+    assert_eq!(
+        server.stats().tokens_issued,
+        1,
+        "a 12-hour token serves the whole run"
+    );
+    rt.block_on(server.shutdown());
+
+    // Tokens that live less than the refresh margin are replaced before every call.
+    let mut short = config.clone();
+    short.token_ttl = Duration::from_secs(30);
+    let server = start(&rt, short.clone());
+    let run = run_sync(&rt, &server, &short, &dir.path().join("b.db"), 1000);
+    assert!(
+        server.stats().tokens_issued >= run.summary.requests,
+        "{:?}",
+        server.stats()
+    );
+    assert_eq!(
+        server.stats().unauthorized,
+        0,
+        "no call went out with a stale token"
+    );
+    rt.block_on(server.shutdown());
+}
