@@ -16,6 +16,22 @@ use std::path::{Path, PathBuf};
 use cai_bridge_gen::emit::{self, templates::Templates};
 use cai_bridge_gen::{Inputs, Model};
 
+/// A JSON value with every `null` member removed: for optional fields, absent and
+/// `null` say the same, so round trips compare without them.
+pub fn without_nulls(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
+}
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

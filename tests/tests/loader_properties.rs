@@ -70,20 +70,6 @@ fn conversations() -> impl Strategy<Value = Vec<Value>> {
     (0u32..6).prop_flat_map(|n| (1..=n).map(conversation).collect::<Vec<_>>())
 }
 
-/// Null and absent say the same.
-fn without_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, without_nulls(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
-        other => other,
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -94,8 +80,8 @@ proptest! {
         let mut loader = Loader::open(&dir.path().join("p.db"), &model).expect("opens").batch_size(2);
         loader.load(records.clone()).expect("loads");
         let back = read_back(loader.connection(), &model).expect("reads back");
-        let expected: Vec<Value> = records.into_iter().map(without_nulls).collect();
-        prop_assert_eq!(back.into_iter().map(without_nulls).collect::<Vec<_>>(), expected.clone());
+        let expected: Vec<Value> = records.into_iter().map(cai_bridge_tests::without_nulls).collect();
+        prop_assert_eq!(back.into_iter().map(cai_bridge_tests::without_nulls).collect::<Vec<_>>(), expected.clone());
         let hash = content_hash(loader.connection(), &model).expect("hash");
         loader.load(expected).expect("loads again");
         prop_assert_eq!(content_hash(loader.connection(), &model).expect("hash"), hash);

@@ -17,27 +17,13 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Absent and `null` say the same for an optional field; everything else must match.
-fn without_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, without_nulls(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
-        other => other,
-    }
-}
-
 fn round_trip<T: DeserializeOwned + Serialize>(original: Value, what: &str) {
     let typed: T = serde_json::from_value(original.clone())
         .unwrap_or_else(|e| panic!("{what} does not deserialize: {e}"));
     let back = serde_json::to_value(&typed).expect("serializes");
     assert_eq!(
-        without_nulls(back),
-        without_nulls(original),
+        cai_bridge_tests::without_nulls(back),
+        cai_bridge_tests::without_nulls(original),
         "{what} changed in a round trip"
     );
 }

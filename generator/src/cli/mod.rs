@@ -117,15 +117,7 @@ pub fn run() -> ExitCode {
 }
 
 fn generate(args: Generate) -> Result<ExitCode, Error> {
-    let inputs = Inputs {
-        spec: args.inputs.spec,
-        samples: args.samples,
-        config: args.inputs.config,
-    };
-    let loaded = inputs.load()?;
-    for warning in loaded.warnings.iter() {
-        eprintln!("{}", render::diagnostic(warning));
-    }
+    let loaded = load(args.inputs, args.samples)?;
     let templates = Templates::new(args.templates.as_deref())?;
     let files = emit::all(&loaded.model, &templates)?;
     if args.check {
@@ -169,16 +161,22 @@ fn generate(args: Generate) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn infer(args: Infer) -> Result<ExitCode, Error> {
+/// Loads the model and prints its warnings for people.
+fn load(inputs: InputArgs, samples: Vec<PathBuf>) -> Result<crate::inputs::Loaded, Error> {
     let inputs = Inputs {
-        spec: args.inputs.spec,
-        samples: args.samples,
-        config: args.inputs.config,
+        spec: inputs.spec,
+        samples,
+        config: inputs.config,
     };
     let loaded = inputs.load()?;
     for warning in loaded.warnings.iter() {
         eprintln!("{}", render::diagnostic(warning));
     }
+    Ok(loaded)
+}
+
+fn infer(args: Infer) -> Result<ExitCode, Error> {
+    let loaded = load(args.inputs, args.samples)?;
     let schema = json_schema::emit(&loaded.model);
     let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     println!("{text}");

@@ -54,19 +54,6 @@ fn issues() -> Vec<Issue> {
     ]
 }
 
-fn without_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, without_nulls(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
-        other => other,
-    }
-}
-
 #[test]
 fn the_model_has_the_tables_and_columns_the_attributes_ask_for() {
     let model = Issue::model().unwrap_or_else(|e| panic!("{e}"));
@@ -108,10 +95,12 @@ fn structs_load_read_back_and_reload_idempotently() {
     let back = read_back(db, model).expect("reads back");
     let expected: Vec<Value> = records
         .iter()
-        .map(|i| without_nulls(serde_json::to_value(i).expect("serializes")))
+        .map(|i| cai_bridge_tests::without_nulls(serde_json::to_value(i).expect("serializes")))
         .collect();
     assert_eq!(
-        back.into_iter().map(without_nulls).collect::<Vec<_>>(),
+        back.into_iter()
+            .map(cai_bridge_tests::without_nulls)
+            .collect::<Vec<_>>(),
         expected
     );
     let (plus_one, login): (i64, String) = db
