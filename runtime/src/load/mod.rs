@@ -305,35 +305,20 @@ fn write_row(
             field: path_of(path),
             message,
         };
-        match resolve(record, path, &mut cache).map_err(failure)? {
-            Found::Member(Member::List(items)) => {
-                for (i, item) in items.into_iter().enumerate() {
-                    rows += write_row(
-                        tx,
-                        model,
-                        plans,
-                        child.entity,
-                        item,
-                        &own_key,
-                        Some(i as i64),
-                    )?;
-                }
-            }
+        // Items borrowed from the record, or from JSON parsed out of one of its strings.
+        let parsed;
+        let items: Vec<&dyn Record> = match resolve(record, path, &mut cache).map_err(failure)? {
+            Found::Member(Member::List(items)) => items,
             Found::Owned(Json::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    rows += write_row(
-                        tx,
-                        model,
-                        plans,
-                        child.entity,
-                        item,
-                        &own_key,
-                        Some(i as i64),
-                    )?;
-                }
+                parsed = items;
+                parsed.iter().map(|item| item as &dyn Record).collect()
             }
-            Found::Member(Member::Cell(Cell::Null)) | Found::Owned(Json::Null) => {}
+            Found::Member(Member::Cell(Cell::Null)) | Found::Owned(Json::Null) => Vec::new(),
             _ => return Err(failure("expected an array".to_owned())),
+        };
+        for (i, item) in items.into_iter().enumerate() {
+            let position = Some(i as i64);
+            rows += write_row(tx, model, plans, child.entity, item, &own_key, position)?;
         }
     }
     Ok(rows)
