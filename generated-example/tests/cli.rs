@@ -63,7 +63,7 @@ fn refused_credentials_exit_4_and_the_secret_stays_out_of_the_output() {
         .env("CAI_TOKEN_URL", server.token_url())
         .env("CAI_CLIENT_ID", &config.client_id)
         .env("CAI_CLIENT_SECRET", "wrong-secret-value-123")
-        .env("CAI_DEVELOPER_TOKEN", &config.developer_token)
+        .env("CAI_DEVELOPER_TOKEN", config.developer_token.expose())
         .env("RUST_LOG", "trace")
         .output()
         .expect("runs");
@@ -79,7 +79,7 @@ fn refused_credentials_exit_4_and_the_secret_stays_out_of_the_output() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!all.contains("wrong-secret-value-123"));
-    assert!(!all.contains(&config.developer_token));
+    assert!(!all.contains(config.developer_token.expose()));
     rt.block_on(server.shutdown());
 }
 

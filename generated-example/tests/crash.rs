@@ -20,8 +20,8 @@ fn sync_command(server: &MockServer, config: &MockConfig, db: &Path) -> Command 
         .env("CAI_BASE_URL", server.base_url())
         .env("CAI_TOKEN_URL", server.token_url())
         .env("CAI_CLIENT_ID", &config.client_id)
-        .env("CAI_CLIENT_SECRET", &config.client_secret)
-        .env("CAI_DEVELOPER_TOKEN", &config.developer_token)
+        .env("CAI_CLIENT_SECRET", config.client_secret.expose())
+        .env("CAI_DEVELOPER_TOKEN", config.developer_token.expose())
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
         .stderr(Stdio::null());

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use cai_bridge::load::content_hash;
 use cai_bridge::mock::{Fault, MockConfig, MockServer};
-use cai_bridge::settings::{ApiSettings, Secret, SyncSettings};
+use cai_bridge::settings::{Secret, SyncSettings};
 use cai_bridge::sync::{sync, Range, Summary};
 use cai_bridge::Model;
 
@@ -58,13 +58,7 @@ fn run_sync(
     page_cap: usize,
 ) -> Run {
     let model: Model = cai_logs_bridge::model();
-    let api = ApiSettings {
-        base_url: server.base_url(),
-        token_url: server.token_url(),
-        client_id: config.client_id.clone(),
-        client_secret: Secret::new(config.client_secret.clone()),
-        developer_token: Secret::new(config.developer_token.clone()),
-    };
+    let api = server.api_settings();
     let range = Range {
         from: Some(config.start),
         to: Some(config.start + chrono::Duration::days(i64::from(config.days))),
@@ -179,13 +173,7 @@ fn an_incremental_run_starts_at_the_high_water_mark() {
     let server = start(&rt, config.clone());
     let db = dir.path().join("bridge.db");
     let model = cai_logs_bridge::model();
-    let api = ApiSettings {
-        base_url: server.base_url(),
-        token_url: server.token_url(),
-        client_id: config.client_id.clone(),
-        client_secret: Secret::new(config.client_secret.clone()),
-        developer_token: Secret::new(config.developer_token.clone()),
-    };
+    let api = server.api_settings();
     let middle = config.start + chrono::Duration::days(5);
     let end = config.start + chrono::Duration::days(10);
     let first = Range {
@@ -244,8 +232,8 @@ fn no_secret_in_any_log_line() {
     let rt = runtime();
     let dir = tempfile::tempdir().expect("dir");
     let mut config = config(&["token-expiry:0.15", "server-error:0.2"]);
-    config.client_secret = "s3cr3t-client-Secret-value".into();
-    config.developer_token = "dev-T0ken-value-xyz".into();
+    config.client_secret = Secret::new("s3cr3t-client-Secret-value");
+    config.developer_token = Secret::new("dev-T0ken-value-xyz");
     config.retry_after = 0;
     // Global, because the fetching runs on the runtime's worker threads; the other
     // tests of this binary log into it too, which only widens the net.
@@ -260,7 +248,7 @@ fn no_secret_in_any_log_line() {
     );
     for secret in [&config.client_secret, &config.developer_token] {
         assert!(
-            !logs.contains(secret.as_str()),
+            !logs.contains(secret.expose()),
             "a secret leaked into the logs"
         );
     }

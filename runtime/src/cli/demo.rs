@@ -8,7 +8,7 @@ use std::path::Path;
 use cai_bridge_gen::model::Model;
 
 use crate::mock::{MockConfig, MockServer};
-use crate::settings::{ApiSettings, Secret, SyncSettings};
+use crate::settings::SyncSettings;
 use crate::sync::{self, Range};
 
 /// Runs the demo into `db`.
@@ -24,11 +24,6 @@ pub fn run(
     config.seed = seed;
     let start = config.start;
     let end = start + chrono::Duration::days(i64::from(config.days));
-    let (client_id, client_secret, developer_token) = (
-        config.client_id.clone(),
-        config.client_secret.clone(),
-        config.developer_token.clone(),
-    );
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
     let server = runtime
         .block_on(MockServer::start(config, loopback))
@@ -37,13 +32,7 @@ pub fn run(
         "mock CAI API on {} ({conversations} conversations)",
         server.base_url()
     );
-    let api = ApiSettings {
-        base_url: server.base_url(),
-        token_url: server.token_url(),
-        client_id,
-        client_secret: Secret::new(client_secret),
-        developer_token: Secret::new(developer_token),
-    };
+    let api = server.api_settings();
     let settings = SyncSettings::resolve(&Default::default()).map_err(|e| (2, e.to_string()))?;
     let range = Range {
         from: Some(start),

@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{days_before_today, Fault, MockConfig, MockServer};
+use crate::settings::Secret;
 
 /// The environment variable the client secret is read from when no
 /// `--client-secret-file` is given.
@@ -17,8 +18,8 @@ pub const CLIENT_SECRET_ENV: &str = "CAI_CLIENT_SECRET";
 ///
 /// The client secret has no flag of its own, so it never shows in a process list or
 /// shell history: it comes from `--client-secret-file`, else `CAI_CLIENT_SECRET`, else
-/// the demo secret `demo-secret`. The `Debug` output hides the developer token.
-#[derive(Clone, clap::Args)]
+/// the demo secret `demo-secret`. The developer token is a [`Secret`], hidden by `Debug`.
+#[derive(Clone, Debug, clap::Args)]
 pub struct MockArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
@@ -50,8 +51,8 @@ pub struct MockArgs {
     #[arg(long, value_name = "PATH")]
     pub client_secret_file: Option<PathBuf>,
     /// The developer token clients must send in X-Token.
-    #[arg(long, value_name = "TOKEN", default_value = MockConfig::DEFAULT_DEVELOPER_TOKEN)]
-    pub developer_token: String,
+    #[arg(long, value_name = "TOKEN", default_value = MockConfig::DEFAULT_DEVELOPER_TOKEN, value_parser = parse_secret)]
+    pub developer_token: Secret,
     /// Lifetime of access tokens, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 12 * 3600)]
     pub token_ttl: u64,
@@ -63,27 +64,12 @@ pub struct MockArgs {
     pub retry_after: u64,
 }
 
-impl std::fmt::Debug for MockArgs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockArgs")
-            .field("addr", &self.addr)
-            .field("conversations", &self.conversations)
-            .field("seed", &self.seed)
-            .field("start", &self.start)
-            .field("days", &self.days)
-            .field("page_cap", &self.page_cap)
-            .field("faults", &self.faults)
-            .field("client_id", &self.client_id)
-            .field("client_secret_file", &self.client_secret_file)
-            .field("developer_token", &"<redacted>")
-            .field("token_ttl", &self.token_ttl)
-            .field("slow", &self.slow)
-            .field("retry_after", &self.retry_after)
-            .finish()
-    }
+/// Parses `--start`: an RFC 3339 date-time, or a date meaning its 00:00 UTC.
+/// Wraps a flag's value as a [`Secret`] right away, so it never prints.
+fn parse_secret(text: &str) -> Result<Secret, String> {
+    Ok(Secret::new(text))
 }
 
-/// Parses `--start`: an RFC 3339 date-time, or a date meaning its 00:00 UTC.
 fn parse_start(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.to_utc());
@@ -128,7 +114,7 @@ impl MockArgs {
         config.page_cap = self.page_cap;
         config.faults = self.faults.clone();
         config.client_id = self.client_id.clone();
-        config.client_secret = client_secret;
+        config.client_secret = Secret::new(client_secret);
         config.developer_token = self.developer_token.clone();
         config.token_ttl = Duration::from_secs(self.token_ttl);
         config.slow = Duration::from_secs(self.slow);
@@ -233,8 +219,8 @@ mod tests {
         assert_eq!(config.days, 30);
         assert_eq!(config.page_cap, 1000);
         assert_eq!(config.client_id, "demo-client");
-        assert_eq!(config.client_secret, "demo-secret");
-        assert_eq!(config.developer_token, "demo-token");
+        assert_eq!(config.client_secret.expose(), "demo-secret");
+        assert_eq!(config.developer_token.expose(), "demo-token");
         assert_eq!(config.token_ttl, Duration::from_secs(43_200));
         assert_eq!(config.start, days_before_today(30));
         assert!(config.faults.is_empty());
@@ -257,7 +243,7 @@ mod tests {
         ])
         .unwrap();
         let config = args.config_with(Some("from-env".into())).unwrap();
-        assert_eq!(config.client_secret, "s3cret");
+        assert_eq!(config.client_secret.expose(), "s3cret");
         assert_eq!(
             config.faults[0],
             Fault {
@@ -276,7 +262,8 @@ mod tests {
         assert_eq!(
             args.config_with(Some("from-env".into()))
                 .unwrap()
-                .client_secret,
+                .client_secret
+                .expose(),
             "from-env"
         );
 

@@ -72,7 +72,6 @@ mod server;
 mod tests;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -81,13 +80,15 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::task::JoinHandle;
 
+use crate::settings::{ApiSettings, Secret};
+
 pub use args::{run, MockArgs, MockError, CLIENT_SECRET_ENV};
 pub use faults::{Fault, FaultKind, FaultParseError};
 
 /// How the mock behaves: its data, its credentials and its faults.
 ///
-/// Its `Debug` output hides the client secret and the developer token.
-#[derive(Clone)]
+/// The client secret and the developer token are [`Secret`]s, so `Debug` hides them.
+#[derive(Clone, Debug)]
 pub struct MockConfig {
     /// How many conversations the dataset holds.
     pub conversations: usize,
@@ -104,9 +105,9 @@ pub struct MockConfig {
     /// The OAuth client id.
     pub client_id: String,
     /// The OAuth client secret.
-    pub client_secret: String,
+    pub client_secret: Secret,
     /// The developer token expected in `X-Token`.
-    pub developer_token: String,
+    pub developer_token: Secret,
     /// How long an access token stays valid (CAI: 12 hours).
     pub token_ttl: Duration,
     /// How long a `slow` fault stalls the response.
@@ -138,31 +139,12 @@ impl MockConfig {
             page_cap: Self::DEFAULT_PAGE_CAP,
             faults: Vec::new(),
             client_id: Self::DEFAULT_CLIENT_ID.into(),
-            client_secret: Self::DEFAULT_CLIENT_SECRET.into(),
-            developer_token: Self::DEFAULT_DEVELOPER_TOKEN.into(),
+            client_secret: Secret::new(Self::DEFAULT_CLIENT_SECRET),
+            developer_token: Secret::new(Self::DEFAULT_DEVELOPER_TOKEN),
             token_ttl: Duration::from_secs(12 * 3600),
             slow: Duration::from_secs(30),
             retry_after: 1,
         }
-    }
-}
-
-impl fmt::Debug for MockConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MockConfig")
-            .field("conversations", &self.conversations)
-            .field("seed", &self.seed)
-            .field("start", &self.start)
-            .field("days", &self.days)
-            .field("page_cap", &self.page_cap)
-            .field("faults", &self.faults)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"<redacted>")
-            .field("developer_token", &"<redacted>")
-            .field("token_ttl", &self.token_ttl)
-            .field("slow", &self.slow)
-            .field("retry_after", &self.retry_after)
-            .finish()
     }
 }
 
@@ -239,6 +221,18 @@ impl MockServer {
     /// The OAuth token URL, `http://127.0.0.1:PORT/oauth/token`.
     pub fn token_url(&self) -> String {
         format!("{}/oauth/token", self.base_url())
+    }
+
+    /// The settings a bridge needs to sync from this server with its credentials.
+    pub fn api_settings(&self) -> ApiSettings {
+        let config = &self.state.config;
+        ApiSettings {
+            base_url: self.base_url(),
+            token_url: self.token_url(),
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            developer_token: config.developer_token.clone(),
+        }
     }
 
     /// The counters so far.

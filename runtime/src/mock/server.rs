@@ -25,7 +25,7 @@ const SCOPE: &str = "cai.logs.read";
 
 /// Everything the handlers share.
 pub(crate) struct Shared {
-    config: MockConfig,
+    pub(crate) config: MockConfig,
     pub(crate) data: Dataset,
     /// Issued access tokens and when each expires.
     tokens: Mutex<HashMap<String, Instant>>,
@@ -184,7 +184,7 @@ async fn token(
         let field = |name: &str| form.get(name).cloned().unwrap_or_default();
         (field("client_id"), field("client_secret"))
     });
-    if id != state.config.client_id || secret != state.config.client_secret {
+    if id != state.config.client_id || secret != state.config.client_secret.expose() {
         bump(&state.counters.unauthorized);
         tracing::info!(client_id = %id, "token request with bad client credentials");
         let mut response = oauth_error(
@@ -330,7 +330,7 @@ async fn conversations(
     if !state.token_valid(token) {
         return invalid_token(&state, "Invalid or expired access token");
     }
-    if developer_token(&headers) != Some(state.config.developer_token.as_str()) {
+    if developer_token(&headers) != Some(state.config.developer_token.expose()) {
         bump(&state.counters.unauthorized);
         let mut response = json_error(
             StatusCode::UNAUTHORIZED,

@@ -175,12 +175,7 @@ pub fn sync(
                 break;
             }
         };
-        progress.record(
-            &batch.records,
-            rows,
-            batch.ends_window,
-            fetch::read(&counters),
-        );
+        progress.record(&batch.records, rows, batch.ends_window);
     }
     // Dropping the receiver stops the producer at its next send.
     drop(receiver);

@@ -81,13 +81,7 @@ impl Progress {
         }
     }
 
-    pub(super) fn record(
-        &mut self,
-        records: &[Json],
-        rows: u64,
-        ends_window: bool,
-        _: (u64, u64, u64, u64),
-    ) {
+    pub(super) fn record(&mut self, records: &[Json], rows: u64, ends_window: bool) {
         self.records += records.len() as u64;
         self.rows += rows;
         if let Some(child) = &self.child {
