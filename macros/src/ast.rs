@@ -166,7 +166,8 @@ impl<'a> Container<'a> {
         }
     }
 
-    /// No two fields may share a wire name, nor map to one column after renaming.
+    /// No two fields may share a wire name, nor map to one column (or composition)
+    /// after renaming.
     fn check_names(&self, cx: &Ctxt) {
         let mut wires: Vec<&str> = Vec::new();
         let mut columns: Vec<(String, &syn::Ident)> = Vec::new();
@@ -180,7 +181,9 @@ impl<'a> Container<'a> {
                 continue;
             }
             wires.push(&field.wire);
-            if !field.kind.is_column() {
+            // A nested struct's columns only the compiler can compare (see
+            // `bridge::columns` in the runtime); a list's name is its composition's.
+            if matches!(field.kind.unwrap_option().0, TypeKind::Struct(_)) {
                 continue;
             }
             let column = field

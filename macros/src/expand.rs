@@ -6,6 +6,8 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
+use cai_bridge_gen::model::naming;
+
 use crate::ast::{Container, Field};
 use crate::ctxt::Ctxt;
 use crate::ty::{classify, Scalar, TypeKind};
@@ -50,6 +52,25 @@ pub fn derive(input: &syn::DeriveInput) -> Result<TokenStream, Vec<syn::Error>> 
     let namespace = option_str(container.attrs.namespace.as_deref());
     let service = option_str(container.attrs.service.as_deref());
     let path = option_str(container.attrs.path.as_deref());
+    let columns: Vec<(TokenStream, Option<proc_macro2::Span>)> = container
+        .fields
+        .iter()
+        .flat_map(|f| columns(&krate, f))
+        .collect();
+    let checks = columns.iter().enumerate().filter_map(|(i, (_, nested))| {
+        let span = (*nested)?;
+        // The call starts with a token spanned at the field, so the error points there.
+        Some(quote_spanned! {span=>
+            const _: () = {
+                use #krate::bridge::columns as columns;
+                columns::check::<{ columns::count(<#ident as #krate::Bridge>::COLUMNS) }>(
+                    <#ident as #krate::Bridge>::COLUMNS,
+                    #i,
+                )
+            };
+        })
+    });
+    let columns = columns.iter().map(|(c, _)| c);
 
     Ok(quote! {
         #[doc(hidden)]
@@ -66,6 +87,8 @@ pub fn derive(input: &syn::DeriveInput) -> Result<TokenStream, Vec<syn::Error>> 
 
             #[automatically_derived]
             impl #krate::Bridge for #ident {
+                const COLUMNS: &'static [#krate::bridge::columns::Column] = &[#(#columns),*];
+
                 fn shape() -> #krate::bridge::shape::Shape {
                     use #krate::bridge::shape as s;
                     s::object(#name, #key, #doc, ::std::vec![#(#fields),*])
@@ -94,8 +117,47 @@ pub fn derive(input: &syn::DeriveInput) -> Result<TokenStream, Vec<syn::Error>> 
                         .as_ref()
                 }
             }
+
+            #(#checks)*
         };
     })
+}
+
+/// The entries of `Bridge::COLUMNS` for a field, each with the field's span when it
+/// flattens a nested struct (whose names only the compiler can compare).
+fn columns(krate: &syn::Path, field: &Field<'_>) -> Vec<(TokenStream, Option<proc_macro2::Span>)> {
+    let raw = field.member.to_string();
+    let label = raw.strip_prefix("r#").unwrap_or(&raw);
+    let absolute = field.attrs.rename.is_some();
+    let name = field
+        .attrs
+        .rename
+        .clone()
+        .unwrap_or_else(|| naming::identifier(&field.wire));
+    let c = quote!(#krate::bridge::columns::Column);
+    let one = |name: &str| (quote!(#c::one(#label, #name, #absolute)), None);
+    let nested = |ty: &syn::Type| {
+        let entry = quote_spanned! {ty.span()=>
+            #c::nested(#label, #name, #absolute, <#ty as #krate::Bridge>::COLUMNS)
+        };
+        (entry, Some(field.member.span()))
+    };
+    let embedded = field
+        .attrs
+        .json
+        .as_ref()
+        .and_then(|json| json.value.as_ref())
+        .and_then(|ty| classify(ty).ok());
+    match (embedded, field.kind.unwrap_option().0) {
+        // JSON text: its raw column, and what is inside named under the same prefix.
+        (Some(inner), _) => match inner.unwrap_option().0 {
+            TypeKind::Struct(ty) => vec![one(&name), nested(ty)],
+            TypeKind::Vec(_) => vec![one(&name), one(&format!("{name}_items"))],
+            _ => vec![one(&name)],
+        },
+        (None, TypeKind::Struct(ty)) => vec![nested(ty)],
+        (None, _) => vec![one(&name)],
+    }
 }
 
 fn option_str(value: Option<&str>) -> TokenStream {

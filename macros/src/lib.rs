@@ -15,7 +15,10 @@
 //! child entity, `Vec` of scalars a (parent key, position, value) entity.
 //!
 //! Every mistake is a compile error at its span, all reported at once; each has a
-//! case with its message in `tests/compile-fail/`.
+//! case with its message in `tests/compile-fail/`. Two fields that map to one column
+//! only once a nested struct is flattened (`a_b` next to `a: A` with a field `b`) are
+//! found by the compiler: the expansion lists its columns in `Bridge::COLUMNS`,
+//! naming nested types' lists, and a `const` evaluates the check on the whole tree.
 
 mod ast;
 mod attr;

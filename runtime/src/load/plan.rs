@@ -1,9 +1,8 @@
-//! What the loader prepares once per model: each table's upsert and delete
-//! statements, where each child array is in its parent's record, and which columns
-//! of every descendant carry the root record's key.
+//! The statements the loader prepares once per model: each table's upsert, and for
+//! every descendant of the root the delete by the root record's key.
 
 use cai_bridge_gen::model::naming::sql;
-use cai_bridge_gen::model::{Entity, MemberValue, Model, Record, Role, Step};
+use cai_bridge_gen::model::{Entity, Model};
 
 /// The statements and paths for one entity.
 #[derive(Debug)]
@@ -12,8 +11,6 @@ pub struct TablePlan {
     pub upsert: String,
     /// `DELETE FROM t WHERE <root key columns> = ?…` (for descendants of the root).
     pub delete_by_root: Option<String>,
-    /// Per child slot, the steps from this entity's record to the child array.
-    pub child_paths: Vec<Vec<Step>>,
 }
 
 /// Builds the plan of every entity, indexed like `model.entities`.
@@ -34,12 +31,13 @@ pub fn plan(model: &Model) -> Vec<TablePlan> {
                     .collect();
                 format!("DELETE FROM {table} WHERE {}", conditions.join(" AND "))
             }),
-            child_paths: child_paths(entity),
         })
         .collect()
 }
 
-fn upsert(model: &Model, entity: &Entity) -> String {
+/// `INSERT INTO <table> (<every column>) VALUES (?1, …) ON CONFLICT (<key>) DO UPDATE
+/// SET <every other column> = excluded.<column>`, parameters in field order.
+pub fn upsert(model: &Model, entity: &Entity) -> String {
     let table = sql(&model.table(&entity.name));
     let columns: Vec<String> = entity.fields.iter().map(|f| sql(&f.name)).collect();
     let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
@@ -83,36 +81,4 @@ fn root_key_columns(model: &Model) -> Vec<Vec<String>> {
         out.push(columns);
     }
     out
-}
-
-fn child_paths(entity: &Entity) -> Vec<Vec<Step>> {
-    let mut paths = vec![Vec::new(); entity.children.len()];
-    walk(&entity.layout, &mut Vec::new(), &mut paths);
-    paths
-}
-
-fn walk(record: &Record, prefix: &mut Vec<Step>, paths: &mut [Vec<Step>]) {
-    for member in &record.members {
-        prefix.push(Step::Key(member.wire.clone()));
-        visit(&member.value, prefix, paths);
-        prefix.pop();
-    }
-}
-
-fn visit(value: &MemberValue, prefix: &mut Vec<Step>, paths: &mut [Vec<Step>]) {
-    match value {
-        MemberValue::Column(_) => {}
-        MemberValue::Object(record) => walk(record, prefix, paths),
-        MemberValue::Children(slot) => paths[*slot] = prefix.clone(),
-        MemberValue::Embedded { inner, .. } => {
-            prefix.push(Step::Json);
-            visit(inner, prefix, paths);
-            prefix.pop();
-        }
-    }
-}
-
-/// Whether a field's value comes from the record (not from the parent or position).
-pub fn from_record(role: Role) -> bool {
-    matches!(role, Role::Data | Role::RawJson)
 }

@@ -121,6 +121,97 @@ fn structs_load_read_back_and_reload_idempotently() {
 }
 
 #[test]
+fn the_trait_alone_gives_ddl_upserts_and_rows_that_fill_a_database() {
+    let upserts = Issue::upserts().expect("upserts");
+    assert_eq!(
+        upserts[0],
+        "INSERT INTO tracker_Issues (number, title, type, created_at, user_login, user_id, \
+         reactions, reactions_plus_one, reactions_heart, closed, score) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (number) \
+         DO UPDATE SET title = excluded.title, type = excluded.type, \
+         created_at = excluded.created_at, user_login = excluded.user_login, \
+         user_id = excluded.user_id, reactions = excluded.reactions, \
+         reactions_plus_one = excluded.reactions_plus_one, \
+         reactions_heart = excluded.reactions_heart, closed = excluded.closed, \
+         score = excluded.score"
+    );
+
+    // Every row of the first issue: its own, then its labels and assignees, each
+    // child carrying the issue's key and its position.
+    let records = issues();
+    let mut seen = Vec::new();
+    let count = records[0]
+        .rows(&mut |row| {
+            let values: Vec<rusqlite::types::Value> = row
+                .values
+                .iter()
+                .map(cai_bridge::load::bound_value)
+                .collect();
+            seen.push((row.entity.1.name.clone(), row.position, values));
+            Ok(())
+        })
+        .expect("rows");
+    assert_eq!(count, 5);
+    let shape: Vec<(&str, Option<i64>)> = seen
+        .iter()
+        .map(|(entity, position, _)| (entity.as_str(), *position))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            ("Issues", None),
+            ("Labels", Some(0)),
+            ("Labels", Some(1)),
+            ("Assignees", Some(0)),
+            ("Assignees", Some(1))
+        ]
+    );
+    let model = Issue::model().unwrap_or_else(|e| panic!("{e}"));
+    let labels = &model.entities[1];
+    let label_row: Vec<(&str, &rusqlite::types::Value)> = labels
+        .fields
+        .iter()
+        .map(|f| f.name.as_str())
+        .zip(&seen[2].2)
+        .collect();
+    use rusqlite::types::Value::{Integer, Null, Text};
+    assert_eq!(
+        label_row,
+        [
+            ("issue_number", &Integer(1)),
+            ("name", &Text("p1".into())),
+            ("color", &Null),
+        ]
+    );
+
+    // DDL, upserts and rows are all a database needs: the same content as the loader's.
+    let by_hand = rusqlite::Connection::open_in_memory().expect("opens");
+    by_hand
+        .execute_batch(&Issue::ddl().expect("DDL"))
+        .expect("DDL runs");
+    for issue in &records {
+        issue
+            .rows(&mut |row| {
+                by_hand
+                    .execute(
+                        &upserts[row.entity.0],
+                        rusqlite::params_from_iter(row.values.iter()),
+                    )
+                    .map(drop)
+                    .map_err(Into::into)
+            })
+            .expect("stores");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut loader = Loader::open(&dir.path().join("tracker.db"), model).expect("opens");
+    loader.load(&records).expect("loads");
+    assert_eq!(
+        content_hash(&by_hand, model).expect("hash"),
+        content_hash(loader.connection(), model).expect("hash")
+    );
+}
+
+#[test]
 fn cap_compiles_what_the_derive_alone_describes() {
     let model = Issue::model().unwrap_or_else(|e| panic!("{e}"));
     let files = cai_bridge::bridge::artifacts(model).expect("artifacts");

@@ -2,6 +2,11 @@
 //! expansion calls: shape builders and the model built from a root type's shape by
 //! the generator's own model code, so a derive and a generated file cannot disagree.
 
+#[doc(hidden)]
+pub mod columns;
+#[doc(hidden)]
+pub mod shape;
+
 use std::collections::BTreeMap;
 
 use cai_bridge_gen::model::{build::build, Model, Source};
@@ -9,6 +14,7 @@ use cai_bridge_gen::read::config::Config;
 use cai_bridge_gen::read::shape::Node;
 use cai_bridge_gen::{Diagnostics, Error};
 
+use crate::load::{upsert, LoadError, Row, Walker};
 use crate::record::{Member, Record};
 
 /// A type whose values are bridge records: its shape (what the generator would have
@@ -26,6 +32,44 @@ pub trait Bridge: Record {
 
     /// The model with this type as its root entity, built once.
     fn model() -> Result<&'static Model, &'static Diagnostics>;
+
+    /// The SQLite DDL of this type's model (tables, views, indexes): what `cai-bridge
+    /// generate` writes to `db/schema.sql` for the same shape.
+    fn ddl() -> Result<String, ModelError> {
+        let model = Self::model().map_err(ModelError::Invalid)?;
+        let templates = cai_bridge_gen::emit::templates::Templates::new(None)?;
+        let header = cai_bridge_gen::emit::header(model);
+        Ok(cai_bridge_gen::emit::sql::emit(model, &templates, &header)?)
+    }
+
+    /// Each entity's `INSERT … ON CONFLICT (key) DO UPDATE …`, in model order (this
+    /// type's entity first), with one parameter per field in field order: what
+    /// [`Bridge::rows`] gives the values for.
+    fn upserts() -> Result<Vec<String>, ModelError> {
+        let model = Self::model().map_err(ModelError::Invalid)?;
+        Ok(model.entities.iter().map(|e| upsert(model, e)).collect())
+    }
+
+    /// Calls `visit` with every row this value makes, its own first, then each
+    /// child's, depth first, with the parent's key and the child's position filled in;
+    /// values are borrowed from `self` where they can be. Returns the rows visited.
+    /// (A [`Loader`](crate::load::Loader) does this for many records at once.)
+    fn rows(
+        &self,
+        visit: &mut dyn FnMut(Row<'_, '_>) -> Result<(), LoadError>,
+    ) -> Result<u64, LoadError>
+    where
+        Self: Sized,
+    {
+        let model = Self::model()
+            .map_err(|diagnostics| LoadError::Model(ModelError::Invalid(diagnostics)))?;
+        Walker::new(model).walk(self, visit)
+    }
+
+    /// The columns this type flattens into, for the compile-time check that a nested
+    /// struct's columns do not collide with its neighbours' (see [`columns`]).
+    #[doc(hidden)]
+    const COLUMNS: &'static [columns::Column] = &[];
 
     /// A nested value as a record, for the derive's expansion. Going through `Bridge`
     /// (not `Record`) means a nested type that lacks the derive fails with one error,
@@ -47,6 +91,17 @@ pub trait Bridge: Record {
     {
         crate::record::list(items)
     }
+}
+
+/// Why a derived type's model, or something emitted from it, could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The type's shape does not make a valid model.
+    #[error("the model is invalid:\n{0}")]
+    Invalid(&'static Diagnostics),
+    /// An emitter failed.
+    #[error(transparent)]
+    Emit(#[from] Error),
 }
 
 /// Model-level settings from a root type's attributes.
@@ -90,125 +145,4 @@ pub fn build_model(shape: &Node, settings: &Settings) -> Result<Model, Diagnosti
 pub fn artifacts(model: &Model) -> Result<BTreeMap<String, String>, Error> {
     let templates = cai_bridge_gen::emit::templates::Templates::new(None)?;
     cai_bridge_gen::emit::all(model, &templates)
-}
-
-/// Shape builders for the derive's expansion (not for hand use).
-#[doc(hidden)]
-pub mod shape {
-    use cai_bridge_gen::read::shape::{
-        EntityHint, Field, IntWidth, JsonReason, Kind, Node, Object, Text, TextFormat,
-    };
-
-    pub use cai_bridge_gen::read::shape::Node as Shape;
-
-    /// A string's declared format.
-    #[derive(Clone, Copy)]
-    pub enum Format {
-        /// Plain text.
-        Plain,
-        /// RFC 3339 timestamp.
-        Timestamp,
-        /// Calendar date.
-        Date,
-        /// UUID.
-        Uuid,
-        /// Long text.
-        Large,
-    }
-
-    /// A string.
-    pub fn text(format: Format, max_length: Option<u32>, values: Option<&[&str]>) -> Node {
-        let declared = match format {
-            Format::Timestamp => Some(TextFormat::Timestamp),
-            Format::Date => Some(TextFormat::Date),
-            Format::Uuid => Some(TextFormat::Uuid),
-            Format::Plain | Format::Large => None,
-        };
-        Node::new(Kind::String(Text {
-            declared,
-            max_length,
-            enum_values: values.map(|v| v.iter().map(|s| (*s).to_owned()).collect()),
-            large: matches!(format, Format::Large),
-            ..Text::default()
-        }))
-    }
-
-    /// A string holding JSON of shape `inner` (`None`: kept as raw text only).
-    pub fn embedded(inner: Option<Node>) -> Node {
-        Node::new(Kind::String(Text {
-            embedded: Some(Box::new(inner.unwrap_or_default())),
-            ..Text::default()
-        }))
-    }
-
-    /// A 32-bit (`wide == false`) or 64-bit integer.
-    pub fn integer(wide: bool) -> Node {
-        Node::new(Kind::Integer(if wide {
-            IntWidth::I64
-        } else {
-            IntWidth::I32
-        }))
-    }
-
-    /// A floating-point number.
-    pub fn number() -> Node {
-        Node::new(Kind::Number)
-    }
-
-    /// A boolean.
-    pub fn boolean() -> Node {
-        Node::new(Kind::Boolean)
-    }
-
-    /// Any JSON, kept as JSON text.
-    pub fn json() -> Node {
-        Node::new(Kind::Json(JsonReason::Any))
-    }
-
-    /// An array of `items`.
-    pub fn array(items: Node) -> Node {
-        Node::new(Kind::Array(Box::new(items)))
-    }
-
-    /// `node`, made nullable.
-    pub fn nullable(mut node: Node) -> Node {
-        node.nullable = true;
-        node
-    }
-
-    /// A field: wire name, column rename, required, shape, doc.
-    pub fn field(
-        wire: &str,
-        column: Option<&str>,
-        required: bool,
-        mut node: Node,
-        doc: Option<&str>,
-    ) -> (String, Field) {
-        node.doc = doc.map(str::to_owned);
-        let field = Field {
-            node,
-            required,
-            column: column.map(str::to_owned),
-        };
-        (wire.to_owned(), field)
-    }
-
-    /// An object with its entity settings and fields.
-    pub fn object(
-        name: Option<&str>,
-        key: Option<&[&str]>,
-        doc: Option<&str>,
-        fields: Vec<(String, Field)>,
-    ) -> Node {
-        let entity = (name.is_some() || key.is_some()).then(|| EntityHint {
-            name: name.map(str::to_owned),
-            key: key.map(|k| k.iter().map(|s| (*s).to_owned()).collect()),
-        });
-        let mut node = Node::new(Kind::Object(Object {
-            fields: fields.into_iter().collect(),
-            entity,
-        }));
-        node.doc = doc.map(str::to_owned);
-        node
-    }
 }

@@ -1,0 +1,318 @@
+//! Turns one root record into the rows of every entity of a model: its own row, then
+//! each child's, depth first, with the parent's key and the child's position filled
+//! in. Values are borrowed from the record where they can be, so a row costs one
+//! vector, not an allocation per field.
+
+use cai_bridge_gen::model::{Entity, MemberValue, Model, Record as Layout, Role, Step};
+use rusqlite::types::{ToSqlOutput, Value as Sql, ValueRef};
+use serde_json::Value as Json;
+
+use super::{value, LoadError};
+use crate::record::{Cell, Member, Record};
+
+/// One row of one entity, ready to bind to its upsert.
+pub struct Row<'r, 'a> {
+    /// The entity, with its index in `model.entities`.
+    pub entity: (usize, &'r Entity),
+    /// A value per field of the entity, in field order (as the upsert binds them).
+    pub values: &'r [ToSqlOutput<'a>],
+    /// The row's position in its parent's array (`None` for the root).
+    pub position: Option<i64>,
+}
+
+/// Walks records of one model; knows where every child array is in its parent.
+pub struct Walker<'m> {
+    model: &'m Model,
+    /// Per entity, per child slot, the steps from the entity's record to the array.
+    child_paths: Vec<Vec<Vec<Step>>>,
+}
+
+impl<'m> Walker<'m> {
+    /// Prepares the walk of `model`'s records.
+    pub fn new(model: &'m Model) -> Self {
+        let child_paths = model.entities.iter().map(child_paths).collect();
+        Walker { model, child_paths }
+    }
+
+    /// The model walked.
+    pub fn model(&self) -> &'m Model {
+        self.model
+    }
+
+    /// Calls `visit` on the row of `record` (a root record) and on each row of its
+    /// descendants, parents before children. Stops at the first error: a value its
+    /// column cannot take or a missing key (naming the record's key and the field),
+    /// or whatever `visit` returns. Returns the rows visited.
+    pub fn walk(
+        &self,
+        record: &dyn Record,
+        visit: &mut dyn FnMut(Row<'_, '_>) -> Result<(), LoadError>,
+    ) -> Result<u64, LoadError> {
+        self.row(0, record, &[], None, visit)
+    }
+
+    /// The root key of `record`, if every part of it is present and valid.
+    pub fn root_key(&self, record: &dyn Record) -> Option<Vec<Sql>> {
+        let mut cache = Vec::new();
+        self.model
+            .root()
+            .keys()
+            .map(|field| {
+                resolve(record, &field.source, &mut cache)
+                    .ok()
+                    .and_then(|found| {
+                        found.with_cell(|cell| value::to_sql(&cell, &field.ty).ok().map(owned))
+                    })
+                    .filter(|key| *key != Sql::Null)
+            })
+            .collect()
+    }
+
+    fn row(
+        &self,
+        index: usize,
+        record: &dyn Record,
+        parent_key: &[Sql],
+        position: Option<i64>,
+        visit: &mut dyn FnMut(Row<'_, '_>) -> Result<(), LoadError>,
+    ) -> Result<u64, LoadError> {
+        let entity = &self.model.entities[index];
+        let mut cache = Vec::new();
+        let mut values: Vec<ToSqlOutput<'_>> = Vec::with_capacity(entity.fields.len());
+        let mut parent_keys = parent_key.iter();
+        let mut problem = None;
+        for field in &entity.fields {
+            let converted = match field.role {
+                Role::ParentKey => Ok(ToSqlOutput::Owned(
+                    parent_keys.next().cloned().unwrap_or(Sql::Null),
+                )),
+                Role::Position => Ok(ToSqlOutput::Owned(position.map_or(Sql::Null, Sql::Integer))),
+                Role::Value => value::to_sql(&record.cell(), &field.ty),
+                Role::Data | Role::RawJson => match resolve(record, &field.source, &mut cache) {
+                    Ok(Found::Member(member)) => match member {
+                        Member::Cell(cell) => value::to_sql(&cell, &field.ty),
+                        Member::Record(nested) => match nested.json() {
+                            Some(json) => value::to_sql(&Cell::Json(json), &field.ty),
+                            None => Err("expected a value, found an object".to_owned()),
+                        },
+                        Member::List(_) => Err("expected a value, found an array".to_owned()),
+                    },
+                    Ok(Found::Owned(json)) => {
+                        value::to_sql(&json.cell(), &field.ty).map(|v| ToSqlOutput::Owned(owned(v)))
+                    }
+                    Err(message) => Err(message),
+                },
+            };
+            let value = converted.unwrap_or_else(|message| {
+                problem
+                    .get_or_insert((field_path(field.role, &field.source, &field.name), message));
+                ToSqlOutput::Owned(Sql::Null)
+            });
+            let null = matches!(
+                value,
+                ToSqlOutput::Owned(Sql::Null) | ToSqlOutput::Borrowed(ValueRef::Null)
+            );
+            if null && (field.key || field.not_null) && problem.is_none() {
+                let what = if field.key { "key" } else { "required field" };
+                problem = Some((
+                    field_path(field.role, &field.source, &field.name),
+                    format!("the {what} is missing or null"),
+                ));
+            }
+            values.push(value);
+        }
+        if let Some((field, message)) = problem {
+            return Err(LoadError::Record {
+                entity: entity.name.clone(),
+                key: describe_key(entity, &values, position),
+                field,
+                message,
+            });
+        }
+        visit(Row {
+            entity: (index, entity),
+            values: &values,
+            position,
+        })?;
+        let mut rows = 1;
+
+        let own_key: Vec<Sql> = entity
+            .fields
+            .iter()
+            .zip(&values)
+            .filter(|(f, _)| f.key)
+            .map(|(_, v)| bound_value(v))
+            .collect();
+        for (slot, child) in entity.children.iter().enumerate() {
+            let path = &self.child_paths[index][slot];
+            let failure = |message: String| LoadError::Record {
+                entity: entity.name.clone(),
+                key: describe_key(entity, &values, position),
+                field: path_of(path),
+                message,
+            };
+            // Items borrowed from the record, or from JSON parsed out of one of its strings.
+            let parsed;
+            let items: Vec<&dyn Record> = match resolve(record, path, &mut cache)
+                .map_err(failure)?
+            {
+                Found::Member(Member::List(items)) => items,
+                Found::Owned(Json::Array(items)) => {
+                    parsed = items;
+                    parsed.iter().map(|item| item as &dyn Record).collect()
+                }
+                Found::Member(Member::Cell(Cell::Null)) | Found::Owned(Json::Null) => Vec::new(),
+                _ => return Err(failure("expected an array".to_owned())),
+            };
+            for (i, item) in items.into_iter().enumerate() {
+                rows += self.row(child.entity, item, &own_key, Some(i as i64), visit)?;
+            }
+        }
+        Ok(rows)
+    }
+}
+
+fn child_paths(entity: &Entity) -> Vec<Vec<Step>> {
+    let mut paths = vec![Vec::new(); entity.children.len()];
+    walk_layout(&entity.layout, &mut Vec::new(), &mut paths);
+    paths
+}
+
+fn walk_layout(record: &Layout, prefix: &mut Vec<Step>, paths: &mut [Vec<Step>]) {
+    for member in &record.members {
+        prefix.push(Step::Key(member.wire.clone()));
+        visit_layout(&member.value, prefix, paths);
+        prefix.pop();
+    }
+}
+
+fn visit_layout(value: &MemberValue, prefix: &mut Vec<Step>, paths: &mut [Vec<Step>]) {
+    match value {
+        MemberValue::Column(_) => {}
+        MemberValue::Object(record) => walk_layout(record, prefix, paths),
+        MemberValue::Children(slot) => paths[*slot] = prefix.clone(),
+        MemberValue::Embedded { inner, .. } => {
+            prefix.push(Step::Json);
+            visit_layout(inner, prefix, paths);
+            prefix.pop();
+        }
+    }
+}
+
+/// Where `resolve` ended: borrowed from the record, or inside JSON parsed from one
+/// of its strings.
+enum Found<'a> {
+    Member(Member<'a>),
+    Owned(Json),
+}
+
+impl Found<'_> {
+    /// Runs `f` on the cell found, if it is a scalar.
+    fn with_cell<T>(&self, f: impl FnOnce(Cell<'_>) -> Option<T>) -> Option<T> {
+        match self {
+            Found::Member(Member::Cell(cell)) => f(cell.clone()),
+            Found::Owned(json) => f(json.cell()),
+            _ => None,
+        }
+    }
+}
+
+/// Follows `steps` into `record`. A `Step::Json` parses the string there; parsed
+/// strings are cached per record, since several columns read the same one.
+fn resolve<'a>(
+    record: &'a dyn Record,
+    steps: &[Step],
+    cache: &mut Vec<(Vec<Step>, Json)>,
+) -> Result<Found<'a>, String> {
+    let mut current = Found::Member(Member::Record(record));
+    for (i, step) in steps.iter().enumerate() {
+        current = match (step, current) {
+            (Step::Key(key), Found::Member(Member::Record(r))) => Found::Member(r.member(key)),
+            (Step::Key(key), Found::Owned(Json::Object(mut map))) => {
+                Found::Owned(map.remove(key).unwrap_or(Json::Null))
+            }
+            (
+                Step::Key(_),
+                found @ (Found::Member(Member::Cell(Cell::Null)) | Found::Owned(Json::Null)),
+            ) => found,
+            (Step::Key(_), _) => return Err("expected an object".to_owned()),
+            (Step::Json, found) => {
+                let at = &steps[..=i];
+                if let Some((_, parsed)) = cache.iter().find(|(path, _)| path == at) {
+                    Found::Owned(parsed.clone())
+                } else {
+                    let text = match &found {
+                        Found::Member(Member::Cell(Cell::Text(text))) => Some(*text),
+                        Found::Owned(Json::String(text)) => Some(text.as_str()),
+                        Found::Member(Member::Cell(Cell::Null)) | Found::Owned(Json::Null) => None,
+                        _ => return Err("expected JSON text".to_owned()),
+                    };
+                    let parsed = match text {
+                        Some(text) => serde_json::from_str(text)
+                            .map_err(|e| format!("does not hold JSON: {e}"))?,
+                        None => Json::Null,
+                    };
+                    cache.push((at.to_vec(), parsed.clone()));
+                    Found::Owned(parsed)
+                }
+            }
+        };
+    }
+    Ok(current)
+}
+
+fn owned(value: ToSqlOutput<'_>) -> Sql {
+    bound_value(&value)
+}
+
+/// The value a bound parameter holds, owned (to keep or compare a row's values).
+pub fn bound_value(value: &ToSqlOutput<'_>) -> Sql {
+    match value {
+        ToSqlOutput::Borrowed(v) => (*v).into(),
+        ToSqlOutput::Owned(v) => v.clone(),
+        _ => Sql::Null,
+    }
+}
+
+fn field_path(role: Role, source: &[Step], name: &str) -> String {
+    if matches!(role, Role::Data | Role::RawJson) {
+        path_of(source)
+    } else {
+        name.to_owned()
+    }
+}
+
+fn path_of(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        match step {
+            Step::Key(key) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Step::Json => out.push_str("(json)"),
+        }
+    }
+    out
+}
+
+fn describe_key(entity: &Entity, values: &[ToSqlOutput<'_>], position: Option<i64>) -> String {
+    let parts: Vec<String> = entity
+        .fields
+        .iter()
+        .zip(values)
+        .filter(|(f, _)| f.key)
+        .map(|(f, v)| match bound_value(v) {
+            Sql::Text(t) => format!("{}={t}", f.name),
+            Sql::Integer(n) => format!("{}={n}", f.name),
+            Sql::Null => format!("{}=?", f.name),
+            other => format!("{}={other:?}", f.name),
+        })
+        .collect();
+    match position {
+        Some(p) if parts.is_empty() => format!("#{p}"),
+        _ => format!("({})", parts.join(", ")),
+    }
+}
