@@ -139,9 +139,14 @@ impl<'a> Container<'a> {
         Some(container)
     }
 
-    /// Key fields must be fields of this struct that hold one value.
+    /// Key fields must be fields of this struct that always hold one value, and a
+    /// root record must have a key: its rows, and every child row under it, are keyed
+    /// by it.
     fn check_keys(&self, cx: &Ctxt) {
-        let Some(key) = &self.attrs.key else { return };
+        let Some(key) = &self.attrs.key else {
+            self.check_root_has_key(cx);
+            return;
+        };
         if key.value.is_empty() {
             cx.error_spanned_by(
                 &key.at,
@@ -161,8 +166,47 @@ impl<'a> Container<'a> {
                     &key.at,
                     format!("key field `{name}` is not a single value: a nested struct or a list cannot be a key; name scalar fields only"),
                 ),
+                Some(f) if f.kind.unwrap_option().1 => cx.error_spanned_by(
+                    &key.at,
+                    format!("key field `{name}` is an Option, but every record must have its key: make the field `{}` a plain value, or name another key", f.member),
+                ),
                 Some(_) => {}
             }
+        }
+    }
+
+    /// A struct with root-only settings (`records`, `namespace`, `service`, `path`) is
+    /// a root record; without `key`, the model builder looks for a required `id` (or
+    /// `<record>_id`, after the last `records` step), as for a spec.
+    fn check_root_has_key(&self, cx: &Ctxt) {
+        let attrs = &self.attrs;
+        let root = attrs.records.is_some()
+            || attrs.namespace.is_some()
+            || attrs.service.is_some()
+            || attrs.path.is_some();
+        if !root {
+            return;
+        }
+        let record = attrs
+            .records
+            .as_deref()
+            .and_then(|r| r.rsplit('.').next())
+            .unwrap_or_default();
+        let candidates = [
+            "id".to_owned(),
+            format!("{}_id", naming::snake(&naming::singular(record))),
+        ];
+        let found = self.fields.iter().any(|f| {
+            candidates.contains(&f.wire) && matches!(f.kind, crate::ty::TypeKind::Scalar(_))
+        });
+        if !found {
+            cx.error_spanned_by(
+                self.ident,
+                format!(
+                    "`{}` is a root record but has no key: its rows and its children's rows are keyed by it; name the field that identifies a record with #[bridge(key = \"...\")] (or have a required `id` field)",
+                    self.ident
+                ),
+            );
         }
     }
 

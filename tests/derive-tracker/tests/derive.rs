@@ -212,7 +212,7 @@ fn the_trait_alone_gives_ddl_upserts_and_rows_that_fill_a_database() {
 }
 
 #[test]
-fn cap_compiles_what_the_derive_alone_describes() {
+fn cap_compiles_and_serves_what_the_derive_alone_describes() {
     let model = Issue::model().unwrap_or_else(|e| panic!("{e}"));
     let files = cai_bridge::bridge::artifacts(model).expect("artifacts");
     let dir = tempfile::tempdir().expect("temp dir");
@@ -224,4 +224,26 @@ fn cap_compiles_what_the_derive_alone_describes() {
     let cap = cai_bridge_tests::oracle::cap_compile(&dir.path().join("cap"));
     assert!(cap.messages.is_empty(), "{:#?}", cap.messages);
     assert_eq!(cap.path, "/odata/v4/tracker");
+    cai_bridge_tests::oracle::validate_edmx(&dir.path().join("odata/metadata.xml"))
+        .unwrap_or_else(|report| panic!("{report}"));
+
+    // And the real CAP serves, as OData, what the loader stored for these structs.
+    let db = dir.path().join("tracker.db");
+    Loader::open(&db, model)
+        .expect("opens")
+        .load(issues())
+        .expect("loads");
+    let sets = ["Issues", "Labels", "Assignees"].map(str::to_owned);
+    let served = cai_bridge_tests::oracle::cap_serve(&dir.path().join("cap"), &db, &sets);
+    assert_eq!(served["$metadata"]["status"], 200, "{served}");
+    assert_eq!(served["Issues"]["count"], 2, "{served}");
+    assert_eq!(served["Labels"]["count"], 2, "{served}");
+    assert_eq!(served["Assignees"]["count"], 2, "{served}");
+    let first = served["Issues"]["value"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|row| row["number"] == 1))
+        .unwrap_or_else(|| panic!("issue 1 is served: {served}"));
+    assert_eq!(first["title"], "Löschen schlägt fehl 😢", "{first}");
+    assert_eq!(first["user_login"], "ada", "{first}");
+    assert_eq!(first["reactions_plus_one"], 3, "{first}");
 }

@@ -1,0 +1,10 @@
+use cai_bridge::Bridge;
+
+#[derive(Bridge)]
+#[bridge(key = "id")]
+struct Ticket {
+    id: Option<String>,
+    title: String,
+}
+
+fn main() {}
