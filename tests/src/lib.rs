@@ -32,6 +32,37 @@ pub fn without_nulls(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// Every conversation in the shipped CAI samples (JSON responses and NDJSON), as
+/// JSON values, in file order.
+pub fn cai_samples() -> Vec<serde_json::Value> {
+    let dir = repo().join("specs/cai-logs-v2/samples");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("samples")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let mut records = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        if file.extension().is_some_and(|e| e == "ndjson") {
+            records.extend(
+                text.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("NDJSON line")),
+            );
+        } else {
+            let response: serde_json::Value = serde_json::from_str(&text).expect("JSON sample");
+            records.extend(
+                response["results"]["conversations"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    records
+}
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -50,32 +50,83 @@ fn hostile_structs_derive_the_generated_model() {
 }
 
 #[test]
-fn typed_structs_load_like_their_json() {
-    use cai_bridge::load::{content_hash, Loader};
-    use cai_logs_bridge::model::Response;
-    let dir = cai_bridge_tests::repo().join("specs/cai-logs-v2/samples");
-    let mut typed = Vec::new();
-    let mut json = Vec::new();
-    for name in ["2021-02-05.json", "2021-02-06.json", "2021-03-01.json"] {
-        let text = std::fs::read_to_string(dir.join(name)).expect("sample");
-        let response: Response = serde_json::from_str(&text).expect("typed");
-        typed.extend(response.results.conversations);
-        let value: serde_json::Value = serde_json::from_str(&text).expect("json");
-        json.extend(
-            value["results"]["conversations"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default(),
-        );
-    }
+fn generated_structs_load_every_sample_twice_like_their_json() {
+    use cai_bridge::load::{content_hash, read_back, Loader};
+    use cai_logs_bridge::model::Conversation;
+    let json = cai_bridge_tests::cai_samples();
+    let typed: Vec<Conversation> = json
+        .iter()
+        .map(|c| serde_json::from_value(c.clone()).expect("a sample conversation is typed"))
+        .collect();
     let model = cai_logs_bridge::model();
     let tmp = tempfile::tempdir().expect("temp dir");
-    let mut from_structs = Loader::open(&tmp.path().join("typed.db"), &model).expect("opens");
+    let mut from_structs = Loader::open(&tmp.path().join("typed.db"), &model)
+        .expect("opens")
+        .batch_size(2);
     from_structs.load(&typed).expect("loads structs");
+    let counts = row_counts(from_structs.connection(), &model);
+    let hash = content_hash(from_structs.connection(), &model).expect("hash");
+    from_structs.load(&typed).expect("loads structs again");
+    assert_eq!(row_counts(from_structs.connection(), &model), counts);
+    assert_eq!(
+        content_hash(from_structs.connection(), &model).expect("hash"),
+        hash
+    );
+    assert_eq!(counts[0], ("Conversations".to_owned(), typed.len() as i64));
+    let messages: usize = typed.iter().map(|c| c.messages.len()).sum();
+    assert_eq!(counts[1], ("Messages".to_owned(), messages as i64));
+
+    // The same rows as the JSON the API sends (whose counts tests/loader.rs checks)...
     let mut from_json = Loader::open(&tmp.path().join("json.db"), &model).expect("opens");
     from_json.load(json).expect("loads JSON");
     assert_eq!(
-        content_hash(from_structs.connection(), &model).expect("hash"),
-        content_hash(from_json.connection(), &model).expect("hash")
+        content_hash(from_json.connection(), &model).expect("hash"),
+        hash
     );
+    // ...and read back, the very records that went in. Rows with a natural key come
+    // back in key order (only keyless children keep a position), so both sides are
+    // put in key order first.
+    let back = in_key_order(
+        read_back(from_structs.connection(), &model)
+            .expect("reads back")
+            .into_iter()
+            .map(cai_bridge_tests::without_nulls)
+            .collect(),
+    );
+    let expected = in_key_order(
+        typed
+            .iter()
+            .map(|c| cai_bridge_tests::without_nulls(serde_json::to_value(c).expect("serializes")))
+            .collect(),
+    );
+    assert_eq!(back.len(), expected.len());
+    for (back, expected) in back.iter().zip(&expected) {
+        assert_eq!(back, expected);
+    }
+}
+
+/// Conversations by `id`, and each one's messages by `message_id`.
+fn in_key_order(mut conversations: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    let text = |v: &serde_json::Value, key: &str| v[key].as_str().unwrap_or_default().to_owned();
+    for conversation in &mut conversations {
+        if let Some(messages) = conversation["messages"].as_array_mut() {
+            messages.sort_by_key(|m| text(m, "message_id"));
+        }
+    }
+    conversations.sort_by_key(|c| text(c, "id"));
+    conversations
+}
+
+fn row_counts(db: &rusqlite::Connection, model: &cai_bridge::Model) -> Vec<(String, i64)> {
+    model
+        .entities
+        .iter()
+        .map(|e| {
+            let sql = format!("SELECT count(*) FROM {}", model.table(&e.name));
+            (
+                e.name.clone(),
+                db.query_row(&sql, [], |r| r.get(0)).expect("count"),
+            )
+        })
+        .collect()
 }

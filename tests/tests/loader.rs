@@ -9,35 +9,6 @@ use cai_bridge::load::{content_hash, read_back, LoadError, Loader};
 use cai_bridge::Model;
 use serde_json::{json, Value};
 
-fn samples() -> Vec<Value> {
-    let dir = cai_bridge_tests::repo().join("specs/cai-logs-v2/samples");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .expect("samples")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
-    let mut records = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(&file).expect("readable");
-        if file.extension().is_some_and(|e| e == "ndjson") {
-            records.extend(
-                text.lines()
-                    .filter(|l| !l.trim().is_empty())
-                    .map(|l| serde_json::from_str::<Value>(l).expect("NDJSON line")),
-            );
-        } else {
-            let response: Value = serde_json::from_str(&text).expect("JSON sample");
-            records.extend(
-                response["results"]["conversations"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default(),
-            );
-        }
-    }
-    records
-}
-
 fn count(db: &rusqlite::Connection, model: &Model, entity: &str) -> i64 {
     db.query_row(
         &format!("SELECT count(*) FROM {}", model.table(entity)),
@@ -63,7 +34,7 @@ fn open(dir: &Path, model: &Model) -> Loader<'static> {
 #[test]
 fn loading_every_sample_twice_changes_nothing() {
     let model = cai_logs_bridge::model();
-    let records = samples();
+    let records = cai_bridge_tests::cai_samples();
     let messages: usize = records
         .iter()
         .map(|c| c["messages"].as_array().map_or(0, Vec::len))
@@ -103,7 +74,8 @@ fn loading_every_sample_twice_changes_nothing() {
     assert_eq!(content_hash(db, &model).expect("hash"), hash);
 
     // Contents: the embedded JSON was parsed into its columns, timestamps are in
-    // CAP's UTC form, and the read-back records are the records that went in.
+    // CAP's UTC form, and every record reads back (derive_equivalence.rs compares
+    // read-back records with the typed ones field by field).
     let (content_type, received): (String, String) = db
         .query_row(
             "SELECT input_message_content_type, received_at FROM cai_logs_Messages \
@@ -125,7 +97,7 @@ fn loading_every_sample_twice_changes_nothing() {
 #[test]
 fn a_resent_parent_replaces_its_children() {
     let model = cai_logs_bridge::model();
-    let mut record = samples()
+    let mut record = cai_bridge_tests::cai_samples()
         .into_iter()
         .find(|c| {
             c["messages"][0]["intents"]
@@ -160,7 +132,7 @@ fn a_resent_parent_replaces_its_children() {
 #[test]
 fn a_bad_record_fails_its_batch_and_leaves_the_database_as_it_was() {
     let model = cai_logs_bridge::model();
-    let records = samples();
+    let records = cai_bridge_tests::cai_samples();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut loader = open(dir.path(), &model).batch_size(100);
     loader.load(records[..2].to_vec()).expect("first batch");
@@ -219,7 +191,7 @@ fn a_database_of_another_schema_is_refused() {
 #[test]
 fn cap_serves_what_was_loaded() {
     let model = cai_logs_bridge::model();
-    let records = samples();
+    let records = cai_bridge_tests::cai_samples();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut loader = open(dir.path(), &model);
     loader.load(records.clone()).expect("loads");
