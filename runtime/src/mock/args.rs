@@ -44,6 +44,10 @@ pub struct MockArgs {
     /// rate-limit, server-error, reset, truncate, slow, token-expiry. Repeatable.
     #[arg(long = "fault", value_name = "KIND[:RATE]")]
     pub faults: Vec<Fault>,
+    /// Seed of the faults: a client that sends the same requests in the same order
+    /// meets the same faults [default: different every run].
+    #[arg(long, value_name = "S")]
+    pub fault_seed: Option<u64>,
     /// The OAuth client id clients must present.
     #[arg(long, value_name = "ID", default_value = MockConfig::DEFAULT_CLIENT_ID)]
     pub client_id: String,
@@ -119,6 +123,7 @@ impl MockArgs {
         config.token_ttl = Duration::from_secs(self.token_ttl);
         config.slow = Duration::from_secs(self.slow);
         config.retry_after = self.retry_after;
+        config.fault_seed = self.fault_seed;
         Ok(config)
     }
 }

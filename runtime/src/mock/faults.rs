@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -140,15 +141,43 @@ pub enum FaultParseError {
     BadRate(String),
 }
 
-/// Draws the fault for one log request: each configured fault in turn with its rate,
-/// the first hit wins, so a request suffers at most one fault.
-pub(crate) fn draw(faults: &[Fault]) -> Option<FaultKind> {
-    // fastrand, not the data generator: faults need not be reproducible, and keeping
-    // them off the data's streams keeps the dataset independent of the traffic.
-    faults
-        .iter()
-        .find(|f| f.rate > 0.0 && fastrand::f64() < f.rate)
-        .map(|f| f.kind)
+/// The randomness of faults: which request suffers which fault, and how. Seeded, a
+/// run's faults repeat exactly (requests arrive in order when one client syncs);
+/// unseeded, every run differs. Apart from the data generator's streams, so the
+/// dataset stays independent of the traffic.
+pub(crate) struct Dice(Mutex<fastrand::Rng>);
+
+impl Dice {
+    pub(crate) fn new(seed: Option<u64>) -> Dice {
+        Dice(Mutex::new(
+            seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed),
+        ))
+    }
+
+    fn rng(&self) -> std::sync::MutexGuard<'_, fastrand::Rng> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Draws the fault for one log request: each configured fault in turn with its
+    /// rate, the first hit wins, so a request suffers at most one fault.
+    pub(crate) fn draw(&self, faults: &[Fault]) -> Option<FaultKind> {
+        let mut rng = self.rng();
+        faults
+            .iter()
+            .find(|f| f.rate > 0.0 && rng.f64() < f.rate)
+            .map(|f| f.kind)
+    }
+
+    /// Where to cut a body of `len` bytes: anywhere strictly inside it, so what
+    /// remains is never the whole JSON document (a compact JSON object missing its
+    /// tail never parses).
+    fn cut_point(&self, len: usize) -> usize {
+        if len < 2 {
+            0
+        } else {
+            self.rng().usize(1..len)
+        }
+    }
 }
 
 /// A JSON error body in the spec's `ErrorResponse` shape.
@@ -170,8 +199,9 @@ pub(crate) fn rate_limited(retry_after: u64) -> Response {
 }
 
 /// One of 500, 502 (HTML, as from a gateway) or 503.
-pub(crate) fn server_error() -> Response {
-    match fastrand::u8(0..3) {
+pub(crate) fn server_error(dice: &Dice) -> Response {
+    let kind = dice.rng().u8(0..3);
+    match kind {
         0 => (
             StatusCode::INTERNAL_SERVER_ERROR,
             axum::Json(error_body("Internal server error")),
@@ -195,8 +225,8 @@ pub(crate) fn server_error() -> Response {
 /// A 200 that announces the whole body but sends only part of it, then fails the body
 /// stream: hyper cannot finish the message, so it drops the connection and the client
 /// sees a reset in the middle of the body.
-pub(crate) fn reset(body: Bytes) -> Response {
-    let cut = cut_point(body.len());
+pub(crate) fn reset(body: Bytes, dice: &Dice) -> Response {
+    let cut = dice.cut_point(body.len());
     let head = body.slice(..cut);
     let total = body.len();
     let parts = stream::unfold(0u8, move |step| {
@@ -229,24 +259,14 @@ pub(crate) fn reset(body: Bytes) -> Response {
 }
 
 /// A 200 with the JSON body cut short; its Content-Length is the cut length.
-pub(crate) fn truncate(body: Bytes) -> Response {
-    let cut = cut_point(body.len());
+pub(crate) fn truncate(body: Bytes, dice: &Dice) -> Response {
+    let cut = dice.cut_point(body.len());
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
         body.slice(..cut),
     )
         .into_response()
-}
-
-/// Where to cut a body of `len` bytes: anywhere strictly inside it, so what remains is
-/// never the whole JSON document (a compact JSON object missing its tail never parses).
-fn cut_point(len: usize) -> usize {
-    if len < 2 {
-        0
-    } else {
-        fastrand::usize(1..len)
-    }
 }
 
 #[cfg(test)]
@@ -290,7 +310,8 @@ mod tests {
 
     #[test]
     fn draw_respects_rates() {
-        assert_eq!(draw(&[]), None);
+        let dice = Dice::new(None);
+        assert_eq!(dice.draw(&[]), None);
         let never = Fault {
             kind: FaultKind::Slow,
             rate: 0.0,
@@ -299,7 +320,17 @@ mod tests {
             kind: FaultKind::Reset,
             rate: 1.0,
         };
-        assert_eq!(draw(&[never, always]), Some(FaultKind::Reset));
-        assert_eq!(draw(&[never]), None);
+        assert_eq!(dice.draw(&[never, always]), Some(FaultKind::Reset));
+        assert_eq!(dice.draw(&[never]), None);
+    }
+
+    #[test]
+    fn seeded_dice_repeat_their_faults() {
+        let half = [Fault {
+            kind: FaultKind::Reset,
+            rate: 0.5,
+        }];
+        let run = |dice: Dice| -> Vec<_> { (0..64).map(|_| dice.draw(&half)).collect() };
+        assert_eq!(run(Dice::new(Some(7))), run(Dice::new(Some(7))));
     }
 }

@@ -102,6 +102,9 @@ pub struct MockConfig {
     pub page_cap: usize,
     /// Faults to inject into log requests.
     pub faults: Vec<Fault>,
+    /// The seed of the faults' dice: the same seed and the same requests in the same
+    /// order give the same faults (`None`: different every run).
+    pub fault_seed: Option<u64>,
     /// The OAuth client id.
     pub client_id: String,
     /// The OAuth client secret.
@@ -138,6 +141,7 @@ impl MockConfig {
             days: Self::DEFAULT_DAYS,
             page_cap: Self::DEFAULT_PAGE_CAP,
             faults: Vec::new(),
+            fault_seed: None,
             client_id: Self::DEFAULT_CLIENT_ID.into(),
             client_secret: Secret::new(Self::DEFAULT_CLIENT_SECRET),
             developer_token: Secret::new(Self::DEFAULT_DEVELOPER_TOKEN),

@@ -29,6 +29,7 @@ pub(crate) struct Shared {
     pub(crate) data: Dataset,
     /// Issued access tokens and when each expires.
     tokens: Mutex<HashMap<String, Instant>>,
+    dice: faults::Dice,
     counters: Counters,
     /// Turns true once the server should stop.
     shutdown: watch::Sender<bool>,
@@ -52,6 +53,7 @@ impl Shared {
     pub(crate) fn new(config: MockConfig) -> Shared {
         let data = Dataset::generate(config.seed, config.conversations, config.start, config.days);
         Shared {
+            dice: faults::Dice::new(config.fault_seed),
             config,
             data,
             tokens: Mutex::new(HashMap::new()),
@@ -355,7 +357,7 @@ async fn conversations(
         return json_error(StatusCode::BAD_REQUEST, "`from` must not be after `to`");
     }
 
-    let fault = faults::draw(&state.config.faults);
+    let fault = state.dice.draw(&state.config.faults);
     if let Some(kind) = fault {
         bump(&state.counters.faults[kind.index()]);
         tracing::info!(fault = kind.name(), "fault injected");
@@ -366,7 +368,7 @@ async fn conversations(
             return invalid_token(&state, "The access token expired");
         }
         Some(FaultKind::RateLimit) => return faults::rate_limited(state.config.retry_after),
-        Some(FaultKind::ServerError) => return faults::server_error(),
+        Some(FaultKind::ServerError) => return faults::server_error(&state.dice),
         Some(FaultKind::Slow) => {
             tokio::select! {
                 () = tokio::time::sleep(state.config.slow) => {}
@@ -391,8 +393,8 @@ async fn conversations(
         }
     };
     match fault {
-        Some(FaultKind::Reset) => faults::reset(body),
-        Some(FaultKind::Truncate) => faults::truncate(body),
+        Some(FaultKind::Reset) => faults::reset(body, &state.dice),
+        Some(FaultKind::Truncate) => faults::truncate(body, &state.dice),
         _ => {
             state
                 .counters
