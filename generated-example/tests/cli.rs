@@ -88,7 +88,8 @@ fn purge_erases_a_conversation_and_every_row_of_it() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("demo.db");
     let status = bridge()
-        .args(["demo", "--quiet", "--conversations", "40", "--db"])
+        .args(["demo", "--quiet", "--once", "--addr", "127.0.0.1:0"])
+        .args(["--conversations", "40", "--db"])
         .arg(&db)
         .status()
         .expect("demo runs");

@@ -26,7 +26,9 @@ pub mod cli;
 pub mod load;
 pub mod mock;
 pub mod record;
+pub mod serve;
 pub mod settings;
+mod signal;
 pub mod sync;
 
 pub use bridge::Bridge;

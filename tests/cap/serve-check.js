@@ -11,7 +11,12 @@
 // response with a next link also carries "nextLink"). A non-200 answer carries "body" instead
 // of "value". Usage:
 //
-//   node tests/cap/serve-check.js <project-dir> <sqlite-file> <EntitySet>...
+//   node tests/cap/serve-check.js <project-dir> <sqlite-file> <EntitySet | relative URL>...
+//
+// A bare entity set name is read with ?$top=1000; any other argument is a URL relative to
+// the service path (`Conversations?$filter=...`, `Messages/$count`, `Conversations('id')`),
+// sent as given. A 200 with an entity (not a collection) carries "entity"; a collection may
+// carry "odataCount" (@odata.count).
 //
 // Authentication is CAP's "dummy" strategy (every request is a privileged user), so
 // @requires/@restrict annotations do not hide rows: this checks data, not authorization.
@@ -85,7 +90,9 @@ async function main() {
 
   const out = {}
   for (const es of entitySets) {
-    const r = await get(port, `${srvPath}/${es}?$top=1000`)
+    // A bare entity set name reads the set; anything else is a URL relative to the service.
+    const relative = /^[A-Za-z_][A-Za-z0-9_]*$/.test(es) ? `${es}?$top=1000` : es
+    const r = await get(port, `${srvPath}/${relative}`)
     const entry = { status: r.status }
     let json
     try { json = JSON.parse(r.body) } catch { json = undefined }
@@ -93,6 +100,9 @@ async function main() {
       entry.count = json.value.length
       entry.value = json.value
       if (json['@odata.nextLink']) entry.nextLink = json['@odata.nextLink']
+      if (json['@odata.count'] !== undefined) entry.odataCount = json['@odata.count']
+    } else if (r.status === 200 && json && typeof json === 'object') {
+      entry.entity = json
     } else {
       entry.body = json === undefined ? r.body : json
     }
@@ -101,7 +111,8 @@ async function main() {
   const meta = await get(port, `${srvPath}/$metadata`)
   out.$metadata = meta.status === 200 ? { status: 200 } : { status: meta.status, body: meta.body }
   out.$path = srvPath
-  process.stdout.write(JSON.stringify(out) + '\n')
+  // Wait for the pipe to take it all: process.exit() would cut a large answer at 64 KiB.
+  await new Promise((resolve) => process.stdout.write(JSON.stringify(out) + '\n', resolve))
 }
 
 async function stop() {

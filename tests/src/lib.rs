@@ -63,6 +63,16 @@ pub fn cai_samples() -> Vec<serde_json::Value> {
     records
 }
 
+/// A two-thread async runtime, as the bridge CLI builds one, for the servers and
+/// clients a test runs.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

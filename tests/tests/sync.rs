@@ -15,14 +15,6 @@ use cai_bridge::Model;
 
 const CONVERSATIONS: usize = 120;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 fn config(faults: &[&str]) -> MockConfig {
     let mut config = MockConfig::new(CONVERSATIONS);
     config.seed = 7;
@@ -89,7 +81,7 @@ fn fault_free(rt: &tokio::runtime::Runtime) -> Run {
 
 #[test]
 fn sync_twice_is_idempotent_and_loads_everything() {
-    let rt = runtime();
+    let rt = cai_bridge_tests::runtime();
     let dir = tempfile::tempdir().expect("dir");
     let config = config(&[]);
     let server = start(&rt, config.clone());
@@ -110,7 +102,7 @@ fn sync_twice_is_idempotent_and_loads_everything() {
 
 #[test]
 fn windows_split_when_an_answer_hits_the_cap() {
-    let rt = runtime();
+    let rt = cai_bridge_tests::runtime();
     let clean = fault_free(&rt);
     let dir = tempfile::tempdir().expect("dir");
     let config = config(&[]);
@@ -125,7 +117,7 @@ fn windows_split_when_an_answer_hits_the_cap() {
 
 #[test]
 fn every_fault_kind_ends_with_the_fault_free_content() {
-    let rt = runtime();
+    let rt = cai_bridge_tests::runtime();
     let clean = fault_free(&rt);
     for fault in [
         "rate-limit:0.3",
@@ -170,7 +162,7 @@ fn every_fault_kind_ends_with_the_fault_free_content() {
 
 #[test]
 fn an_incremental_run_starts_at_the_high_water_mark() {
-    let rt = runtime();
+    let rt = cai_bridge_tests::runtime();
     let dir = tempfile::tempdir().expect("dir");
     let config = config(&[]);
     let server = start(&rt, config.clone());
@@ -232,7 +224,7 @@ fn no_secret_in_any_log_line() {
         .with_max_level(tracing::Level::TRACE)
         .with_writer(move || writer.clone())
         .finish();
-    let rt = runtime();
+    let rt = cai_bridge_tests::runtime();
     let dir = tempfile::tempdir().expect("dir");
     let mut config = config(&["token-expiry:0.15", "server-error:0.2"]);
     config.client_secret = Secret::new("s3cr3t-client-Secret-value");
@@ -259,7 +251,7 @@ fn no_secret_in_any_log_line() {
 
 #[test]
 fn tokens_are_cached_and_replaced_before_they_expire() {
-    let rt = runtime();
+    let rt = cai_bridge_tests::runtime();
     let dir = tempfile::tempdir().expect("dir");
     let config = config(&[]);
     let server = start(&rt, config.clone());

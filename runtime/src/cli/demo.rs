@@ -1,27 +1,40 @@
 //! The demo: the whole pipeline on one machine with no account anywhere. A mock CAI
-//! API on a free loopback port, a sync through it into SQLite, and a report of what
-//! landed where.
+//! API on a free loopback port, a sync through it into SQLite, a report of what
+//! landed where, and the database served as OData V4 on localhost.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use cai_bridge_gen::model::Model;
 
 use crate::mock::{MockConfig, MockServer};
+use crate::serve::ODataServer;
 use crate::settings::SyncSettings;
 use crate::sync::{self, Range};
 
-/// Runs the demo into `db`.
+/// What the demo does.
+pub struct Demo {
+    /// The SQLite database it writes.
+    pub db: PathBuf,
+    /// Conversations in the mock.
+    pub conversations: usize,
+    /// The mock's data seed.
+    pub seed: u64,
+    /// Where to serve OData.
+    pub addr: SocketAddr,
+    /// Read one page and stop instead of serving until Ctrl-C.
+    pub once: bool,
+}
+
+/// Runs the demo.
 pub fn run(
     runtime: &tokio::runtime::Runtime,
     model: &Model,
-    db: &Path,
-    conversations: usize,
-    seed: u64,
+    demo: &Demo,
     quiet: bool,
 ) -> Result<(), (u8, String)> {
-    let mut config = MockConfig::new(conversations);
-    config.seed = seed;
+    let mut config = MockConfig::new(demo.conversations);
+    config.seed = demo.seed;
     let start = config.start;
     let end = start + chrono::Duration::days(i64::from(config.days));
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
@@ -29,8 +42,9 @@ pub fn run(
         .block_on(MockServer::start(config, loopback))
         .map_err(|e| (1, format!("cannot start the mock CAI server: {e}")))?;
     println!(
-        "mock CAI API on {} ({conversations} conversations)",
-        server.base_url()
+        "mock CAI API on {} ({} conversations)",
+        server.base_url(),
+        demo.conversations
     );
     let api = server.api_settings();
     let settings = SyncSettings::resolve(&Default::default()).map_err(|e| (2, e.to_string()))?;
@@ -38,12 +52,56 @@ pub fn run(
         from: Some(start),
         to: Some(end),
     };
-    let result = sync::sync(runtime, db, model, &api, &settings, range, quiet);
+    let result = sync::sync(runtime, &demo.db, model, &api, &settings, range, quiet);
     runtime.block_on(server.shutdown());
     let summary = result.map_err(|e| (e.exit_code(), e.to_string()))?;
     println!("{summary}");
-    report(db, model).map_err(|e| (3, e.to_string()))?;
-    Ok(())
+    report(&demo.db, model).map_err(|e| (3, e.to_string()))?;
+    serve(runtime, model, demo)
+}
+
+/// Serves the database, shows where, and reads a first page over HTTP.
+fn serve(
+    runtime: &tokio::runtime::Runtime,
+    model: &Model,
+    demo: &Demo,
+) -> Result<(), (u8, String)> {
+    runtime.block_on(async {
+        let server = ODataServer::start(model, &demo.db, demo.addr)
+            .await
+            .map_err(|e| (e.exit_code(), e.to_string()))?;
+        let url = server.url();
+        let set = model
+            .fact
+            .as_ref()
+            .map_or(&model.root().name, |fact| &fact.name);
+        let first = format!("{url}{set}?$top=3");
+        println!("\nOData V4 for SAP Analytics Cloud: {url}");
+        println!("  {url}$metadata");
+        println!("  {first}");
+        let page = read_page(&first).await;
+        match &page {
+            Ok(body) => println!("\n{body}"),
+            Err(e) => eprintln!("error: cannot read {first}: {e}"),
+        }
+        if page.is_ok() && !demo.once {
+            println!("\nServing until Ctrl-C.");
+            let _ = crate::signal::wait_for_signal().await;
+        }
+        server.shutdown().await;
+        page.map(drop).map_err(|e| (1, e))
+    })
+}
+
+async fn read_page(url: &str) -> Result<String, String> {
+    let response = reqwest::get(url).await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response.text().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("{status}: {body}"));
+    }
+    let json: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+    serde_json::to_string_pretty(&json).map_err(|e| e.to_string())
 }
 
 fn report(db: &Path, model: &Model) -> rusqlite::Result<()> {

@@ -1,4 +1,5 @@
-//! The bridge command line, generic over a model: `sync`, `purge`, `mock-cai`, `demo`.
+//! The bridge command line, generic over a model: `sync`, `serve`, `purge`,
+//! `mock-cai`, `demo`.
 //! A generated bridge's `main` is one call: `cai_bridge::cli::run(model, "name")`.
 //!
 //! Exit codes: 0 done; 1 the API or the network failed for good (after retries), or
@@ -7,6 +8,7 @@
 
 mod demo;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -52,6 +54,11 @@ enum Command {
         after_help = "Examples:\n  export CAI_BASE_URL=... CAI_TOKEN_URL=... CAI_CLIENT_ID=... CAI_CLIENT_SECRET=... CAI_DEVELOPER_TOKEN=...\n  cai-logs-bridge sync --db bridge.db\n  cai-logs-bridge sync --db bridge.db --from 2026-10-01 --to 2026-11-01"
     )]
     Sync(SyncArgs),
+    /// Serve the database as OData V4, read-only, for SAP Analytics Cloud (until Ctrl-C).
+    #[command(
+        after_help = "Examples:\n  cai-logs-bridge serve --db bridge.db\n  cai-logs-bridge serve --db bridge.db --addr 0.0.0.0:4004   # in a container"
+    )]
+    Serve(ServeArgs),
     /// Erase one conversation (a root record) and every row that belongs to it.
     Purge(PurgeArgs),
     /// Run the mock CAI server (OAuth2 token endpoint + Logs v2), with faults on demand.
@@ -59,7 +66,8 @@ enum Command {
         after_help = "Examples:\n  cai-logs-bridge mock-cai --conversations 500\n  cai-logs-bridge mock-cai --addr 127.0.0.1:8080 --fault reset:0.2 --fault rate-limit:0.1"
     )]
     MockCai(MockArgs),
-    /// The demo: a mock CAI API on a free loopback port, synced into SQLite.
+    /// The demo: a mock CAI API on a free loopback port, synced into SQLite, served as
+    /// OData V4 on localhost.
     Demo(DemoArgs),
 }
 
@@ -75,6 +83,19 @@ struct SyncArgs {
     #[arg(long, value_name = "T", value_parser = parse_time)]
     to: Option<DateTime<Utc>>,
 }
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The SQLite database `sync` fills.
+    #[arg(long, value_name = "FILE")]
+    db: PathBuf,
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_ADDR)]
+    addr: SocketAddr,
+}
+
+/// Where OData is served by default: CAP's port, on loopback only.
+const DEFAULT_ADDR: &str = "127.0.0.1:4004";
 
 #[derive(Debug, Args)]
 struct PurgeArgs {
@@ -97,6 +118,12 @@ struct DemoArgs {
     /// The mock's data seed.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Where to serve OData (port 0 picks a free one).
+    #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_ADDR)]
+    addr: SocketAddr,
+    /// Read one page over HTTP, print it and stop, instead of serving until Ctrl-C.
+    #[arg(long)]
+    once: bool,
 }
 
 /// Parses the command line and runs the bridge for `model`; `name` is the binary's.
@@ -160,12 +187,18 @@ fn execute(cli: Cli, model: &Model, runtime: &tokio::runtime::Runtime) -> Result
         Command::MockCai(args) => runtime
             .block_on(crate::mock::run(args))
             .map_err(|e| (2, e.to_string())),
+        Command::Serve(args) => crate::serve::run(runtime, model, &args.db, args.addr)
+            .map_err(|e| (e.exit_code(), e.to_string())),
         Command::Demo(args) => demo::run(
             runtime,
             model,
-            &args.db,
-            args.conversations,
-            args.seed,
+            &demo::Demo {
+                db: args.db,
+                conversations: args.conversations,
+                seed: args.seed,
+                addr: args.addr,
+                once: args.once,
+            },
             cli.quiet,
         ),
     }

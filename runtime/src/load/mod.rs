@@ -29,7 +29,7 @@ use crate::record::Record;
 pub use plan::upsert;
 pub use read_back::read_back;
 pub use rows::{bound_value, Row, Walker};
-pub use schema::{content_hash, ensure_schema, SchemaError};
+pub use schema::{check_schema, content_hash, ensure_schema, SchemaError};
 pub use value::normalize_timestamp;
 
 /// Why records could not be loaded.

@@ -23,8 +23,7 @@ pub enum SchemaError {
 }
 
 /// Creates the model's tables, views and indexes if the database has none of its
-/// tables; otherwise checks every table column by column (name, type, not null,
-/// primary key) and names the first difference.
+/// tables; otherwise checks it with [`check_schema`].
 pub fn ensure_schema(conn: &Connection, model: &Model) -> Result<(), SchemaError> {
     let present: Vec<bool> = model
         .entities
@@ -39,6 +38,13 @@ pub fn ensure_schema(conn: &Connection, model: &Model) -> Result<(), SchemaError
         conn.execute_batch(&format!("BEGIN;\n{ddl}\nCOMMIT;"))?;
         return Ok(());
     }
+    check_schema(conn, model)
+}
+
+/// Checks, without writing, that the database has the model's tables column by
+/// column (name, type, not null, primary key) and its service views; names the first
+/// difference.
+pub fn check_schema(conn: &Connection, model: &Model) -> Result<(), SchemaError> {
     for entity in &model.entities {
         let table = model.table(&entity.name);
         if !table_exists(conn, &table)? {
@@ -96,6 +102,22 @@ pub fn ensure_schema(conn: &Connection, model: &Model) -> Result<(), SchemaError
                 "column {table}.{} is not in the model",
                 extra.0
             )));
+        }
+    }
+    let views = model
+        .entities
+        .iter()
+        .map(|e| e.name.as_str())
+        .chain(model.fact.as_ref().map(|f| f.name.as_str()));
+    for name in views {
+        let view = model.view(name);
+        let found: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'view' AND name = ?1",
+            [&view],
+            |r| r.get(0),
+        )?;
+        if found == 0 {
+            return Err(SchemaError::Mismatch(format!("view {view} is missing")));
         }
     }
     Ok(())

@@ -176,26 +176,10 @@ pub async fn run(args: MockArgs) -> Result<(), MockError> {
         faults = ?faults,
         "mock CAI ready; Ctrl-C to stop"
     );
-    let signal = wait_for_signal().await;
+    let signal = crate::signal::wait_for_signal().await;
     server.shutdown().await;
     signal?;
     Ok(())
-}
-
-async fn wait_for_signal() -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut terminate = signal(SignalKind::terminate())?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result,
-            _ = terminate.recv() => Ok(()),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await
-    }
 }
 
 #[cfg(test)]

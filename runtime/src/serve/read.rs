@@ -1,0 +1,380 @@
+//! Answering reads: the SQL for a request (identifiers from the catalog, every value
+//! bound), run on the service views, and the rows written as OData JSON in
+//! `$metadata` property order, with server-driven paging as CAP does it.
+
+use std::io::Write as _;
+
+use cai_bridge_gen::model::LogicalType;
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::Connection;
+
+use super::catalog::{Catalog, EntitySet};
+use super::error::ODataError;
+use super::filter::{self, Filter};
+use super::request::Options;
+
+/// The most entities one response holds (CAP's default `cds.query.limit.max`); more
+/// are behind `@odata.nextLink`.
+pub const PAGE: u64 = 1000;
+
+/// A response body.
+pub enum Answer {
+    /// OData JSON.
+    Json(Vec<u8>),
+    /// `text/plain` (a `/$count`).
+    Text(String),
+    /// `application/xml` (`$metadata`).
+    Xml(String),
+}
+
+/// The service document.
+pub fn service_document(catalog: &Catalog) -> Answer {
+    let sets: Vec<serde_json::Value> = catalog
+        .sets
+        .iter()
+        .map(|s| serde_json::json!({ "name": s.name, "url": s.name, "kind": "EntitySet" }))
+        .collect();
+    Answer::Json(
+        serde_json::json!({ "@odata.context": "$metadata", "value": sets })
+            .to_string()
+            .into_bytes(),
+    )
+}
+
+/// Reads an entity set (or its `/$count`).
+pub fn collection(
+    conn: &Connection,
+    set: &EntitySet,
+    options: &Options,
+    count_only: bool,
+) -> Result<Answer, ODataError> {
+    let filter = match &options.filter {
+        Some(text) => Some(parse_filter(set, text)?),
+        None => None,
+    };
+    let (where_sql, mut params) = match filter {
+        Some(Filter { sql, params }) => (format!(" WHERE {sql}"), params),
+        None => (String::new(), Vec::new()),
+    };
+    let count = || -> Result<i64, ODataError> {
+        let sql = format!("SELECT count(*) FROM {}{where_sql}", set.view);
+        query_one(conn, &sql, &params)
+    };
+    if count_only {
+        return Ok(Answer::Text(count()?.to_string()));
+    }
+    let total = if options.count { Some(count()?) } else { None };
+
+    let columns = selected(set, options);
+    // Ties are ordered by key, as CAP does, so that pages do not overlap.
+    let mut order: Vec<String> = options
+        .orderby
+        .iter()
+        .map(|&(i, desc)| {
+            let column = &set.properties[i].column;
+            if desc {
+                format!("{column} DESC")
+            } else {
+                format!("{column} ASC")
+            }
+        })
+        .collect();
+    order.extend(set.keys().map(|k| format!("{} ASC", k.column)));
+    let remaining = options.top.map(|t| t.saturating_sub(options.skiptoken));
+    let limit = remaining.unwrap_or(u64::MAX).min(PAGE);
+    let sql = format!(
+        "SELECT {} FROM {}{where_sql} ORDER BY {} LIMIT ? OFFSET ?",
+        column_list(set, &columns),
+        set.view,
+        order.join(", ")
+    );
+    let offset = options.skip.saturating_add(options.skiptoken);
+    params.push(Value::Integer(to_i64(limit + 1)));
+    params.push(Value::Integer(to_i64(offset)));
+
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(b"{\"@odata.context\":");
+    push_json_str(&mut out, &context(set, options.select.as_deref()));
+    if let Some(total) = total {
+        let _ = write!(out, ",\"@odata.count\":{total}");
+    }
+    out.extend_from_slice(b",\"value\":[");
+    let mut stmt = conn
+        .prepare_cached(&sql)
+        .map_err(|e| ODataError::internal(&e))?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params.iter()))
+        .map_err(|e| ODataError::internal(&e))?;
+    let mut written = 0u64;
+    let mut more = false;
+    while let Some(row) = rows.next().map_err(|e| ODataError::internal(&e))? {
+        if written == limit {
+            // A next page only while `$top` wants more.
+            more = remaining.is_none_or(|r| r > limit);
+            break;
+        }
+        if written > 0 {
+            out.push(b',');
+        }
+        out.push(b'{');
+        for (n, &i) in columns.iter().enumerate() {
+            let value = row.get_ref(n).map_err(|e| ODataError::internal(&e))?;
+            push_property(
+                &mut out,
+                n > 0,
+                &set.properties[i].name,
+                &set.properties[i].ty,
+                value,
+                options.ieee754,
+            );
+        }
+        out.push(b'}');
+        written += 1;
+    }
+    out.push(b']');
+    if more {
+        let token = options.skiptoken + limit;
+        let link = if options.next_base.is_empty() {
+            format!("{}?$skiptoken={token}", set.name)
+        } else {
+            format!("{}?{}&$skiptoken={token}", set.name, options.next_base)
+        };
+        out.extend_from_slice(b",\"@odata.nextLink\":");
+        push_json_str(&mut out, &link);
+    }
+    out.push(b'}');
+    Ok(Answer::Json(out))
+}
+
+/// Reads one entity by its key predicate (the text between the parentheses).
+pub fn entity(
+    conn: &Connection,
+    set: &EntitySet,
+    key: &str,
+    options: &Options,
+) -> Result<Answer, ODataError> {
+    let Filter { sql, params } = parse_filter(set, &key_filter(set, key)?)
+        .map_err(|e| ODataError::bad_request(format!("key ({key}): {}", e.message)))?;
+    let columns = selected(set, options);
+    let query = format!(
+        "SELECT {} FROM {} WHERE {sql}",
+        column_list(set, &columns),
+        set.view
+    );
+    let mut stmt = conn
+        .prepare_cached(&query)
+        .map_err(|e| ODataError::internal(&e))?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params.iter()))
+        .map_err(|e| ODataError::internal(&e))?;
+    let Some(row) = rows.next().map_err(|e| ODataError::internal(&e))? else {
+        return Err(ODataError::not_found(format!(
+            "{} has no entity with the key ({key})",
+            set.name
+        )));
+    };
+    let mut out = b"{\"@odata.context\":".to_vec();
+    let context = match &options.select {
+        Some(_) => format!("{}/$entity", context(set, options.select.as_deref())),
+        None => format!("$metadata#{}/$entity", set.name),
+    };
+    push_json_str(&mut out, &context);
+    for (n, &i) in columns.iter().enumerate() {
+        let value = row.get_ref(n).map_err(|e| ODataError::internal(&e))?;
+        push_property(
+            &mut out,
+            true,
+            &set.properties[i].name,
+            &set.properties[i].ty,
+            value,
+            options.ieee754,
+        );
+    }
+    out.push(b'}');
+    Ok(Answer::Json(out))
+}
+
+/// The properties to write: `$select`ed ones, then any key left out (as CAP does, so
+/// every entity stays addressable), or all.
+fn selected(set: &EntitySet, options: &Options) -> Vec<usize> {
+    match &options.select {
+        Some(select) => {
+            let mut columns = select.clone();
+            for (i, property) in set.properties.iter().enumerate() {
+                if property.key && !columns.contains(&i) {
+                    columns.push(i);
+                }
+            }
+            columns
+        }
+        None => (0..set.properties.len()).collect(),
+    }
+}
+
+fn column_list(set: &EntitySet, columns: &[usize]) -> String {
+    let names: Vec<&str> = columns
+        .iter()
+        .map(|&i| set.properties[i].column.as_str())
+        .collect();
+    names.join(", ")
+}
+
+fn parse_filter(set: &EntitySet, text: &str) -> Result<Filter, ODataError> {
+    let properties: Vec<filter::Property<'_>> = set
+        .properties
+        .iter()
+        .map(|p| filter::Property {
+            name: &p.name,
+            column: &p.column,
+            ty: &p.ty,
+        })
+        .collect();
+    filter::parse(text, &properties).map_err(|e| ODataError::bad_request(format!("$filter: {e}")))
+}
+
+/// A key predicate as a filter: `('a')` for a single key, `(k1='a',k2=1)` for a
+/// compound one; the literals are the same as in `$filter`.
+fn key_filter(set: &EntitySet, key: &str) -> Result<String, ODataError> {
+    let keys: Vec<&str> = set.keys().map(|k| k.name.as_str()).collect();
+    let parts = split_outside_quotes(key, ',');
+    let named: Vec<Option<(&str, &str)>> = parts
+        .iter()
+        .map(|part| {
+            split_outside_quotes(part, '=')
+                .split_first()
+                .filter(|(_, rest)| rest.len() == 1)
+                .map(|(name, rest)| (name.trim(), rest[0].trim()))
+        })
+        .collect();
+    let usage = || {
+        ODataError::bad_request(format!(
+            "key ({key}) does not name {}'s key; write {}",
+            set.name,
+            if keys.len() == 1 {
+                format!("{}('value')", set.name)
+            } else {
+                format!(
+                    "{}({})",
+                    set.name,
+                    keys.iter()
+                        .map(|k| format!("{k}=..."))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )
+            }
+        ))
+    };
+    if let [None] = named.as_slice() {
+        if keys.len() != 1 {
+            return Err(usage());
+        }
+        return Ok(format!("{} eq {}", keys[0], key.trim()));
+    }
+    let mut terms = Vec::new();
+    for name in &keys {
+        let value = named
+            .iter()
+            .flatten()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+            .ok_or_else(usage)?;
+        terms.push(format!("{name} eq {value}"));
+    }
+    if named.len() != keys.len() || named.iter().any(Option::is_none) {
+        return Err(usage());
+    }
+    Ok(terms.join(" and "))
+}
+
+/// Splits at `separator` where it is not inside a quoted string (`''` escapes `'`).
+fn split_outside_quotes(text: &str, separator: char) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut quoted = false;
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if c == '\'' {
+            quoted = !quoted;
+        } else if c == separator && !quoted {
+            parts.push(&text[start..i]);
+            start = i + c.len_utf8();
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+fn context(set: &EntitySet, select: Option<&[usize]>) -> String {
+    match select {
+        Some(columns) => format!(
+            "$metadata#{}({})",
+            set.name,
+            columns
+                .iter()
+                .map(|&i| set.properties[i].name.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        None => format!("$metadata#{}", set.name),
+    }
+}
+
+fn query_one(conn: &Connection, sql: &str, params: &[Value]) -> Result<i64, ODataError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| {
+            stmt.query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))
+        })
+        .map_err(|e| ODataError::internal(&e))
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn push_json_str(out: &mut Vec<u8>, text: &str) {
+    // Writing a string into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
+}
+
+/// `"name":value`, the value in the JSON form of its EDM type.
+fn push_property(
+    out: &mut Vec<u8>,
+    comma: bool,
+    name: &str,
+    ty: &LogicalType,
+    value: ValueRef<'_>,
+    ieee754: bool,
+) {
+    if comma {
+        out.push(b',');
+    }
+    push_json_str(out, name);
+    out.push(b':');
+    // Writes into a Vec cannot fail; the results are ignored.
+    let _ = match (ty, value) {
+        (_, ValueRef::Null) => out.write_all(b"null"),
+        (LogicalType::Boolean, ValueRef::Integer(n)) => {
+            out.write_all(if n != 0 { b"true" } else { b"false" })
+        }
+        (LogicalType::Boolean, ValueRef::Text(t)) => {
+            let truthy = t.eq_ignore_ascii_case(b"true") || t == b"1";
+            out.write_all(if truthy { b"true" } else { b"false" })
+        }
+        (LogicalType::Integer64, ValueRef::Integer(n)) if ieee754 => write!(out, "\"{n}\""),
+        (_, ValueRef::Integer(n)) => write!(out, "{n}"),
+        (_, ValueRef::Real(x)) => push_double(out, x),
+        (_, ValueRef::Text(t) | ValueRef::Blob(t)) => {
+            push_json_str(out, &String::from_utf8_lossy(t));
+            Ok(())
+        }
+    };
+}
+
+/// A double as JavaScript writes it where it matters to clients: `3`, not `3.0`;
+/// `null` for what JSON cannot hold (NaN, infinities).
+fn push_double(out: &mut Vec<u8>, x: f64) -> std::io::Result<()> {
+    if !x.is_finite() {
+        return out.write_all(b"null");
+    }
+    let text = serde_json::to_string(&x).unwrap_or_else(|_| "null".to_owned());
+    out.write_all(text.strip_suffix(".0").unwrap_or(&text).as_bytes())
+}

@@ -1,0 +1,266 @@
+//! The OData server against the real CAP (`@sap/cds` 9 with `@cap-js/sqlite`) serving
+//! the same SQLite file: for every request SAP Analytics Cloud or a person exploring
+//! the service would send, both answer with the same status and the same entities in
+//! the same order.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use cai_bridge::load::Loader;
+use cai_bridge::mock::{MockConfig, MockServer};
+use cai_bridge::serve::ODataServer;
+use serde_json::Value;
+
+fn loopback() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// A database of 300 mock conversations (1000+ messages, so answers page).
+fn database(rt: &tokio::runtime::Runtime, db: &Path) {
+    let model = cai_logs_bridge::model();
+    let mock = rt
+        .block_on(MockServer::start(MockConfig::new(300), loopback()))
+        .expect("mock starts");
+    Loader::open(db, &model)
+        .expect("opens")
+        .load(mock.conversations())
+        .expect("loads");
+    rt.block_on(mock.shutdown());
+}
+
+/// What one answer says, in the shape `tests/cap/serve-check.js` reports CAP's.
+fn ours(rt: &tokio::runtime::Runtime, base: &str, relative: &str) -> Value {
+    let bare = relative
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let url = if bare {
+        format!("{base}{relative}?$top=1000")
+    } else {
+        format!("{base}{relative}")
+    };
+    let (status, body) = rt.block_on(async {
+        let response = reqwest::get(&url).await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    });
+    let mut entry = serde_json::json!({ "status": status });
+    match serde_json::from_str::<Value>(&body) {
+        Ok(json) if status == 200 && json["value"].is_array() => {
+            entry["count"] = json["value"].as_array().map(Vec::len).into();
+            entry["value"] = json["value"].clone();
+            if let Some(next) = json.get("@odata.nextLink") {
+                entry["nextLink"] = next.clone();
+            }
+            if let Some(count) = json.get("@odata.count") {
+                entry["odataCount"] = count.clone();
+            }
+        }
+        Ok(json) if status == 200 && json.is_object() => entry["entity"] = json,
+        Ok(json) => entry["body"] = json,
+        Err(_) => entry["body"] = Value::String(body),
+    }
+    entry
+}
+
+/// Numbers compared as numbers (`3` and `3.0` are one value to a JSON client).
+fn numbers_as_f64(value: &Value) -> Value {
+    match value {
+        Value::Number(n) => n
+            .as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map_or(Value::Null, Value::Number),
+        Value::Array(items) => Value::Array(items.iter().map(numbers_as_f64).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), numbers_as_f64(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn answers_as_cap_does_for_the_same_file() {
+    let rt = cai_bridge_tests::runtime();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("bridge.db");
+    database(&rt, &db);
+    let conn = rusqlite::Connection::open(&db).expect("opens");
+    let (conversation, message, start): (String, String, String) = conn
+        .query_row(
+            "SELECT conversation_id, message_id, received_at FROM cai_logs_Messages \
+             ORDER BY received_at LIMIT 1 OFFSET 600",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("a message");
+    drop(conn);
+
+    let requests: Vec<String> = [
+        // Whole sets, and pages.
+        "Conversations",
+        "MessageFacts",
+        "MessageFacts?$skip=1000",
+        "Messages?$count=true",
+        "Intents?$top=5&$skip=7",
+        "Conversations/$count",
+        // What SAC sends: $select, $filter with eq ne gt ge lt le and or, $orderby.
+        "Conversations?$select=id,channel_type&$orderby=start_at%20desc&$top=5",
+        "Messages?$filter=nlp_sentiment%20eq%20'positive'%20and%20nlp_status%20eq%20200&$select=message_id,nlp_sentiment&$top=20",
+        "Messages?$filter=nlp_sentiment%20eq%20'positive'%20or%20nlp_sentiment%20eq%20'negative'%20and%20nlp_status%20eq%20200&$count=true&$top=3",
+        "Messages?$filter=nlp_type%20eq%20null&$count=true&$top=3",
+        "Messages?$filter=nlp_type%20ne%20null&$count=true&$top=3",
+        "Messages?$filter=nlp_sentiment%20ne%20'neutral'&$count=true&$top=2",
+        "Intents?$filter=confidence%20ge%200.5%20and%20confidence%20lt%200.9&$orderby=confidence%20desc&$top=10",
+        "Entities?$filter=confidence%20gt%200.8&$orderby=name,confidence%20desc&$top=25",
+        "Conversations?$orderby=channel_type,start_at%20desc&$top=50",
+        "MessageFacts?$filter=top_intent_slug%20eq%20'greetings'&$select=message_id,top_intent_slug,conversation_channel_type&$top=10",
+        "Messages/$count?$filter=nlp_status%20eq%20200",
+        // Functions a person exploring the service may use.
+        "Messages?$filter=contains(conversation_skill,'order')&$select=message_id,conversation_skill&$top=5",
+        "Messages?$filter=startswith(connector_sender_id,'p-')&$count=true&$top=1",
+        // Single entities, by simple and compound key, and one that is not there.
+        &format!("Conversations({conversation})"),
+        &format!("Messages(conversation_id={conversation},message_id={message})"),
+        "Conversations(00000000-0000-0000-0000-000000000000)",
+        // Client mistakes: 4xx on both.
+        "Conversations?$filter=nope%20eq%201",
+        "Nope",
+        "Conversations?$orderby=nope",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .chain([format!(
+        "Messages?$filter=received_at%20ge%20{start}&$orderby=received_at&$select=message_id,received_at&$top=30"
+    )])
+    .collect();
+
+    let model = cai_logs_bridge::model();
+    let server = rt
+        .block_on(ODataServer::start(&model, &db, loopback()))
+        .expect("serves");
+    let base = server.url();
+    let answers: Vec<Value> = requests.iter().map(|r| ours(&rt, &base, r)).collect();
+    rt.block_on(server.shutdown());
+
+    let cap_project = cai_bridge_tests::repo().join("generated-example/cap");
+    let cap = cai_bridge_tests::oracle::cap_serve(&cap_project, &db, &requests);
+    let mut differences = Vec::new();
+    for (request, ours) in requests.iter().zip(&answers) {
+        let theirs = &cap[request.as_str()];
+        let (status, cap_status) = (ours["status"].as_u64(), theirs["status"].as_u64());
+        let agree = match (status, cap_status) {
+            (Some(a), Some(b)) if a >= 400 && b >= 400 => (a < 500) == (b < 500),
+            (a, b) => {
+                a == b
+                    && numbers_as_f64(&ours["value"]) == numbers_as_f64(&theirs["value"])
+                    && ours["odataCount"] == theirs["odataCount"]
+                    && ours["nextLink"].is_null() == theirs["nextLink"].is_null()
+                    && numbers_as_f64(&without_context(&ours["entity"]))
+                        == numbers_as_f64(&without_context(&theirs["entity"]))
+                    && (ours["body"].is_null() || ours["body"] == theirs["body"])
+            }
+        };
+        // A 200 carries what was asked for, so agreeing is not agreeing on nothing.
+        if ours["status"] == 200 {
+            let carried = if request.contains("/$count") {
+                ours["body"].is_number()
+            } else {
+                ours["value"].is_array() || ours["entity"].is_object()
+            };
+            assert!(carried, "{request}: {ours}");
+        }
+        if !agree {
+            differences.push(format!(
+                "{request}\n  ours: {}\n  CAP:  {}",
+                abbreviate(ours),
+                abbreviate(theirs)
+            ));
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "{} of {} requests answered differently:\n{}",
+        differences.len(),
+        requests.len(),
+        differences.join("\n")
+    );
+}
+
+fn without_context(entity: &Value) -> Value {
+    let mut entity = entity.clone();
+    if let Some(map) = entity.as_object_mut() {
+        map.retain(|k, _| !k.starts_with('@'));
+    }
+    entity
+}
+
+fn abbreviate(value: &Value) -> String {
+    let text = value.to_string();
+    if text.len() > 600 {
+        let cut = (0..=600)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        format!("{}…", &text[..cut])
+    } else {
+        text
+    }
+}
+
+/// Where CAP is lenient (it reads `$top=-1` as no `$top`) or has no answer, the
+/// server still answers every mistake with a 4xx and an OData error that says what
+/// is wrong.
+#[test]
+fn every_client_mistake_is_a_4xx_with_an_odata_error() {
+    let rt = cai_bridge_tests::runtime();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("bridge.db");
+    database(&rt, &db);
+    let model = cai_logs_bridge::model();
+    let server = rt
+        .block_on(ODataServer::start(&model, &db, loopback()))
+        .expect("serves");
+    let base = server.url();
+    let cases: &[(&str, u16, &str)] = &[
+        ("Conversations?$top=-1", 400, "$top"),
+        ("Conversations?$top=1&$top=2", 400, "twice"),
+        ("Conversations?$filter=id%20eq", 400, "$filter"),
+        ("Conversations?$filter=start_at%20eq%20'x'", 400, "start_at"),
+        ("Conversations?$filter=nope%20eq%201", 400, "nope"),
+        ("Conversations?$select=nope", 400, "nope"),
+        ("Conversations?$orderby=id%20sideways", 400, "sideways"),
+        ("Conversations?$expand=messages", 400, "$expand"),
+        ("Conversations?$count=maybe", 400, "$count"),
+        ("Conversations?$format=xml", 406, "JSON"),
+        ("Conversations?$nope=1", 400, "$nope"),
+        ("Conversations('a','b')", 400, "key"),
+        ("Messages('only-one')", 400, "key"),
+        (
+            "Conversations(00000000-0000-0000-0000-000000000000)",
+            404,
+            "no entity",
+        ),
+        ("Conversations/id", 400, "not supported"),
+        ("Nope", 404, "Conversations"),
+    ];
+    for (relative, status, needle) in cases {
+        let answer = ours(&rt, &base, relative);
+        assert_eq!(answer["status"], *status, "{relative}: {answer}");
+        let message = answer["body"]["error"]["message"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(message.contains(needle), "{relative}: {answer}");
+    }
+    let post = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{base}Conversations"))
+            .body("{}")
+            .send()
+            .await
+            .expect("request")
+    });
+    assert_eq!(post.status().as_u16(), 405);
+    assert_eq!(post.headers()["allow"], "GET, HEAD");
+    rt.block_on(server.shutdown());
+}
