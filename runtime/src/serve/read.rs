@@ -378,3 +378,102 @@ fn push_double(out: &mut Vec<u8>, x: f64) -> std::io::Result<()> {
     let text = serde_json::to_string(&x).unwrap_or_else(|_| "null".to_owned());
     out.write_all(text.strip_suffix(".0").unwrap_or(&text).as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(ty: &LogicalType, value: ValueRef<'_>, ieee754: bool) -> String {
+        let mut out = Vec::new();
+        push_property(&mut out, false, "p", ty, value, ieee754);
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn values_are_written_in_the_json_form_of_their_edm_type() {
+        let big = 9_007_199_254_740_993; // 2^53 + 1: a JavaScript number cannot hold it.
+        assert_eq!(
+            written(&LogicalType::Integer64, ValueRef::Integer(big), false),
+            format!("\"p\":{big}")
+        );
+        assert_eq!(
+            written(&LogicalType::Integer64, ValueRef::Integer(big), true),
+            format!("\"p\":\"{big}\"")
+        );
+        assert_eq!(
+            written(&LogicalType::Integer, ValueRef::Integer(7), true),
+            "\"p\":7"
+        );
+        assert_eq!(
+            written(&LogicalType::Boolean, ValueRef::Integer(1), false),
+            "\"p\":true"
+        );
+        assert_eq!(
+            written(&LogicalType::Boolean, ValueRef::Integer(0), false),
+            "\"p\":false"
+        );
+        assert_eq!(
+            written(&LogicalType::Double, ValueRef::Real(3.0), false),
+            "\"p\":3"
+        );
+        assert_eq!(
+            written(&LogicalType::Double, ValueRef::Real(0.1), false),
+            "\"p\":0.1"
+        );
+        assert_eq!(
+            written(&LogicalType::Double, ValueRef::Real(f64::NAN), false),
+            "\"p\":null"
+        );
+        assert_eq!(
+            written(&LogicalType::Double, ValueRef::Integer(2), false),
+            "\"p\":2"
+        );
+        assert_eq!(
+            written(
+                &LogicalType::String(None),
+                ValueRef::Text("a\"b\\ü".as_bytes()),
+                false
+            ),
+            "\"p\":\"a\\\"b\\\\ü\""
+        );
+        assert_eq!(
+            written(&LogicalType::Timestamp, ValueRef::Null, false),
+            "\"p\":null"
+        );
+    }
+
+    #[test]
+    fn key_predicates_become_filters() {
+        let property = |name: &str, key| super::super::catalog::Property {
+            name: name.to_owned(),
+            column: format!("\"{name}\""),
+            ty: LogicalType::String(None),
+            key,
+        };
+        let set = EntitySet {
+            name: "Messages".to_owned(),
+            view: "\"V\"".to_owned(),
+            properties: vec![
+                property("conversation_id", true),
+                property("message_id", true),
+                property("text", false),
+            ],
+        };
+        assert_eq!(
+            key_filter(&set, "message_id='b,=c',conversation_id='a'").expect("named"),
+            "conversation_id eq 'a' and message_id eq 'b,=c'"
+        );
+        assert!(key_filter(&set, "'a'").is_err(), "one value for two keys");
+        assert!(
+            key_filter(&set, "conversation_id='a'").is_err(),
+            "a key missing"
+        );
+        assert!(key_filter(&set, "conversation_id='a',message_id='b',text='c'").is_err());
+        let single = EntitySet {
+            properties: vec![property("id", true)],
+            ..set
+        };
+        assert_eq!(key_filter(&single, "'x'").expect("bare"), "id eq 'x'");
+        assert_eq!(key_filter(&single, "id='x'").expect("named"), "id eq 'x'");
+    }
+}
