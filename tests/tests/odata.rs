@@ -28,6 +28,21 @@ fn database(rt: &tokio::runtime::Runtime, db: &Path) {
     rt.block_on(mock.shutdown());
 }
 
+/// The server on a fresh database (kept alive by the returned temp dir).
+fn serve_database(rt: &tokio::runtime::Runtime) -> (tempfile::TempDir, ODataServer) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("bridge.db");
+    database(rt, &db);
+    let server = rt
+        .block_on(ODataServer::start(
+            &cai_logs_bridge::model(),
+            &db,
+            loopback(),
+        ))
+        .expect("serves");
+    (dir, server)
+}
+
 /// What one answer says, in the shape `tests/cap/serve-check.js` reports CAP's.
 fn ours(rt: &tokio::runtime::Runtime, base: &str, relative: &str) -> Value {
     let bare = relative
@@ -214,13 +229,7 @@ fn abbreviate(value: &Value) -> String {
 #[test]
 fn every_client_mistake_is_a_4xx_with_an_odata_error() {
     let rt = cai_bridge_tests::runtime();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("bridge.db");
-    database(&rt, &db);
-    let model = cai_logs_bridge::model();
-    let server = rt
-        .block_on(ODataServer::start(&model, &db, loopback()))
-        .expect("serves");
+    let (_dir, server) = serve_database(&rt);
     let base = server.url();
     let cases: &[(&str, u16, &str)] = &[
         ("Conversations?$top=-1", 400, "$top"),
@@ -270,13 +279,7 @@ fn every_client_mistake_is_a_4xx_with_an_odata_error() {
 #[test]
 fn next_links_page_through_every_entity_once() {
     let rt = cai_bridge_tests::runtime();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("bridge.db");
-    database(&rt, &db);
-    let model = cai_logs_bridge::model();
-    let server = rt
-        .block_on(ODataServer::start(&model, &db, loopback()))
-        .expect("serves");
+    let (_dir, server) = serve_database(&rt);
     let base = server.url();
     let read_all = |first: &str| -> (Vec<String>, Vec<usize>, Option<u64>) {
         let mut ids = Vec::new();

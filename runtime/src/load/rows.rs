@@ -61,7 +61,11 @@ impl<'m> Walker<'m> {
                 resolve(record, &field.source, &mut cache)
                     .ok()
                     .and_then(|found| {
-                        found.with_cell(|cell| value::to_sql(&cell, &field.ty).ok().map(owned))
+                        found.with_cell(|cell| {
+                            value::to_sql(&cell, &field.ty)
+                                .ok()
+                                .map(|v| bound_value(&v))
+                        })
                     })
                     .filter(|key| *key != Sql::Null)
             })
@@ -97,9 +101,8 @@ impl<'m> Walker<'m> {
                         },
                         Member::List(_) => Err("expected a value, found an array".to_owned()),
                     },
-                    Ok(Found::Owned(json)) => {
-                        value::to_sql(&json.cell(), &field.ty).map(|v| ToSqlOutput::Owned(owned(v)))
-                    }
+                    Ok(Found::Owned(json)) => value::to_sql(&json.cell(), &field.ty)
+                        .map(|v| ToSqlOutput::Owned(bound_value(&v))),
                     Err(message) => Err(message),
                 },
             };
@@ -259,10 +262,6 @@ fn resolve<'a>(
         };
     }
     Ok(current)
-}
-
-fn owned(value: ToSqlOutput<'_>) -> Sql {
-    bound_value(&value)
 }
 
 /// The value a bound parameter holds, owned (to keep or compare a row's values).
