@@ -63,6 +63,14 @@ fn logs(
 const ALL_FROM: &str = "2000-01-01T00:00:00Z";
 const ALL_TO: &str = "2100-01-01T00:00:00Z";
 
+/// Every conversation, asked for with `token`.
+async fn everything(client: &Client, server: &MockServer, token: &str) -> reqwest::Response {
+    logs(client, server, token, ALL_FROM, ALL_TO)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn is_uuid(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
     groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
@@ -268,10 +276,8 @@ async fn time_range_is_half_open_and_capped() {
     assert!(got.iter().all(|c| c["start_at"] != to), "to is exclusive");
 
     // A window with more than page_cap conversations: the first page_cap, nothing else.
-    let body: Value = logs(&client, &server, &token, ALL_FROM, ALL_TO)
-        .send()
+    let body: Value = everything(&client, &server, &token)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -396,10 +402,7 @@ async fn log_endpoint_requires_bearer_and_developer_token() {
     );
     assert!(no_bearer.json::<Value>().await.unwrap()["message"].is_string());
 
-    let unknown = logs(&client, &server, "not-a-token", ALL_FROM, ALL_TO)
-        .send()
-        .await
-        .unwrap();
+    let unknown = everything(&client, &server, "not-a-token").await;
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
 
     let bearer_message = |v: Value| v["message"].as_str().unwrap().to_owned();
@@ -442,10 +445,7 @@ async fn log_endpoint_requires_bearer_and_developer_token() {
     let server = start(short).await;
     let token = fetch_token(&client, &server).await;
     tokio::time::sleep(Duration::from_millis(5)).await;
-    let expired = logs(&client, &server, &token, ALL_FROM, ALL_TO)
-        .send()
-        .await
-        .unwrap();
+    let expired = everything(&client, &server, &token).await;
     assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
     assert!(expired.headers()["www-authenticate"]
         .to_str()
@@ -467,10 +467,7 @@ async fn fault_rate_limit() {
     let server = faulty(FaultKind::RateLimit).await;
     let client = client();
     let token = fetch_token(&client, &server).await;
-    let response = logs(&client, &server, &token, ALL_FROM, ALL_TO)
-        .send()
-        .await
-        .unwrap();
+    let response = everything(&client, &server, &token).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(response.headers()["retry-after"], "1");
     assert!(response.json::<Value>().await.unwrap()["message"].is_string());
@@ -484,10 +481,7 @@ async fn fault_server_error() {
     let client = client();
     let token = fetch_token(&client, &server).await;
     for _ in 0..12 {
-        let response = logs(&client, &server, &token, ALL_FROM, ALL_TO)
-            .send()
-            .await
-            .unwrap();
+        let response = everything(&client, &server, &token).await;
         let status = response.status();
         let html = response.headers()["content-type"]
             .to_str()
@@ -509,10 +503,7 @@ async fn fault_reset_breaks_the_body() {
     let server = faulty(FaultKind::Reset).await;
     let client = client();
     let token = fetch_token(&client, &server).await;
-    let response = logs(&client, &server, &token, ALL_FROM, ALL_TO)
-        .send()
-        .await
-        .unwrap();
+    let response = everything(&client, &server, &token).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.bytes().await.is_err(), "the body must fail midway");
     assert_eq!(server.stats().injected(FaultKind::Reset), 1);
@@ -539,10 +530,7 @@ async fn fault_truncate_cuts_the_json() {
     .await
     .unwrap();
     let token = fetch_token(&client, &server).await;
-    let response = logs(&client, &server, &token, ALL_FROM, ALL_TO)
-        .send()
-        .await
-        .unwrap();
+    let response = everything(&client, &server, &token).await;
     assert_eq!(response.status(), StatusCode::OK);
     let length: usize = response.headers()["content-length"]
         .to_str()
@@ -572,10 +560,7 @@ async fn fault_slow_outlasts_a_read_timeout() {
         .unwrap_err();
     assert!(error.is_timeout(), "{error}");
     let began = std::time::Instant::now();
-    let response = logs(&client, &server, &token, ALL_FROM, ALL_TO)
-        .send()
-        .await
-        .unwrap();
+    let response = everything(&client, &server, &token).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(began.elapsed() >= Duration::from_millis(300));
     assert_eq!(server.stats().injected(FaultKind::Slow), 2);
@@ -587,20 +572,14 @@ async fn fault_token_expiry_forgets_the_token() {
     let server = faulty(FaultKind::TokenExpiry).await;
     let client = client();
     let token = fetch_token(&client, &server).await;
-    let first = logs(&client, &server, &token, ALL_FROM, ALL_TO)
-        .send()
-        .await
-        .unwrap();
+    let first = everything(&client, &server, &token).await;
     assert_eq!(first.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         first.headers()["www-authenticate"],
         "Bearer error=\"invalid_token\""
     );
     // The token is gone for good: the next request fails authentication, no fault.
-    let again = logs(&client, &server, &token, ALL_FROM, ALL_TO)
-        .send()
-        .await
-        .unwrap();
+    let again = everything(&client, &server, &token).await;
     assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
     let stats = server.stats();
     assert_eq!(
