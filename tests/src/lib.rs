@@ -63,6 +63,25 @@ pub fn cai_samples() -> Vec<serde_json::Value> {
     records
 }
 
+/// The rows of one entity's table.
+pub fn row_count(db: &rusqlite::Connection, model: &Model, entity: &str) -> i64 {
+    db.query_row(
+        &format!("SELECT count(*) FROM {}", model.table(entity)),
+        [],
+        |r| r.get(0),
+    )
+    .expect("count")
+}
+
+/// The rows of every entity's table, in model order.
+pub fn row_counts(db: &rusqlite::Connection, model: &Model) -> Vec<(String, i64)> {
+    model
+        .entities
+        .iter()
+        .map(|e| (e.name.clone(), row_count(db, model, &e.name)))
+        .collect()
+}
+
 /// A two-thread async runtime, as the bridge CLI builds one, for the servers and
 /// clients a test runs.
 pub fn runtime() -> tokio::runtime::Runtime {

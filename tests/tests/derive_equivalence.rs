@@ -64,10 +64,13 @@ fn generated_structs_load_every_sample_twice_like_their_json() {
         .expect("opens")
         .batch_size(2);
     from_structs.load(&typed).expect("loads structs");
-    let counts = row_counts(from_structs.connection(), &model);
+    let counts = cai_bridge_tests::row_counts(from_structs.connection(), &model);
     let hash = content_hash(from_structs.connection(), &model).expect("hash");
     from_structs.load(&typed).expect("loads structs again");
-    assert_eq!(row_counts(from_structs.connection(), &model), counts);
+    assert_eq!(
+        cai_bridge_tests::row_counts(from_structs.connection(), &model),
+        counts
+    );
     assert_eq!(
         content_hash(from_structs.connection(), &model).expect("hash"),
         hash
@@ -115,18 +118,4 @@ fn in_key_order(mut conversations: Vec<serde_json::Value>) -> Vec<serde_json::Va
     }
     conversations.sort_by_key(|c| text(c, "id"));
     conversations
-}
-
-fn row_counts(db: &rusqlite::Connection, model: &cai_bridge::Model) -> Vec<(String, i64)> {
-    model
-        .entities
-        .iter()
-        .map(|e| {
-            let sql = format!("SELECT count(*) FROM {}", model.table(&e.name));
-            (
-                e.name.clone(),
-                db.query_row(&sql, [], |r| r.get(0)).expect("count"),
-            )
-        })
-        .collect()
 }

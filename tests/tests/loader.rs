@@ -9,23 +9,6 @@ use cai_bridge::load::{content_hash, read_back, LoadError, Loader};
 use cai_bridge::Model;
 use serde_json::{json, Value};
 
-fn count(db: &rusqlite::Connection, model: &Model, entity: &str) -> i64 {
-    db.query_row(
-        &format!("SELECT count(*) FROM {}", model.table(entity)),
-        [],
-        |r| r.get(0),
-    )
-    .expect("count")
-}
-
-fn all_counts(db: &rusqlite::Connection, model: &Model) -> Vec<(String, i64)> {
-    model
-        .entities
-        .iter()
-        .map(|e| (e.name.clone(), count(db, model, &e.name)))
-        .collect()
-}
-
 fn open(dir: &Path, model: &Model) -> Loader<'static> {
     let model: &'static Model = Box::leak(Box::new(model.clone()));
     Loader::open(&dir.join("bridge.db"), model).expect("opens")
@@ -61,16 +44,28 @@ fn loading_every_sample_twice_changes_nothing() {
     let stats = loader.load(records.clone()).expect("loads");
     assert_eq!(stats.records as usize, records.len());
     let db = loader.connection();
-    let counts = all_counts(db, &model);
-    assert_eq!(count(db, &model, "Conversations") as usize, records.len());
-    assert_eq!(count(db, &model, "Messages") as usize, messages);
-    assert_eq!(count(db, &model, "Intents") as usize, intents);
-    assert_eq!(count(db, &model, "Replies") as usize, replies);
+    let counts = cai_bridge_tests::row_counts(db, &model);
+    assert_eq!(
+        cai_bridge_tests::row_count(db, &model, "Conversations") as usize,
+        records.len()
+    );
+    assert_eq!(
+        cai_bridge_tests::row_count(db, &model, "Messages") as usize,
+        messages
+    );
+    assert_eq!(
+        cai_bridge_tests::row_count(db, &model, "Intents") as usize,
+        intents
+    );
+    assert_eq!(
+        cai_bridge_tests::row_count(db, &model, "Replies") as usize,
+        replies
+    );
     let hash = content_hash(db, &model).expect("hash");
 
     loader.load(records.clone()).expect("loads again");
     let db = loader.connection();
-    assert_eq!(all_counts(db, &model), counts);
+    assert_eq!(cai_bridge_tests::row_counts(db, &model), counts);
     assert_eq!(content_hash(db, &model).expect("hash"), hash);
 
     // Contents: the embedded JSON was parsed into its columns, timestamps are in
@@ -108,13 +103,13 @@ fn a_resent_parent_replaces_its_children() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut loader = open(dir.path(), &model);
     loader.load([record.clone()]).expect("loads");
-    let before = count(loader.connection(), &model, "Intents");
+    let before = cai_bridge_tests::row_count(loader.connection(), &model, "Intents");
     record["messages"][0]["intents"] = json!([{ "slug": "changed", "confidence": 0.5 }]);
     loader
         .load([record.clone()])
         .expect("loads the changed record");
     let db = loader.connection();
-    let after = count(db, &model, "Intents");
+    let after = cai_bridge_tests::row_count(db, &model, "Intents");
     let removed = before - after;
     assert!(removed >= 1, "the old intents stayed: {before} → {after}");
     let slugs: Vec<String> = db
@@ -195,7 +190,7 @@ fn cap_serves_what_was_loaded() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut loader = open(dir.path(), &model);
     loader.load(records.clone()).expect("loads");
-    let facts = count(loader.connection(), &model, "Messages");
+    let facts = cai_bridge_tests::row_count(loader.connection(), &model, "Messages");
     drop(loader);
     let cap = cai_bridge_tests::repo().join("generated-example/cap");
     let sets = vec!["Conversations".to_owned(), "MessageFacts".to_owned()];

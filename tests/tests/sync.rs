@@ -91,11 +91,7 @@ fn sync_twice_is_idempotent_and_loads_everything() {
     let second = run_sync(&rt, &server, &config, &db, 1000);
     assert_eq!(second.hash, first.hash);
     let conn = rusqlite::Connection::open(&db).expect("db");
-    let rows: i64 = conn
-        .query_row("SELECT count(*) FROM cai_logs_Conversations", [], |r| {
-            r.get(0)
-        })
-        .expect("count");
+    let rows = cai_bridge_tests::row_count(&conn, &cai_logs_bridge::model(), "Conversations");
     assert_eq!(rows as usize, CONVERSATIONS);
     rt.block_on(server.shutdown());
 }
@@ -193,11 +189,7 @@ fn an_incremental_run_starts_at_the_high_water_mark() {
     let expected = cai_bridge::sync::format_time(middle - chrono::Duration::minutes(10));
     assert_eq!(second.from, expected);
     let conn = rusqlite::Connection::open(&db).expect("db");
-    let rows: i64 = conn
-        .query_row("SELECT count(*) FROM cai_logs_Conversations", [], |r| {
-            r.get(0)
-        })
-        .expect("count");
+    let rows = cai_bridge_tests::row_count(&conn, &cai_logs_bridge::model(), "Conversations");
     assert_eq!(rows as usize, CONVERSATIONS);
     rt.block_on(server.shutdown());
 }
