@@ -49,7 +49,7 @@ pub fn collection(
     count_only: bool,
 ) -> Result<Answer, ODataError> {
     let filter = match &options.filter {
-        Some(text) => Some(parse_filter(set, text)?),
+        Some(text) => Some(parse_filter(set, text, "$filter")?),
         None => None,
     };
     let (where_sql, mut params) = match filter {
@@ -117,17 +117,7 @@ pub fn collection(
             out.push(b',');
         }
         out.push(b'{');
-        for (n, &i) in columns.iter().enumerate() {
-            let value = row.get_ref(n).map_err(|e| ODataError::internal(&e))?;
-            push_property(
-                &mut out,
-                n > 0,
-                &set.properties[i].name,
-                &set.properties[i].ty,
-                value,
-                options.ieee754,
-            );
-        }
+        push_properties(&mut out, row, set, &columns, options.ieee754, false)?;
         out.push(b'}');
         written += 1;
     }
@@ -153,8 +143,8 @@ pub fn entity(
     key: &str,
     options: &Options,
 ) -> Result<Answer, ODataError> {
-    let Filter { sql, params } = parse_filter(set, &key_filter(set, key)?)
-        .map_err(|e| ODataError::bad_request(format!("key ({key}): {}", e.message)))?;
+    let Filter { sql, params } =
+        parse_filter(set, &key_filter(set, key)?, &format!("key ({key})"))?;
     let columns = selected(set, options);
     let query = format!(
         "SELECT {} FROM {} WHERE {sql}",
@@ -174,22 +164,9 @@ pub fn entity(
         )));
     };
     let mut out = b"{\"@odata.context\":".to_vec();
-    let context = match &options.select {
-        Some(_) => format!("{}/$entity", context(set, options.select.as_deref())),
-        None => format!("$metadata#{}/$entity", set.name),
-    };
+    let context = format!("{}/$entity", context(set, options.select.as_deref()));
     push_json_str(&mut out, &context);
-    for (n, &i) in columns.iter().enumerate() {
-        let value = row.get_ref(n).map_err(|e| ODataError::internal(&e))?;
-        push_property(
-            &mut out,
-            true,
-            &set.properties[i].name,
-            &set.properties[i].ty,
-            value,
-            options.ieee754,
-        );
-    }
+    push_properties(&mut out, row, set, &columns, options.ieee754, true)?;
     out.push(b'}');
     Ok(Answer::Json(out))
 }
@@ -219,7 +196,9 @@ fn column_list(set: &EntitySet, columns: &[usize]) -> String {
     names.join(", ")
 }
 
-fn parse_filter(set: &EntitySet, text: &str) -> Result<Filter, ODataError> {
+/// Parses `text` as a filter on `set`; `what` names it in an error (`$filter`, or
+/// the key predicate that became it).
+fn parse_filter(set: &EntitySet, text: &str, what: &str) -> Result<Filter, ODataError> {
     let properties: Vec<filter::Property<'_>> = set
         .properties
         .iter()
@@ -229,7 +208,7 @@ fn parse_filter(set: &EntitySet, text: &str) -> Result<Filter, ODataError> {
             ty: &p.ty,
         })
         .collect();
-    filter::parse(text, &properties).map_err(|e| ODataError::bad_request(format!("$filter: {e}")))
+    filter::parse(text, &properties).map_err(|e| ODataError::bad_request(format!("{what}: {e}")))
 }
 
 /// A key predicate as a filter: `('a')` for a single key, `(k1='a',k2=1)` for a
@@ -333,6 +312,31 @@ fn to_i64(n: u64) -> i64 {
 fn push_json_str(out: &mut Vec<u8>, text: &str) {
     // Writing a string into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, text);
+}
+
+/// The `columns` of `row` (the SELECT's order) as `"name":value` pairs, with a comma
+/// first when `after` is set.
+fn push_properties(
+    out: &mut Vec<u8>,
+    row: &rusqlite::Row<'_>,
+    set: &EntitySet,
+    columns: &[usize],
+    ieee754: bool,
+    after: bool,
+) -> Result<(), ODataError> {
+    for (n, &i) in columns.iter().enumerate() {
+        let value = row.get_ref(n).map_err(|e| ODataError::internal(&e))?;
+        let property = &set.properties[i];
+        push_property(
+            out,
+            after || n > 0,
+            &property.name,
+            &property.ty,
+            value,
+            ieee754,
+        );
+    }
+    Ok(())
 }
 
 /// `"name":value`, the value in the JSON form of its EDM type.

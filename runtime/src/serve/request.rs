@@ -31,21 +31,17 @@ pub enum Resource<'c> {
 
 /// Reads the resource `path` names under the service.
 pub fn resource<'c>(catalog: &'c Catalog, path: &str) -> Result<Resource<'c>, ODataError> {
-    let Some(rest) = path.strip_prefix(&catalog.path) else {
-        return Err(ODataError::not_found(format!(
+    let elsewhere = || {
+        ODataError::not_found(format!(
             "no service at {path}; the OData service is at {}/",
             catalog.path
-        )));
+        ))
     };
+    let rest = path.strip_prefix(&catalog.path).ok_or_else(elsewhere)?;
     if rest.is_empty() || rest == "/" {
         return Ok(Resource::ServiceDocument);
     }
-    let Some(rest) = rest.strip_prefix('/') else {
-        return Err(ODataError::not_found(format!(
-            "no service at {path}; the OData service is at {}/",
-            catalog.path
-        )));
-    };
+    let rest = rest.strip_prefix('/').ok_or_else(elsewhere)?;
     let segments: Vec<String> = rest
         .split('/')
         .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
