@@ -12,9 +12,13 @@ pub const MODEL_JSON: &str = include_str!("model.json");
 /// The SQLite DDL (tables, CAP service views, fact view, indexes).
 pub const SCHEMA_SQL: &str = include_str!("../db/schema.sql");
 
-/// The model, read from [`MODEL_JSON`].
-pub fn model() -> cai_bridge::Model {
+/// The OData V4 CSDL, served as `$metadata`.
+pub const METADATA_XML: &str = include_str!("../odata/metadata.xml");
+
+/// The committed model, DDL and CSDL, as the runtime takes them.
+pub fn artifacts() -> cai_bridge::Artifacts {
     // The JSON is written by the generator from this very type; a failure here is a
     // build defect, not a runtime condition.
-    cai_bridge::model_from_json(MODEL_JSON).expect("src/model.json is the generator's own output")
+    cai_bridge::Artifacts::committed(MODEL_JSON, SCHEMA_SQL, METADATA_XML)
+        .expect("src/model.json is the generator's own output")
 }

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::process::Command;
 
-use cai_bridge::mock::{MockConfig, MockServer};
+use cai_bridge_mock::{MockConfig, MockServer};
 
 fn bridge() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cai-logs-bridge"));

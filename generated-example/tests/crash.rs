@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use cai_bridge::load::content_hash;
-use cai_bridge::mock::{Fault, MockConfig, MockServer};
+use cai_bridge_mock::{Fault, MockConfig, MockServer};
 
 fn sync_command(server: &MockServer, config: &MockConfig, db: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cai-logs-bridge"));
@@ -15,8 +15,8 @@ fn sync_command(server: &MockServer, config: &MockConfig, db: &Path) -> Command 
     command
         .args(["sync", "--quiet", "--db"])
         .arg(db)
-        .args(["--from", &cai_bridge::sync::format_time(config.start)])
-        .args(["--to", &cai_bridge::sync::format_time(to)])
+        .args(["--from", &cai_bridge::model::format::timestamp_text(config.start)])
+        .args(["--to", &cai_bridge::model::format::timestamp_text(to)])
         .env("CAI_BASE_URL", server.base_url())
         .env("CAI_TOKEN_URL", server.token_url())
         .env("CAI_CLIENT_ID", &config.client_id)
@@ -34,7 +34,7 @@ fn hash(db: &Path) -> String {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .expect("check");
     assert_eq!(check, "ok");
-    content_hash(&conn, &cai_logs_bridge::model()).expect("hash")
+    content_hash(&conn, &cai_logs_bridge::artifacts().model).expect("hash")
 }
 
 #[test]

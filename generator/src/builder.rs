@@ -4,7 +4,7 @@
 //! In `build.rs`:
 //!
 //! ```no_run
-//! cai_bridge_gen::Builder::new()
+//! cai_bridge_build::Builder::new()
 //!     .spec("openapi.yaml")
 //!     .sample("samples")
 //!     .generate()
@@ -118,9 +118,9 @@ impl Builder {
         out.extend(self.inputs.config.iter().cloned());
         if let Some(dir) = &self.templates {
             out.extend(
-                emit::templates::EMBEDDED
+                emit::templates::NAMES
                     .iter()
-                    .map(|(name, _)| dir.join(format!("{name}.hbs"))),
+                    .map(|name| dir.join(format!("{name}.hbs"))),
             );
         }
         if let Some(loaded) = loaded {

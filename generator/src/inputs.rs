@@ -4,14 +4,14 @@
 
 use std::path::PathBuf;
 
-use crate::diagnostic::{Diagnostic, Diagnostics, Error, Location};
-use crate::model::build::build;
-use crate::model::reconcile::reconcile;
-use crate::model::{Model, Source};
-use crate::read::config::{split_path, Config, DEFAULT_RECORDS};
+use crate::diagnostic::{Check, Diagnostic, Diagnostics, Error, Location};
+use cai_bridge_model::builder::build;
+use crate::read::reconcile::reconcile;
+use cai_bridge_model::{Model, Source};
+use cai_bridge_model::config::{split_path, Config, DEFAULT_RECORDS};
 use crate::read::openapi::{self, Api, Operation};
 use crate::read::samples;
-use crate::read::shape::{Kind, Node};
+use cai_bridge_model::shape::{Kind, Node};
 
 /// The inputs of one generator run.
 #[derive(Clone, Debug, Default)]

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cai_bridge_gen::Builder;
+use cai_bridge_build::Builder;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

@@ -1,7 +1,7 @@
 //! The struct as the derive sees it: container settings and fields with their wire
 //! names, type kinds and hints, checked for every mistake the macro can see.
 
-use cai_bridge_gen::model::naming;
+use cai_bridge_model::{key, naming};
 
 use crate::attr;
 use crate::ctxt::Ctxt;
@@ -192,10 +192,7 @@ impl<'a> Container<'a> {
             .as_deref()
             .and_then(|r| r.rsplit('.').next())
             .unwrap_or_default();
-        let candidates = [
-            "id".to_owned(),
-            format!("{}_id", naming::snake(&naming::singular(record))),
-        ];
+        let candidates = key::candidates(record);
         let found = self.fields.iter().any(|f| {
             candidates.contains(&f.wire) && matches!(f.kind, crate::ty::TypeKind::Scalar(_))
         });

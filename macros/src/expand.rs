@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use cai_bridge_gen::model::naming;
+use cai_bridge_model::naming;
 
 use crate::ast::{Container, Field};
 use crate::ctxt::Ctxt;
@@ -103,18 +103,9 @@ pub fn derive(input: &syn::DeriveInput) -> Result<TokenStream, Vec<syn::Error>> 
                     }
                 }
 
-                fn model() -> ::std::result::Result<&'static #krate::Model, &'static #krate::Diagnostics> {
-                    static MODEL: ::std::sync::OnceLock<
-                        ::std::result::Result<#krate::Model, #krate::Diagnostics>,
-                    > = ::std::sync::OnceLock::new();
-                    MODEL
-                        .get_or_init(|| {
-                            #krate::bridge::build_model(
-                                &<Self as #krate::Bridge>::shape(),
-                                &<Self as #krate::Bridge>::settings(),
-                            )
-                        })
-                        .as_ref()
+                fn model_cell() -> &'static #krate::bridge::ModelCell {
+                    static MODEL: #krate::bridge::ModelCell = #krate::bridge::ModelCell::new();
+                    &MODEL
                 }
             }
 

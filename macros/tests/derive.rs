@@ -4,7 +4,7 @@
 use cai_bridge::record::{Cell, Member, Record};
 use cai_bridge::serde::Deserialize;
 use cai_bridge::Bridge;
-use cai_bridge_gen::model::{Entity, LogicalType, Model};
+use cai_bridge::model::{Entity, LogicalType, Model};
 
 /// `crate = "..."` names the runtime through a re-export.
 mod reexport {
@@ -97,7 +97,7 @@ fn entity<'m>(model: &'m Model, name: &str) -> &'m Entity {
 fn columns<'m>(model: &'m Model, name: &str) -> Vec<(&'m str, LogicalType, bool, bool)> {
     let fields = &entity(model, name).fields;
     let column =
-        |f: &'m cai_bridge_gen::model::Field| (f.name.as_str(), f.ty.clone(), f.key, f.not_null);
+        |f: &'m cai_bridge::model::Field| (f.name.as_str(), f.ty.clone(), f.key, f.not_null);
     fields.iter().map(column).collect()
 }
 

@@ -1,7 +1,16 @@
-//! The runtime of cai-bridge bridges: what generated code links.
+//! The runtime of cai-bridge bridges: what generated code and a deployed bridge link.
+//! It holds nothing of the generator: a bridge hands it its committed
+//! [`Artifacts`] (model, DDL, `$metadata`), and it renders nothing at run time.
 //!
 //! - [`load`]: the transactional SQLite loader that turns records into the rows of
 //!   every entity of a [`Model`], with upserts by stable keys.
+//! - [`sync`]: the API into the database, window by window ([`auth`]: OAuth2 and the
+//!   developer token; [`settings`]: where they come from).
+//! - [`serve`]: the database as OData V4 for SAP Analytics Cloud.
+//! - [`cli`]: the bridge's command line, generic over its artifacts.
+//! - [`Bridge`] and `#[derive(Bridge)]`: a struct's rows and shape; with the default
+//!   feature `builder`, also its model, DDL, CDS and CSDL built at run time, for
+//!   crates without generated artifacts.
 //! - [`serde`] and [`serde_json`], re-exported: generated code names them through
 //!   this crate (`::cai_bridge::serde::Deserialize`), so a bridge depends on
 //!   `cai-bridge` alone and never has to match our serde versions.
@@ -20,25 +29,22 @@
 //! ```
 #![deny(missing_docs)]
 
+mod artifacts;
 pub mod auth;
 pub mod bridge;
 pub mod cli;
 pub mod load;
-pub mod mock;
 pub mod record;
 pub mod serve;
 pub mod settings;
-mod signal;
+pub mod signal;
 pub mod sync;
 
+pub use artifacts::Artifacts;
 pub use bridge::Bridge;
-pub use cai_bridge_gen::model::Model;
-pub use cai_bridge_gen::Diagnostics;
 pub use cai_bridge_macros::Bridge;
+pub use cai_bridge_model as model;
+pub use cai_bridge_model::diagnostic::Diagnostics;
+pub use cai_bridge_model::Model;
 pub use serde;
 pub use serde_json;
-
-/// Reads a model from the JSON the generator writes (`src/model.json`).
-pub fn model_from_json(json: &str) -> Result<Model, serde_json::Error> {
-    serde_json::from_str(json)
-}

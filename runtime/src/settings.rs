@@ -6,8 +6,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use cai_bridge_gen::read::config::Config;
-use cai_bridge_gen::Diagnostics;
+use cai_bridge_model::config::Config;
+use cai_bridge_model::diagnostic::Diagnostics;
 
 /// A secret value: its `Debug` and `Display` print `***`, so it cannot leak into a
 /// log line or an error message by accident.

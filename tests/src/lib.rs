@@ -13,8 +13,8 @@ pub mod schema;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use cai_bridge_gen::emit::{self, templates::Templates};
-use cai_bridge_gen::{Inputs, Model};
+use cai_bridge_build::emit::{self, templates::Templates};
+use cai_bridge_build::{Inputs, Model};
 
 /// A JSON value with every `null` member removed: for optional fields, absent and
 /// `null` say the same, so round trips compare without them.
@@ -171,7 +171,7 @@ pub fn generate(fixture: &Fixture) -> Generated {
     let templates = Templates::new(None).expect("embedded templates");
     let files = emit::all(&loaded.model, &templates).expect("emits");
     let dir = tempfile::tempdir().expect("temp dir");
-    cai_bridge_gen::output::write(dir.path(), &files).expect("writes");
+    cai_bridge_build::output::write(dir.path(), &files).expect("writes");
     Generated {
         model: loaded.model,
         files,

@@ -4,7 +4,7 @@
 //! validates against the OASIS schemas and means what CAP's CSDL means; and a
 //! database made from our DDL is served by `cds serve` unchanged.
 
-use cai_bridge_gen::emit::paths;
+use cai_bridge_build::emit::paths;
 use cai_bridge_tests::{csdl, fixtures, generate, oracle, schema};
 
 #[test]

@@ -4,11 +4,11 @@
 
 use cai_bridge::bridge::artifacts;
 use cai_bridge::Bridge;
-use cai_bridge_gen::emit::paths;
+use cai_bridge_build::emit::paths;
 
 fn assert_same_artifacts(derived: &cai_bridge::Model, generated: &cai_bridge::Model, what: &str) {
-    let ours = artifacts(derived).expect("derived artifacts");
-    let theirs = artifacts(generated).expect("generated artifacts");
+    let ours = artifacts(derived);
+    let theirs = artifacts(generated);
     for path in [
         paths::SQL,
         paths::CDS_SCHEMA,
@@ -38,7 +38,7 @@ fn assert_same_artifacts(derived: &cai_bridge::Model, generated: &cai_bridge::Mo
 fn cai_structs_derive_the_generated_model() {
     let derived = cai_logs_bridge::model::Conversation::model()
         .unwrap_or_else(|e| panic!("the derive's model does not build:\n{e}"));
-    assert_same_artifacts(derived, &cai_logs_bridge::model(), "cai-logs-v2");
+    assert_same_artifacts(derived, &cai_logs_bridge::artifacts().model, "cai-logs-v2");
 }
 
 #[test]
@@ -58,9 +58,10 @@ fn generated_structs_load_every_sample_twice_like_their_json() {
         .iter()
         .map(|c| serde_json::from_value(c.clone()).expect("a sample conversation is typed"))
         .collect();
-    let model = cai_logs_bridge::model();
+    let artifacts = cai_logs_bridge::artifacts();
+    let model = &artifacts.model;
     let tmp = tempfile::tempdir().expect("temp dir");
-    let mut from_structs = Loader::open(&tmp.path().join("typed.db"), &model)
+    let mut from_structs = Loader::open(&tmp.path().join("typed.db"), &artifacts)
         .expect("opens")
         .batch_size(2);
     from_structs.load(&typed).expect("loads structs");
@@ -80,7 +81,7 @@ fn generated_structs_load_every_sample_twice_like_their_json() {
     assert_eq!(counts[1], ("Messages".to_owned(), messages as i64));
 
     // The same rows as the JSON the API sends (whose counts tests/loader.rs checks)...
-    let mut from_json = Loader::open(&tmp.path().join("json.db"), &model).expect("opens");
+    let mut from_json = Loader::open(&tmp.path().join("json.db"), &artifacts).expect("opens");
     from_json.load(json).expect("loads JSON");
     assert_eq!(
         content_hash(from_json.connection(), &model).expect("hash"),

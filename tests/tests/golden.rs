@@ -32,7 +32,7 @@ fn committed_outputs_match_a_fresh_run() {
 fn generated_rust_is_rustfmt_clean() {
     for fixture in fixtures() {
         let generated = generate(&fixture);
-        let file = generated.path(cai_bridge_gen::emit::paths::RUST);
+        let file = generated.path(cai_bridge_build::emit::paths::RUST);
         let before = std::fs::read_to_string(&file).expect("model.rs");
         let status = std::process::Command::new("rustfmt")
             .args(["--edition", "2021"])

@@ -6,17 +6,18 @@
 use std::path::Path;
 
 use cai_bridge::load::{content_hash, read_back, LoadError, Loader};
-use cai_bridge::Model;
+use cai_bridge::Artifacts;
 use serde_json::{json, Value};
 
-fn open(dir: &Path, model: &Model) -> Loader<'static> {
-    let model: &'static Model = Box::leak(Box::new(model.clone()));
-    Loader::open(&dir.join("bridge.db"), model).expect("opens")
+fn open(dir: &Path) -> Loader<'static> {
+    let artifacts: &'static Artifacts = Box::leak(Box::new(cai_logs_bridge::artifacts()));
+    Loader::open(&dir.join("bridge.db"), artifacts).expect("opens")
 }
 
 #[test]
 fn loading_every_sample_twice_changes_nothing() {
-    let model = cai_logs_bridge::model();
+    let artifacts = cai_logs_bridge::artifacts();
+    let model = &artifacts.model;
     let records = cai_bridge_tests::cai_samples();
     let messages: usize = records
         .iter()
@@ -40,7 +41,7 @@ fn loading_every_sample_twice_changes_nothing() {
         .sum();
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut loader = open(dir.path(), &model).batch_size(3);
+    let mut loader = open(dir.path()).batch_size(3);
     let stats = loader.load(records.clone()).expect("loads");
     assert_eq!(stats.records as usize, records.len());
     let db = loader.connection();
@@ -91,7 +92,8 @@ fn loading_every_sample_twice_changes_nothing() {
 
 #[test]
 fn a_resent_parent_replaces_its_children() {
-    let model = cai_logs_bridge::model();
+    let artifacts = cai_logs_bridge::artifacts();
+    let model = &artifacts.model;
     let mut record = cai_bridge_tests::cai_samples()
         .into_iter()
         .find(|c| {
@@ -101,7 +103,7 @@ fn a_resent_parent_replaces_its_children() {
         })
         .expect("a message with two intents");
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut loader = open(dir.path(), &model);
+    let mut loader = open(dir.path());
     loader.load([record.clone()]).expect("loads");
     let before = cai_bridge_tests::row_count(loader.connection(), &model, "Intents");
     record["messages"][0]["intents"] = json!([{ "slug": "changed", "confidence": 0.5 }]);
@@ -126,10 +128,11 @@ fn a_resent_parent_replaces_its_children() {
 
 #[test]
 fn a_bad_record_fails_its_batch_and_leaves_the_database_as_it_was() {
-    let model = cai_logs_bridge::model();
+    let artifacts = cai_logs_bridge::artifacts();
+    let model = &artifacts.model;
     let records = cai_bridge_tests::cai_samples();
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut loader = open(dir.path(), &model).batch_size(100);
+    let mut loader = open(dir.path()).batch_size(100);
     loader.load(records[..2].to_vec()).expect("first batch");
     let hash = content_hash(loader.connection(), &model).expect("hash");
 
@@ -161,7 +164,7 @@ fn a_bad_record_fails_its_batch_and_leaves_the_database_as_it_was() {
 
 #[test]
 fn a_database_of_another_schema_is_refused() {
-    let model = cai_logs_bridge::model();
+    let artifacts = cai_logs_bridge::artifacts();
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("bridge.db");
     let db = rusqlite::Connection::open(&file).expect("db");
@@ -173,7 +176,7 @@ fn a_database_of_another_schema_is_refused() {
     )
     .expect("create");
     drop(db);
-    let error = match Loader::open(&file, &model) {
+    let error = match Loader::open(&file, &artifacts) {
         Ok(_) => panic!("a different schema was accepted"),
         Err(e) => e.to_string(),
     };
@@ -185,10 +188,11 @@ fn a_database_of_another_schema_is_refused() {
 
 #[test]
 fn cap_serves_what_was_loaded() {
-    let model = cai_logs_bridge::model();
+    let artifacts = cai_logs_bridge::artifacts();
+    let model = &artifacts.model;
     let records = cai_bridge_tests::cai_samples();
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut loader = open(dir.path(), &model);
+    let mut loader = open(dir.path());
     loader.load(records.clone()).expect("loads");
     let facts = cai_bridge_tests::row_count(loader.connection(), &model, "Messages");
     drop(loader);

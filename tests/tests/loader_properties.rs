@@ -75,9 +75,10 @@ proptest! {
 
     #[test]
     fn load_then_read_back_gives_the_records_and_twice_the_same_hash(records in conversations()) {
-        let model = cai_logs_bridge::model();
+        let artifacts = cai_logs_bridge::artifacts();
+    let model = &artifacts.model;
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut loader = Loader::open(&dir.path().join("p.db"), &model).expect("opens").batch_size(2);
+        let mut loader = Loader::open(&dir.path().join("p.db"), &artifacts).expect("opens").batch_size(2);
         loader.load(records.clone()).expect("loads");
         let back = read_back(loader.connection(), &model).expect("reads back");
         let expected: Vec<Value> = records.into_iter().map(cai_bridge_tests::without_nulls).collect();

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use cai_bridge::load::Loader;
-use cai_bridge::mock::{MockConfig, MockServer};
+use cai_bridge_mock::{MockConfig, MockServer};
 use cai_bridge::serve::ODataServer;
 use serde_json::Value;
 
@@ -17,11 +17,11 @@ fn loopback() -> SocketAddr {
 
 /// A database of 300 mock conversations (1000+ messages, so answers page).
 fn database(rt: &tokio::runtime::Runtime, db: &Path) {
-    let model = cai_logs_bridge::model();
+    let artifacts = cai_logs_bridge::artifacts();
     let mock = rt
         .block_on(MockServer::start(MockConfig::new(300), loopback()))
         .expect("mock starts");
-    Loader::open(db, &model)
+    Loader::open(db, &artifacts)
         .expect("opens")
         .load(mock.conversations())
         .expect("loads");
@@ -35,7 +35,7 @@ fn serve_database(rt: &tokio::runtime::Runtime) -> (tempfile::TempDir, ODataServ
     database(rt, &db);
     let server = rt
         .block_on(ODataServer::start(
-            &cai_logs_bridge::model(),
+            &cai_logs_bridge::artifacts(),
             &db,
             loopback(),
         ))
@@ -150,9 +150,9 @@ fn answers_as_cap_does_for_the_same_file() {
     )])
     .collect();
 
-    let model = cai_logs_bridge::model();
+    let artifacts = cai_logs_bridge::artifacts();
     let server = rt
-        .block_on(ODataServer::start(&model, &db, loopback()))
+        .block_on(ODataServer::start(&artifacts, &db, loopback()))
         .expect("serves");
     let base = server.url();
     let answers: Vec<Value> = requests.iter().map(|r| ours(&rt, &base, r)).collect();

@@ -8,10 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cai_bridge::load::content_hash;
-use cai_bridge::mock::{Fault, MockConfig, MockServer};
+use cai_bridge_mock::{Fault, MockConfig, MockServer};
 use cai_bridge::settings::{Secret, SyncSettings};
 use cai_bridge::sync::{sync, Range, Summary};
-use cai_bridge::Model;
 
 const CONVERSATIONS: usize = 120;
 
@@ -49,13 +48,14 @@ fn run_sync(
     db: &Path,
     page_cap: usize,
 ) -> Run {
-    let model: Model = cai_logs_bridge::model();
+    let artifacts = cai_logs_bridge::artifacts();
+    let model = &artifacts.model;
     let api = server.api_settings();
     let range = Range {
         from: Some(config.start),
         to: Some(config.start + chrono::Duration::days(i64::from(config.days))),
     };
-    let summary = sync(rt, db, &model, &api, &settings(page_cap), range, true)
+    let summary = sync(rt, db, &artifacts, &api, &settings(page_cap), range, true)
         .unwrap_or_else(|e| panic!("sync failed: {e}"));
     let conn = rusqlite::Connection::open(db).expect("db");
     let hash = content_hash(&conn, &model).expect("hash");
@@ -91,7 +91,7 @@ fn sync_twice_is_idempotent_and_loads_everything() {
     let second = run_sync(&rt, &server, &config, &db, 1000);
     assert_eq!(second.hash, first.hash);
     let conn = rusqlite::Connection::open(&db).expect("db");
-    let rows = cai_bridge_tests::row_count(&conn, &cai_logs_bridge::model(), "Conversations");
+    let rows = cai_bridge_tests::row_count(&conn, &cai_logs_bridge::artifacts().model, "Conversations");
     assert_eq!(rows as usize, CONVERSATIONS);
     rt.block_on(server.shutdown());
 }
@@ -163,7 +163,7 @@ fn an_incremental_run_starts_at_the_high_water_mark() {
     let config = config(&[]);
     let server = start(&rt, config.clone());
     let db = dir.path().join("bridge.db");
-    let model = cai_logs_bridge::model();
+    let artifacts = cai_logs_bridge::artifacts();
     let api = server.api_settings();
     let middle = config.start + chrono::Duration::days(5);
     let end = config.start + chrono::Duration::days(10);
@@ -171,11 +171,11 @@ fn an_incremental_run_starts_at_the_high_water_mark() {
         from: Some(config.start),
         to: Some(middle),
     };
-    sync(&rt, &db, &model, &api, &settings(1000), first, true).expect("first half");
+    sync(&rt, &db, &artifacts, &api, &settings(1000), first, true).expect("first half");
     let second = sync(
         &rt,
         &db,
-        &model,
+        &artifacts,
         &api,
         &settings(1000),
         Range {
@@ -186,10 +186,10 @@ fn an_incremental_run_starts_at_the_high_water_mark() {
     )
     .expect("incremental");
     // It started at the mark minus the 10-minute overlap, not at the beginning.
-    let expected = cai_bridge::sync::format_time(middle - chrono::Duration::minutes(10));
+    let expected = cai_bridge::model::format::timestamp_text(middle - chrono::Duration::minutes(10));
     assert_eq!(second.from, expected);
     let conn = rusqlite::Connection::open(&db).expect("db");
-    let rows = cai_bridge_tests::row_count(&conn, &cai_logs_bridge::model(), "Conversations");
+    let rows = cai_bridge_tests::row_count(&conn, &cai_logs_bridge::artifacts().model, "Conversations");
     assert_eq!(rows as usize, CONVERSATIONS);
     rt.block_on(server.shutdown());
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::model::{Entity, EntityKind, Member, MemberValue, Model, Record, Role};
+use cai_bridge_model::{Entity, EntityKind, Member, MemberValue, Model, Record, Role};
 
 /// The JSON Schema of one record, with the entities it maps to.
 pub fn emit(model: &Model) -> Value {

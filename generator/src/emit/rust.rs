@@ -8,9 +8,9 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::model::naming;
-use crate::model::{
-    Entity, EntityKind, LogicalType, Member, MemberValue, Model, Record, Role, Step,
+use cai_bridge_model::{naming, path};
+use cai_bridge_model::{
+    Entity, EntityKind, LogicalType, Member, MemberValue, Model, Record, RenameReason, Role, Step,
 };
 
 /// Renders `src/model.rs`.
@@ -195,11 +195,10 @@ fn field_attr(model: &Model, entity: &Entity, member: &Member) -> TokenStream {
         }
         // A name the derive would not arrive at by itself (a bridge.toml rename, or a
         // collision suffix) is written out, so the derive needs no guessing.
-        let path = data_path(entity, &field.source);
-        let renamed = model
-            .renames
-            .iter()
-            .any(|r| r.path == path && r.to == field.name && !r.reason.starts_with("not a valid"));
+        let path = path::of_steps(&entity.path, &field.source);
+        let renamed = model.renames.iter().any(|r| {
+            r.path == path && r.to == field.name && r.reason != RenameReason::InvalidIdentifier
+        });
         if renamed {
             let name = &field.name;
             parts.push(quote!(rename = #name));
@@ -216,21 +215,6 @@ fn field_attr(model: &Model, entity: &Entity, member: &Member) -> TokenStream {
     } else {
         quote!(#[bridge(#(#parts),*)])
     }
-}
-
-/// A field's data path as the model builder spells it in renames.
-fn data_path(entity: &Entity, source: &[Step]) -> String {
-    let mut path = entity.path.clone();
-    for step in source {
-        match step {
-            Step::Key(key) => {
-                path.push('.');
-                path.push_str(key);
-            }
-            Step::Json => path.push_str("$json"),
-        }
-    }
-    path
 }
 
 /// The type named in `json = "..."`: the struct the embedded JSON maps to.

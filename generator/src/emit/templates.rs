@@ -1,5 +1,9 @@
-//! The handlebars templates of the text outputs: embedded at compile time, each
-//! overridable by a file of the same name in a `--templates` directory.
+//! `--templates` overrides: a `<name>.hbs` file in the folder takes the place of the
+//! model crate's writer for that output, rendered with the writer's own context.
+//!
+//! The default templates in `templates/` are where an override starts: they write
+//! exactly what the writers write (a golden test renders them on every fixture and
+//! compares), so copying one and changing a line changes only that line.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,42 +14,35 @@ use handlebars::{
 use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, Error, Location};
+use cai_bridge_model::emit::csdl::xml_escape;
 
-/// The embedded templates, by name.
-pub const EMBEDDED: &[(&str, &str)] = &[
-    (
-        "schema.sql",
-        include_str!("../../../templates/schema.sql.hbs"),
-    ),
-    (
-        "schema.cds",
-        include_str!("../../../templates/schema.cds.hbs"),
-    ),
-    (
-        "service.cds",
-        include_str!("../../../templates/service.cds.hbs"),
-    ),
-    (
-        "metadata.xml",
-        include_str!("../../../templates/metadata.xml.hbs"),
-    ),
-];
+/// The outputs a template can override, by template name.
+pub const NAMES: &[&str] = &["schema.sql", "schema.cds", "service.cds", "metadata.xml"];
 
-/// A template registry: strict (a missing variable is an error), no HTML escaping,
-/// with an `xml` helper that escapes for XML attributes and text.
+/// The override templates of one run: strict (a missing variable is an error), no
+/// HTML escaping, with an `xml` helper that escapes for XML attributes and text.
 pub struct Templates {
     registry: Handlebars<'static>,
-    /// Override files by template name: their errors are the user's to fix, so they
-    /// are reported at the file, while an embedded template's error is our bug.
+    /// Override files by template name, for errors reported at the file.
     overrides: BTreeMap<&'static str, PathBuf>,
 }
 
 impl Templates {
-    /// The embedded templates, with any `<name>.hbs` in `overrides` taking their place.
-    pub fn new(overrides: Option<&Path>) -> Result<Self, Error> {
-        if let Some(dir) = overrides.filter(|dir| !dir.is_dir()) {
-            // A mistyped folder would otherwise fall back to the embedded templates
-            // without a word.
+    /// No overrides: every output comes from its writer.
+    pub fn none() -> Self {
+        Templates {
+            registry: Handlebars::new(),
+            overrides: BTreeMap::new(),
+        }
+    }
+
+    /// The overrides in `dir`: each `<name>.hbs` there whose name is in [`NAMES`].
+    pub fn new(dir: Option<&Path>) -> Result<Self, Error> {
+        let Some(dir) = dir else {
+            return Ok(Templates::none());
+        };
+        if !dir.is_dir() {
+            // A mistyped folder would otherwise fall back to the writers without a word.
             return Err(Error::invalid(
                 Diagnostic::error(
                     Location::File(dir.to_path_buf()),
@@ -58,64 +55,56 @@ impl Templates {
         registry.set_strict_mode(true);
         registry.register_escape_fn(handlebars::no_escape);
         registry.register_helper("xml", Box::new(xml_helper));
-        let mut files = BTreeMap::new();
-        for (name, text) in EMBEDDED {
-            let text = match overrides.map(|dir| dir.join(format!("{name}.hbs"))) {
-                Some(file) if file.exists() => {
-                    let text = std::fs::read_to_string(&file)
-                        .map_err(|e| Error::io("reading template", &file, e))?;
-                    files.insert(*name, file);
-                    text
-                }
-                _ => (*text).to_owned(),
-            };
-            if let Err(e) = registry.register_template_string(name, text) {
-                let reason = e.reason().to_string();
-                return Err(match files.get(name) {
-                    Some(file) => override_error(
-                        file,
-                        name,
-                        e.pos(),
-                        reason,
-                        format!(
-                            "fix the handlebars syntax there, or remove the override to use \
-                             the embedded templates/{name}.hbs"
-                        ),
-                    ),
-                    None => Error::Template {
-                        name: (*name).to_owned(),
-                        message: e.to_string(),
-                    },
-                });
+        let mut overrides = BTreeMap::new();
+        for name in NAMES {
+            let file = dir.join(format!("{name}.hbs"));
+            if !file.exists() {
+                continue;
             }
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Error::io("reading template", &file, e))?;
+            if let Err(e) = registry.register_template_string(name, text) {
+                return Err(override_error(
+                    &file,
+                    name,
+                    e.pos(),
+                    e.reason().to_string(),
+                    format!(
+                        "fix the handlebars syntax there, or remove the override to use \
+                         the default (templates/{name}.hbs shows it)"
+                    ),
+                ));
+            }
+            overrides.insert(*name, file);
         }
         Ok(Templates {
             registry,
-            overrides: files,
+            overrides,
         })
     }
 
-    /// Renders template `name` with `data`.
-    pub fn render(&self, name: &str, data: &impl Serialize) -> Result<String, Error> {
-        self.registry.render(name, data).map_err(|e| {
-            let position = e.line_no.zip(e.column_no);
-            match self.overrides.get(name) {
-                Some(file) => override_error(
-                    file,
-                    name,
-                    position,
-                    e.reason().to_string(),
-                    format!(
-                        "templates render in strict mode, so every variable must exist; \
-                         compare with the embedded templates/{name}.hbs, or remove the \
-                         override to use it"
-                    ),
+    /// Output `name` from its context `view`: the override's rendering if there is
+    /// one, else what `write` (the model crate's writer) makes of it.
+    pub fn render<V: Serialize>(
+        &self,
+        name: &str,
+        view: &V,
+        write: impl FnOnce(&V) -> String,
+    ) -> Result<String, Error> {
+        let Some(file) = self.overrides.get(name) else {
+            return Ok(write(view));
+        };
+        self.registry.render(name, view).map_err(|e| {
+            override_error(
+                file,
+                name,
+                e.line_no.zip(e.column_no),
+                e.reason().to_string(),
+                format!(
+                    "templates render in strict mode, so every variable must exist; \
+                     compare with templates/{name}.hbs, or remove the override"
                 ),
-                None => Error::Template {
-                    name: name.to_owned(),
-                    message: e.to_string(),
-                },
-            }
+            )
         })
     }
 }
@@ -159,40 +148,28 @@ fn xml_helper(
     Ok(())
 }
 
-/// Escapes text for XML attribute values and content.
-pub fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn xml_escapes_markup() {
-        assert_eq!(
-            xml_escape(r#"a<b & "c">'"#),
-            "a&lt;b &amp; &quot;c&quot;&gt;&apos;"
-        );
+    fn reference() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates")
     }
 
     #[test]
     fn strict_mode_rejects_missing_variables() {
-        let templates = Templates::new(None).unwrap();
+        let templates = Templates::new(Some(&reference())).unwrap();
         let err = templates
-            .render("schema.cds", &serde_json::json!({}))
+            .render("schema.cds", &serde_json::json!({}), |_| String::new())
             .unwrap_err();
         assert!(err.to_string().contains("schema.cds"), "{err}");
+    }
+
+    #[test]
+    fn without_an_override_the_writer_writes() {
+        let text = Templates::none()
+            .render("schema.sql", &1, |n| format!("writer {n}"))
+            .unwrap();
+        assert_eq!(text, "writer 1");
     }
 }

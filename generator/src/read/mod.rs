@@ -1,7 +1,7 @@
-//! Readers: every input becomes a [`shape::Node`] (or an [`openapi::Api`] around them).
-//! Readers never emit anything; the model is built from what they return.
+//! Readers: every input becomes a [`cai_bridge_model::shape::Node`] (or an
+//! [`openapi::Api`] around them). Readers never emit anything; the model is built
+//! from what they return.
 
-pub mod config;
 pub mod openapi;
+pub mod reconcile;
 pub mod samples;
-pub mod shape;

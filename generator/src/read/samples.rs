@@ -23,7 +23,7 @@ use indexmap::IndexMap;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Location, Severity};
-use crate::read::shape::{Field, IntWidth, JsonReason, Kind, Node, Object, Text};
+use cai_bridge_model::shape::{self, Field, IntWidth, JsonReason, Kind, Node, Object, Text};
 
 /// What the samples showed.
 #[derive(Clone, Debug, PartialEq)]
@@ -677,25 +677,12 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        let width = if i32::try_from(v).is_ok() {
-            IntWidth::I32
-        } else {
-            IntWidth::I64
-        };
-        self.scalar(Kind::Integer(width));
+        self.scalar(IntWidth::kind_of(v.into()));
         Ok(())
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        let kind = if i32::try_from(v).is_ok() {
-            Kind::Integer(IntWidth::I32)
-        } else if i64::try_from(v).is_ok() {
-            Kind::Integer(IntWidth::I64)
-        } else {
-            // Beyond i64 no integer column holds it.
-            Kind::Number
-        };
-        self.scalar(kind);
+        self.scalar(IntWidth::kind_of(v.into()));
         Ok(())
     }
 
@@ -790,14 +777,13 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
 impl ValueSeed<'_, '_> {
     fn scalar(self, kind: Kind) {
         let node = self.node;
-        match (&mut node.kind, &kind) {
-            (Kind::Json(_), _)
-            | (Kind::Boolean, Kind::Boolean)
-            | (Kind::Number, Kind::Integer(_) | Kind::Number) => {}
-            (Kind::Unknown, _) => node.kind = kind,
-            (Kind::Integer(mine), Kind::Integer(theirs)) => *mine = (*mine).max(*theirs),
-            (Kind::Integer(_), Kind::Number) => node.kind = Kind::Number,
-            _ => self.cx.conflict(node, kind),
+        match &node.kind {
+            Kind::Json(_) => {}
+            Kind::Unknown => node.kind = kind,
+            mine => match shape::widen(mine, &kind) {
+                Some(wider) => node.kind = wider,
+                None => self.cx.conflict(node, kind),
+            },
         }
     }
 
@@ -960,7 +946,7 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
-    use crate::read::shape::TextFormat;
+    use cai_bridge_model::shape::TextFormat;
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);

@@ -1,21 +1,23 @@
 //! The [`Bridge`] trait that `#[derive(Bridge)]` implements, and the pieces its
-//! expansion calls: shape builders and the model built from a root type's shape by
-//! the generator's own model code, so a derive and a generated file cannot disagree.
+//! expansion calls: shape builders, and (feature `builder`) the model built from a
+//! root type's shape by the model crate's own builder, so a derive and a generated
+//! file cannot disagree.
 
 #[doc(hidden)]
 pub mod columns;
 #[doc(hidden)]
 pub mod shape;
 
-use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
-use cai_bridge_gen::model::{build::build, Model, Source};
-use cai_bridge_gen::read::config::Config;
-use cai_bridge_gen::read::shape::Node;
-use cai_bridge_gen::{Diagnostics, Error};
+use cai_bridge_model::diagnostic::Diagnostics;
+use cai_bridge_model::shape::Node;
+use cai_bridge_model::Model;
 
-use crate::load::{upsert, LoadError, Row, Walker};
 use crate::record::{Member, Record};
+
+/// The model a type roots, built on first use; see [`Bridge::model`].
+pub type ModelCell = OnceLock<Result<Model, Diagnostics>>;
 
 /// A type whose values are bridge records: its shape (what the generator would have
 /// read from a spec), how to read its values, and the model it roots.
@@ -30,40 +32,55 @@ pub trait Bridge: Record {
         Settings::default()
     }
 
+    /// Where this type's model is kept once built (one per type, made by the derive).
+    #[doc(hidden)]
+    fn model_cell() -> &'static ModelCell;
+
     /// The model with this type as its root entity, built once.
-    fn model() -> Result<&'static Model, &'static Diagnostics>;
+    #[cfg(feature = "builder")]
+    fn model() -> Result<&'static Model, ModelError> {
+        Self::model_cell()
+            .get_or_init(|| build_model(&Self::shape(), &Self::settings()))
+            .as_ref()
+            .map_err(ModelError)
+    }
 
     /// The SQLite DDL of this type's model (tables, views, indexes): what `cai-bridge
     /// generate` writes to `db/schema.sql` for the same shape.
+    #[cfg(feature = "builder")]
     fn ddl() -> Result<String, ModelError> {
-        let model = Self::model().map_err(ModelError::Invalid)?;
-        let templates = cai_bridge_gen::emit::templates::Templates::new(None)?;
-        let header = cai_bridge_gen::emit::header(model);
-        Ok(cai_bridge_gen::emit::sql::emit(model, &templates, &header)?)
+        use cai_bridge_model::emit::{header, sql};
+        let model = Self::model()?;
+        Ok(sql::emit(model, &header(model)))
     }
 
     /// Each entity's `INSERT … ON CONFLICT (key) DO UPDATE …`, in model order (this
     /// type's entity first), with one parameter per field in field order: what
     /// [`Bridge::rows`] gives the values for.
+    #[cfg(feature = "builder")]
     fn upserts() -> Result<Vec<String>, ModelError> {
-        let model = Self::model().map_err(ModelError::Invalid)?;
-        Ok(model.entities.iter().map(|e| upsert(model, e)).collect())
+        let model = Self::model()?;
+        Ok(model
+            .entities
+            .iter()
+            .map(|e| crate::load::upsert(model, e))
+            .collect())
     }
 
     /// Calls `visit` with every row this value makes, its own first, then each
     /// child's, depth first, with the parent's key and the child's position filled in;
     /// values are borrowed from `self` where they can be. Returns the rows visited.
     /// (A [`Loader`](crate::load::Loader) does this for many records at once.)
+    #[cfg(feature = "builder")]
     fn rows(
         &self,
-        visit: &mut dyn FnMut(Row<'_, '_>) -> Result<(), LoadError>,
-    ) -> Result<u64, LoadError>
+        visit: &mut dyn FnMut(crate::load::Row<'_, '_>) -> Result<(), crate::load::LoadError>,
+    ) -> Result<u64, RowsError>
     where
         Self: Sized,
     {
-        let model = Self::model()
-            .map_err(|diagnostics| LoadError::Model(ModelError::Invalid(diagnostics)))?;
-        Walker::new(model).walk(self, visit)
+        let model = Self::model()?;
+        Ok(crate::load::Walker::new(model).walk(self, visit)?)
     }
 
     /// The columns this type flattens into, for the compile-time check that a nested
@@ -93,15 +110,20 @@ pub trait Bridge: Record {
     }
 }
 
-/// Why a derived type's model, or something emitted from it, could not be made.
+/// A derived type's shape does not make a valid model; every problem is listed.
 #[derive(Debug, thiserror::Error)]
-pub enum ModelError {
-    /// The type's shape does not make a valid model.
-    #[error("the model is invalid:\n{0}")]
-    Invalid(&'static Diagnostics),
-    /// An emitter failed.
+#[error("the model is invalid:\n{0}")]
+pub struct ModelError(pub &'static Diagnostics);
+
+/// Why [`Bridge::rows`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RowsError {
+    /// The type's model is invalid.
     #[error(transparent)]
-    Emit(#[from] Error),
+    Model(#[from] ModelError),
+    /// A value cannot be stored, or the visitor failed.
+    #[error(transparent)]
+    Load(#[from] crate::load::LoadError),
 }
 
 /// Model-level settings from a root type's attributes.
@@ -118,7 +140,10 @@ pub struct Settings {
 }
 
 /// Builds the model of a root type from its shape: what `Bridge::model` calls once.
+#[cfg(feature = "builder")]
 pub fn build_model(shape: &Node, settings: &Settings) -> Result<Model, Diagnostics> {
+    use cai_bridge_model::config::Config;
+    use cai_bridge_model::Source;
     let config = Config {
         namespace: settings.namespace.map(str::to_owned),
         service: settings.service.map(str::to_owned),
@@ -132,17 +157,26 @@ pub fn build_model(shape: &Node, settings: &Settings) -> Result<Model, Diagnosti
         rust_names: Vec::new(),
     };
     let mut diags = Diagnostics::default();
-    let model = build(shape, source, &config, true, &mut diags);
+    let model = cai_bridge_model::builder::build(shape, source, &config, true, &mut diags);
     match model {
         Some(model) if !diags.has_errors() => Ok(model),
         _ => Err(diags),
     }
 }
 
-/// Every artifact for a model (SQLite DDL, CDS, CSDL, ...), by relative path, as
-/// `cai-bridge generate` writes them: a crate with only derived structs can serve
-/// OData without running the generator.
-pub fn artifacts(model: &Model) -> Result<BTreeMap<String, String>, Error> {
-    let templates = cai_bridge_gen::emit::templates::Templates::new(None)?;
-    cai_bridge_gen::emit::all(model, &templates)
+/// The text artifacts of a model (SQLite DDL, CDS, CSDL) by relative path, as
+/// `cai-bridge generate` writes them: a crate with only derived structs can deploy
+/// its tables and serve OData (or let CAP serve them) without running the generator.
+#[cfg(feature = "builder")]
+pub fn artifacts(model: &Model) -> std::collections::BTreeMap<&'static str, String> {
+    use cai_bridge_model::emit::{cds, csdl, header, paths, sql};
+    let header = header(model);
+    [
+        (paths::SQL, sql::emit(model, &header)),
+        (paths::CDS_SCHEMA, cds::schema(model, &header)),
+        (paths::CDS_SERVICE, cds::service(model, &header)),
+        (paths::CSDL, csdl::emit(model, &header)),
+    ]
+    .into_iter()
+    .collect()
 }

@@ -1,10 +1,10 @@
 //! Shape builders for the derive's expansion (not for hand use).
 
-use cai_bridge_gen::read::shape::{
+use cai_bridge_model::shape::{
     EntityHint, Field, IntWidth, JsonReason, Kind, Node, Object, Text, TextFormat,
 };
 
-pub use cai_bridge_gen::read::shape::Node as Shape;
+pub use cai_bridge_model::shape::Node as Shape;
 
 /// A string's declared format.
 #[derive(Clone, Copy)]

@@ -1,25 +1,25 @@
-//! The bridge command line, generic over a model: `sync`, `serve`, `purge`,
-//! `mock-cai`, `demo`.
-//! A generated bridge's `main` is one call: `cai_bridge::cli::run(model, "name")`.
+//! The bridge command line, generic over a bridge's [`Artifacts`]: `sync`, `serve`,
+//! `purge`, and whatever subcommands an [`Extension`] adds (the mock crate's
+//! `mock-cai` and `demo`, behind a bridge's `demo` feature).
+//! A generated bridge's `main` is one call: `cai_bridge::cli::run(artifacts, "name")`.
 //!
 //! Exit codes: 0 done; 1 the API or the network failed for good (after retries), or
 //! a record could not be stored; 2 bad usage or configuration; 3 the database
 //! refused (schema mismatch, I/O); 4 the credentials were refused.
 
-mod demo;
-
+use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use cai_bridge_gen::model::Model;
+use cai_bridge_model::format;
 use chrono::{DateTime, Utc};
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::load::Loader;
-use crate::mock::MockArgs;
 use crate::settings::{read_config, ApiSettings, SyncSettings};
 use crate::sync::{self, Range};
+use crate::Artifacts;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -36,9 +36,9 @@ Environment (wins over bridge.toml):
 /// A bridge: SAP Conversational AI logs (or any REST API's records) into SQLite.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None, after_help = EXIT_CODES)]
-struct Cli {
+struct Cli<E: Extension> {
     #[command(subcommand)]
-    command: Command,
+    command: Command<E>,
     /// bridge.toml with the [cai] and [sync] settings.
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -48,7 +48,7 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {
+enum Command<E: Extension> {
     /// Pull records from the API into SQLite, incrementally from the last high-water mark.
     #[command(
         after_help = "Examples:\n  export CAI_BASE_URL=... CAI_TOKEN_URL=... CAI_CLIENT_ID=... CAI_CLIENT_SECRET=... CAI_DEVELOPER_TOKEN=...\n  cai-logs-bridge sync --db bridge.db\n  cai-logs-bridge sync --db bridge.db --from 2026-10-01 --to 2026-11-01"
@@ -61,14 +61,8 @@ enum Command {
     Serve(ServeArgs),
     /// Erase one conversation (a root record) and every row that belongs to it.
     Purge(PurgeArgs),
-    /// Run the mock CAI server (OAuth2 token endpoint + Logs v2), with faults on demand.
-    #[command(
-        after_help = "Examples:\n  cai-logs-bridge mock-cai --conversations 500\n  cai-logs-bridge mock-cai --addr 127.0.0.1:8080 --fault reset:0.2 --fault rate-limit:0.1"
-    )]
-    MockCai(MockArgs),
-    /// The demo: a mock CAI API on a free loopback port, synced into SQLite, served as
-    /// OData V4 on localhost.
-    Demo(DemoArgs),
+    #[command(flatten)]
+    Extension(E),
 }
 
 #[derive(Debug, Args)]
@@ -95,7 +89,7 @@ struct ServeArgs {
 }
 
 /// Where OData is served by default: CAP's port, on loopback only.
-const DEFAULT_ADDR: &str = "127.0.0.1:4004";
+pub const DEFAULT_ADDR: &str = "127.0.0.1:4004";
 
 #[derive(Debug, Args)]
 struct PurgeArgs {
@@ -107,29 +101,96 @@ struct PurgeArgs {
     conversation: String,
 }
 
-#[derive(Debug, Args)]
-struct DemoArgs {
-    /// Where to write the SQLite database.
-    #[arg(long, value_name = "FILE", default_value = "cai-demo.db")]
-    db: PathBuf,
-    /// How many synthetic conversations the mock holds.
-    #[arg(long, default_value_t = 300)]
-    conversations: usize,
-    /// The mock's data seed.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// Where to serve OData (port 0 picks a free one).
-    #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_ADDR)]
-    addr: SocketAddr,
-    /// Read one page over HTTP, print it and stop, instead of serving until Ctrl-C.
-    #[arg(long)]
-    once: bool,
+/// Subcommands a bridge adds to the runtime's own, with what they do.
+pub trait Extension: Subcommand + fmt::Debug {
+    /// Runs the subcommand.
+    fn run(self, cx: &Context<'_>) -> Result<(), Failure>;
 }
 
-/// Parses the command line and runs the bridge for `model`; `name` is the binary's.
-pub fn run(model: Model, name: &'static str) -> ExitCode {
-    let matches = Cli::command().name(name).bin_name(name).get_matches();
-    let cli = match Cli::from_arg_matches(&matches) {
+/// What an [`Extension`]'s subcommand gets to work with.
+pub struct Context<'a> {
+    /// The bridge's model, DDL and `$metadata`.
+    pub artifacts: &'a Artifacts,
+    /// The async runtime the command runs on.
+    pub runtime: &'a tokio::runtime::Runtime,
+    /// `--config`, if given.
+    pub config: Option<&'a Path>,
+    /// `--quiet`: no progress bar.
+    pub quiet: bool,
+}
+
+/// A command that failed: the exit code (see the module docs) and what to print.
+#[derive(Debug)]
+pub struct Failure {
+    /// The process exit code.
+    pub code: u8,
+    /// The message, printed after `error: `.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with exit code `code`.
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<(u8, String)> for Failure {
+    fn from((code, message): (u8, String)) -> Self {
+        Failure { code, message }
+    }
+}
+
+/// No subcommands beyond the runtime's own: what a bridge built without its `demo`
+/// feature runs.
+#[derive(Debug)]
+pub enum NoExtension {}
+
+impl FromArgMatches for NoExtension {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        Err(clap::Error::raw(
+            clap::error::ErrorKind::InvalidSubcommand,
+            format!("no such subcommand: {:?}", matches.subcommand_name()),
+        ))
+    }
+
+    fn update_from_arg_matches(&mut self, _: &ArgMatches) -> Result<(), clap::Error> {
+        match *self {}
+    }
+}
+
+impl Subcommand for NoExtension {
+    fn augment_subcommands(cmd: clap::Command) -> clap::Command {
+        cmd
+    }
+
+    fn augment_subcommands_for_update(cmd: clap::Command) -> clap::Command {
+        cmd
+    }
+
+    fn has_subcommand(_: &str) -> bool {
+        false
+    }
+}
+
+impl Extension for NoExtension {
+    fn run(self, _: &Context<'_>) -> Result<(), Failure> {
+        match self {}
+    }
+}
+
+/// Parses the command line and runs the bridge; `name` is the binary's.
+pub fn run(artifacts: Artifacts, name: &'static str) -> ExitCode {
+    run_with::<NoExtension>(artifacts, name)
+}
+
+/// The same, with the subcommands of `E` beside the runtime's own.
+pub fn run_with<E: Extension>(artifacts: Artifacts, name: &'static str) -> ExitCode {
+    let matches = Cli::<E>::command().name(name).bin_name(name).get_matches();
+    let cli = match Cli::<E>::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
@@ -145,16 +206,21 @@ pub fn run(model: Model, name: &'static str) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    match execute(cli, &model, &runtime) {
+    match execute(cli, &artifacts, &runtime) {
         Ok(()) => ExitCode::SUCCESS,
-        Err((code, message)) => {
+        Err(Failure { code, message }) => {
             eprintln!("error: {message}");
             ExitCode::from(code)
         }
     }
 }
 
-fn execute(cli: Cli, model: &Model, runtime: &tokio::runtime::Runtime) -> Result<(), (u8, String)> {
+fn execute<E: Extension>(
+    cli: Cli<E>,
+    artifacts: &Artifacts,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(), Failure> {
+    let model = &artifacts.model;
     let usage = |e: crate::settings::SettingsError| (2, e.to_string());
     match cli.command {
         Command::Sync(args) => {
@@ -165,17 +231,20 @@ fn execute(cli: Cli, model: &Model, runtime: &tokio::runtime::Runtime) -> Result
                 from: args.from,
                 to: args.to,
             };
-            let summary = sync::sync(runtime, &args.db, model, &api, &settings, range, cli.quiet)
+            let summary = sync::sync(
+                runtime, &args.db, artifacts, &api, &settings, range, cli.quiet,
+            )
                 .map_err(|e| (e.exit_code(), e.to_string()))?;
             println!("{summary}");
             Ok(())
         }
         Command::Purge(args) => {
-            let mut loader = Loader::open(&args.db, model).map_err(|e| (3, e.to_string()))?;
+            let mut loader =
+                Loader::open(&args.db, artifacts).map_err(|e| (3, e.to_string()))?;
             if model.root().keys().count() != 1 {
-                return Err((
+                return Err(Failure::new(
                     2,
-                    "purge needs a root entity with a single key column".into(),
+                    "purge needs a root entity with a single key column",
                 ));
             }
             let rows = loader
@@ -184,34 +253,22 @@ fn execute(cli: Cli, model: &Model, runtime: &tokio::runtime::Runtime) -> Result
             println!("purged {} ({rows} rows)", args.conversation);
             Ok(())
         }
-        Command::MockCai(args) => runtime
-            .block_on(crate::mock::run(args))
-            .map_err(|e| (2, e.to_string())),
-        Command::Serve(args) => crate::serve::run(runtime, model, &args.db, args.addr)
-            .map_err(|e| (e.exit_code(), e.to_string())),
-        Command::Demo(args) => demo::run(
+        Command::Serve(args) => crate::serve::run(runtime, artifacts, &args.db, args.addr)
+            .map_err(|e| Failure::new(e.exit_code(), e.to_string())),
+        Command::Extension(extension) => extension.run(&Context {
+            artifacts,
             runtime,
-            model,
-            &demo::Demo {
-                db: args.db,
-                conversations: args.conversations,
-                seed: args.seed,
-                addr: args.addr,
-                once: args.once,
-            },
-            cli.quiet,
-        ),
+            config: cli.config.as_deref(),
+            quiet: cli.quiet,
+        }),
     }
 }
 
 /// RFC 3339, or a date (midnight UTC).
 fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
-        return Ok(time.with_timezone(&Utc));
-    }
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-        .map_err(|_| {
+    format::parse_timestamp(text)
+        .or_else(|| format::parse_date(text).map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc()))
+        .ok_or_else(|| {
             format!("{text:?} is neither RFC 3339 (2026-11-01T00:00:00Z) nor a date (2026-11-01)")
         })
 }

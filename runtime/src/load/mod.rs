@@ -20,17 +20,17 @@ mod value;
 use std::path::Path;
 use std::time::Duration;
 
-use cai_bridge_gen::model::Model;
+use cai_bridge_model::Model;
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, Transaction};
 
 use crate::record::Record;
+use crate::Artifacts;
 
 pub use plan::upsert;
 pub use read_back::read_back;
 pub use rows::{bound_value, Row, Walker};
 pub use schema::{check_schema, content_hash, ensure_schema, SchemaError};
-pub use value::normalize_timestamp;
 
 /// Why records could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -50,9 +50,6 @@ pub enum LoadError {
     /// The database's schema is not the model's.
     #[error(transparent)]
     Schema(#[from] SchemaError),
-    /// The model of a derived type could not be built.
-    #[error(transparent)]
-    Model(#[from] crate::bridge::ModelError),
     /// SQLite failed.
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -79,19 +76,21 @@ pub struct Loader<'m> {
 }
 
 impl<'m> Loader<'m> {
-    /// Opens (or creates) the database at `path` for `model`: WAL mode, a 5 s busy
-    /// timeout, the schema created if absent and checked if present.
-    pub fn open(path: &Path, model: &'m Model) -> Result<Self, LoadError> {
-        Self::with_connection(Connection::open(path)?, model)
+    /// Opens (or creates) the database at `path` for a bridge: WAL mode, a 5 s busy
+    /// timeout, the schema created from the bridge's DDL if absent and checked against
+    /// its model if present.
+    pub fn open(path: &Path, artifacts: &'m Artifacts) -> Result<Self, LoadError> {
+        Self::with_connection(Connection::open(path)?, artifacts)
     }
 
     /// The same on a connection the caller opened.
-    pub fn with_connection(conn: Connection, model: &'m Model) -> Result<Self, LoadError> {
+    pub fn with_connection(conn: Connection, artifacts: &'m Artifacts) -> Result<Self, LoadError> {
+        let model = &artifacts.model;
         // WAL lets readers (the OData server, `cds serve`) read while a batch is written.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(64);
-        ensure_schema(&conn, model)?;
+        ensure_schema(&conn, model, &artifacts.ddl)?;
         Ok(Loader {
             conn,
             model,
@@ -184,14 +183,14 @@ impl<'m> Loader<'m> {
             .map(|(i, f)| {
                 format!(
                     "{} = ?{}",
-                    cai_bridge_gen::model::naming::sql(&f.name),
+                    cai_bridge_model::naming::sql(&f.name),
                     i + 1
                 )
             })
             .collect();
         let delete_root = format!(
             "DELETE FROM {} WHERE {}",
-            cai_bridge_gen::model::naming::sql(&self.model.table(&root.name)),
+            cai_bridge_model::naming::sql(&self.model.table(&root.name)),
             conditions.join(" AND ")
         );
         rows += tx.execute(&delete_root, rusqlite::params_from_iter(key.iter()))? as u64;

@@ -1,8 +1,8 @@
 //! The statements the loader prepares once per model: each table's upsert, and for
 //! every descendant of the root the delete by the root record's key.
 
-use cai_bridge_gen::model::naming::sql;
-use cai_bridge_gen::model::{Entity, Model};
+use cai_bridge_model::naming::sql;
+use cai_bridge_model::{Entity, Model};
 
 /// The statements and paths for one entity.
 #[derive(Debug)]

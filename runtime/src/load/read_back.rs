@@ -2,8 +2,8 @@
 //! loading loses nothing (see the property tests), and serves anyone who wants the
 //! records as they were.
 
-use cai_bridge_gen::model::naming::sql;
-use cai_bridge_gen::model::{Entity, LogicalType, MemberValue, Model, Record, Role};
+use cai_bridge_model::naming::sql;
+use cai_bridge_model::{Entity, LogicalType, MemberValue, Model, Record, Role};
 use rusqlite::types::Value as Sql;
 use rusqlite::Connection;
 use serde_json::{Map, Value as Json};

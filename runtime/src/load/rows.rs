@@ -3,7 +3,7 @@
 //! in. Values are borrowed from the record where they can be, so a row costs one
 //! vector, not an allocation per field.
 
-use cai_bridge_gen::model::{Entity, MemberValue, Model, Record as Layout, Role, Step};
+use cai_bridge_model::{Entity, MemberValue, Model, Record as Layout, Role, Step};
 use rusqlite::types::{ToSqlOutput, Value as Sql, ValueRef};
 use serde_json::Value as Json;
 

@@ -1,9 +1,8 @@
 //! The database's schema against the model: create it where there is none, refuse a
 //! database that differs, and hash the content of every table.
 
-use cai_bridge_gen::emit::{sql, templates::Templates};
-use cai_bridge_gen::model::naming;
-use cai_bridge_gen::model::Model;
+use cai_bridge_model::naming;
+use cai_bridge_model::Model;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
@@ -14,29 +13,25 @@ pub enum SchemaError {
     /// The first difference between the database and the model.
     #[error("the database does not match the model: {0}; use a new file, or migrate this one")]
     Mismatch(String),
-    /// The DDL could not be rendered.
-    #[error("cannot render the DDL: {0}")]
-    Ddl(String),
     /// SQLite failed.
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
 
-/// Creates the model's tables, views and indexes if the database has none of its
-/// tables; otherwise checks it with [`check_schema`].
-pub fn ensure_schema(conn: &Connection, model: &Model) -> Result<(), SchemaError> {
+/// Creates the model's tables, views and indexes by running `ddl` (the bridge's
+/// `db/schema.sql`) if the database has none of its tables; otherwise checks it with
+/// [`check_schema`].
+pub fn ensure_schema(conn: &Connection, model: &Model, ddl: &str) -> Result<(), SchemaError> {
     let present: Vec<bool> = model
         .entities
         .iter()
         .map(|e| table_exists(conn, &model.table(&e.name)))
         .collect::<Result<_, _>>()?;
     if present.iter().all(|p| !p) {
-        let templates = Templates::new(None).map_err(|e| SchemaError::Ddl(e.to_string()))?;
-        let ddl = sql::emit(model, &templates, "created by the cai-bridge loader")
-            .map_err(|e| SchemaError::Ddl(e.to_string()))?;
         // One transaction: a half-created schema would be refused on the next open.
         conn.execute_batch(&format!("BEGIN;\n{ddl}\nCOMMIT;"))?;
-        return Ok(());
+        // The DDL is the bridge's own file: check that it made what the model says.
+        return check_schema(conn, model);
     }
     check_schema(conn, model)
 }

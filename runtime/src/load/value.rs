@@ -3,7 +3,7 @@
 //! timestamps get the one UTC form CAP writes and compares as text. Text is bound
 //! borrowed from the record, so a row binds without copying its strings.
 
-use cai_bridge_gen::model::LogicalType;
+use cai_bridge_model::{format, LogicalType};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 
 use crate::record::Cell;
@@ -41,16 +41,18 @@ pub fn to_sql<'a>(cell: &Cell<'a>, ty: &LogicalType) -> Result<ToSqlOutput<'a>, 
         (Cell::Int(n), LogicalType::Double) => Ok(owned(Value::Real(*n as f64))),
         (Cell::Real(x), LogicalType::Double) => Ok(owned(Value::Real(*x))),
         (Cell::Bool(b), LogicalType::Boolean) => Ok(owned(Value::Integer(i64::from(*b)))),
-        (Cell::Text(text), LogicalType::Timestamp) => {
-            normalize_timestamp(text).map(|t| owned(Value::Text(t)))
-        }
+        (Cell::Text(text), LogicalType::Timestamp) => format::normalize_timestamp(text)
+            .map(|t| owned(Value::Text(t)))
+            .ok_or_else(|| format!("{} is not an RFC 3339 timestamp", short(text))),
+        (Cell::Text(text), LogicalType::Date) if format::is_date(text) => Ok(borrowed(text)),
         (Cell::Text(text), LogicalType::Date) => {
-            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(|_| borrowed(text))
-                .map_err(|e| format!("{text:?} is not a date (YYYY-MM-DD): {e}"))
+            Err(format!("{} is not a date (YYYY-MM-DD)", short(text)))
         }
-        (Cell::Text(text), LogicalType::Uuid) if is_uuid(text) => Ok(borrowed(text)),
-        (Cell::Text(text), LogicalType::Uuid) => Err(format!("{} is not a UUID", short(text))),
+        (Cell::Text(text), LogicalType::Uuid) if format::is_uuid(text) => Ok(borrowed(text)),
+        (Cell::Text(text), LogicalType::Uuid) => Err(format!(
+            "{} is not a UUID (8-4-4-4-12 hexadecimal digits)",
+            short(text)
+        )),
         (cell, ty) => Err(format!(
             "expected {}, found {}",
             expected(ty),
@@ -59,29 +61,8 @@ pub fn to_sql<'a>(cell: &Cell<'a>, ty: &LogicalType) -> Result<ToSqlOutput<'a>, 
     }
 }
 
-/// RFC 3339 → `YYYY-MM-DDTHH:MM:SS.sssZ` in UTC, the form CAP writes and compares.
-pub fn normalize_timestamp(text: &str) -> Result<String, String> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| {
-            t.with_timezone(&chrono::Utc)
-                .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-                .to_string()
-        })
-        .map_err(|e| format!("{} is not an RFC 3339 timestamp: {e}", short(text)))
-}
-
 fn real_text(x: f64) -> String {
     serde_json::Number::from_f64(x).map_or_else(|| "null".to_owned(), |n| n.to_string())
-}
-
-/// 8-4-4-4-12 hex digits (any case: stored as it came, as CAP compares it).
-fn is_uuid(text: &str) -> bool {
-    let groups: Vec<&str> = text.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn expected(ty: &LogicalType) -> &'static str {
@@ -133,16 +114,13 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_become_utc_milliseconds() {
+    fn timestamps_are_stored_in_utc_milliseconds() {
+        let sql = |text| to_sql(&Cell::Text(text), &LogicalType::Timestamp).map(owned);
         assert_eq!(
-            normalize_timestamp("2021-02-05T18:45:17+01:00").unwrap(),
-            "2021-02-05T17:45:17.000Z"
+            sql("2021-02-05T18:45:17+01:00"),
+            Ok(Value::Text("2021-02-05T17:45:17.000Z".into()))
         );
-        assert_eq!(
-            normalize_timestamp("2021-02-05T17:45:17.044Z").unwrap(),
-            "2021-02-05T17:45:17.044Z"
-        );
-        assert!(normalize_timestamp("yesterday").is_err());
+        assert!(sql("yesterday").is_err());
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! one for the fact view, each with its properties in `$metadata` order, the service
 //! view CAP would read it from, and the `$metadata` document itself.
 
-use cai_bridge_gen::emit::{csdl, header, templates::Templates};
-use cai_bridge_gen::model::{LogicalType, Model};
-use cai_bridge_gen::Error;
+use cai_bridge_model::LogicalType;
+
+use crate::Artifacts;
 
 /// The service: its path, its entity sets and its CSDL.
 pub struct Catalog {
@@ -12,7 +12,7 @@ pub struct Catalog {
     pub path: String,
     /// Entity sets in `$metadata` order.
     pub sets: Vec<EntitySet>,
-    /// The `$metadata` document, byte for byte what `cai-bridge generate` writes.
+    /// The `$metadata` document, byte for byte the bridge's `odata/metadata.xml`.
     pub metadata: String,
 }
 
@@ -39,10 +39,9 @@ pub struct Property {
 }
 
 impl Catalog {
-    /// Reads the service of `model`.
-    pub fn new(model: &Model) -> Result<Catalog, Error> {
-        let templates = Templates::new(None)?;
-        let metadata = csdl::emit(model, &templates, &header(model))?;
+    /// Reads the service of a bridge.
+    pub fn new(artifacts: &Artifacts) -> Catalog {
+        let model = &artifacts.model;
         let property = |name: &str, ty: &LogicalType, key: bool| Property {
             name: name.to_owned(),
             column: quote(name),
@@ -73,11 +72,11 @@ impl Catalog {
                     .collect(),
             });
         }
-        Ok(Catalog {
+        Catalog {
             path: model.service.path.trim_end_matches('/').to_owned(),
             sets,
-            metadata,
-        })
+            metadata: artifacts.metadata.clone().into_owned(),
+        }
     }
 
     /// The entity set named `name`.

@@ -11,7 +11,7 @@
 //! Stages: `lex` (tokens with offsets), `Parser` (a small AST, names resolved, depth
 //! bounded), then emission, which type-checks each literal against what it is compared with.
 
-use cai_bridge_gen::model::LogicalType;
+use cai_bridge_model::{format, LogicalType};
 use rusqlite::types::Value;
 
 /// A property a filter may name.
@@ -244,17 +244,9 @@ fn shaped(chars: &[char], i: usize, shape: &str) -> bool {
     })
 }
 
-fn is_guid(s: &str) -> bool {
-    let chars: Vec<char> = s.chars().collect();
-    chars.len() == GUID.len() && shaped(&chars, 0, GUID)
-}
-
-/// `YYYY-MM-DD` exactly: chrono alone accepts unpadded fields, which the store never holds.
+/// `YYYY-MM-DD` exactly, as the loader stores dates.
 fn date_text(s: &str) -> Option<String> {
-    let chars: Vec<char> = s.chars().collect();
-    let ok = chars.len() == 10 && shaped(&chars, 0, "dddd-dd-dd");
-    let ok = ok && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok();
-    ok.then(|| s.to_owned())
+    format::is_date(s).then(|| s.to_owned())
 }
 
 fn lex(text: &str) -> Result<Vec<(Tok, At)>, Error> {
@@ -369,9 +361,9 @@ fn lex_temporal(chars: &[char], i: &mut usize) -> Result<Lit, Error> {
         let hint = "end it with Z or ±hh:mm, e.g. 2021-02-05T17:45:17Z";
         return Err(err(&at, "date-time without a time zone", hint));
     }
-    crate::load::normalize_timestamp(&format!("{date}T{time}{zone}"))
+    format::normalize_timestamp(&format!("{date}T{time}{zone}"))
         .map(Lit::Stamp)
-        .map_err(|_| {
+        .ok_or_else(|| {
             err(
                 &at,
                 "invalid date-time",
@@ -949,12 +941,12 @@ fn coerce(kind: Kind, lit: &Lit, at: &At, label: &str) -> Result<Value, Error> {
         (Kind::Text, Lit::Str(s)) | (Kind::Uuid, Lit::Guid(s)) | (Kind::Stamp, Lit::Stamp(s)) => {
             text(s)
         }
-        (Kind::Uuid, Lit::Str(s)) if is_guid(s) => text(s),
+        (Kind::Uuid, Lit::Str(s)) if format::is_uuid(s) => text(s),
         (Kind::Int | Kind::Double, Lit::Int(n)) => Some(Value::Integer(*n)),
         (Kind::Double, Lit::Num(x)) => Some(Value::Real(*x)),
         (Kind::Bool, Lit::Bool(b)) => Some(Value::Integer(i64::from(*b))),
         (Kind::Stamp, Lit::Date(d)) => text(&midnight(d)),
-        (Kind::Stamp, Lit::Str(s)) => (crate::load::normalize_timestamp(s).ok())
+        (Kind::Stamp, Lit::Str(s)) => (format::normalize_timestamp(s))
             .or_else(|| date_text(s).map(|d| midnight(&d)))
             .map(Value::Text),
         (Kind::Date, Lit::Date(d)) => text(d),

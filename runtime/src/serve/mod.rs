@@ -28,11 +28,11 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use cai_bridge_gen::model::Model;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::load::{check_schema, SchemaError};
+use crate::Artifacts;
 use catalog::Catalog;
 use error::ODataError;
 use read::Answer;
@@ -47,9 +47,6 @@ pub enum ServeError {
     /// The database is not the model's.
     #[error(transparent)]
     Schema(#[from] SchemaError),
-    /// The model's CSDL could not be rendered.
-    #[error("cannot render $metadata: {0}")]
-    Metadata(String),
     /// Waiting for the stop signal failed.
     #[error("cannot wait for a stop signal: {0}")]
     Signal(std::io::Error),
@@ -87,15 +84,19 @@ struct Shared {
 }
 
 impl ODataServer {
-    /// Checks `db` against `model` (read-only) and serves it on `addr` (port 0 picks
-    /// a free one).
-    pub async fn start(model: &Model, db: &Path, addr: SocketAddr) -> Result<Self, ServeError> {
+    /// Checks `db` against the bridge's model (read-only) and serves it on `addr`
+    /// (port 0 picks a free one).
+    pub async fn start(
+        artifacts: &Artifacts,
+        db: &Path,
+        addr: SocketAddr,
+    ) -> Result<Self, ServeError> {
         if !db.is_file() {
             return Err(ServeError::NoDatabase(db.to_owned()));
         }
         let pool = pool::Pool::new(db.to_owned());
-        check_schema(&pool.open().map_err(SchemaError::from)?, model)?;
-        let catalog = Catalog::new(model).map_err(|e| ServeError::Metadata(e.to_string()))?;
+        check_schema(&pool.open().map_err(SchemaError::from)?, &artifacts.model)?;
+        let catalog = Catalog::new(artifacts);
         let path = catalog.path.clone();
         let shared = Arc::new(Shared { catalog, pool });
         let listener = tokio::net::TcpListener::bind(addr)
@@ -212,12 +213,12 @@ fn respond(answer: Answer) -> Response {
 /// Serves `db` on `addr` until Ctrl-C or SIGTERM: the `serve` command.
 pub fn run(
     runtime: &tokio::runtime::Runtime,
-    model: &Model,
+    artifacts: &Artifacts,
     db: &Path,
     addr: SocketAddr,
 ) -> Result<(), ServeError> {
     runtime.block_on(async {
-        let server = ODataServer::start(model, db, addr).await?;
+        let server = ODataServer::start(artifacts, db, addr).await?;
         println!("OData V4 service: {}", server.url());
         println!("  $metadata:      {}$metadata", server.url());
         let signal = crate::signal::wait_for_signal().await;

@@ -4,7 +4,7 @@
 
 use std::io::Write as _;
 
-use cai_bridge_gen::model::LogicalType;
+use cai_bridge_model::LogicalType;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use cai_bridge_model::format;
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
@@ -109,7 +110,7 @@ impl Api {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Json>, FetchError> {
-        let window = format!("[{}, {})", super::format_time(from), super::format_time(to));
+        let window = format!("[{}, {})", format::timestamp_text(from), format::timestamp_text(to));
         let mut refreshes = 0;
         let mut last = String::new();
         let mut attempt = 0;
@@ -164,8 +165,8 @@ impl Api {
             .http
             .get(&self.url)
             .query(&[
-                ("from", super::format_time(from)),
-                ("to", super::format_time(to)),
+                ("from", format::timestamp_text(from)),
+                ("to", format::timestamp_text(to)),
             ])
             .bearer_auth(token.expose())
             .header("X-Token", self.developer_token.expose())
@@ -241,11 +242,22 @@ impl Api {
         // (or many windows) do not retry in lockstep.
         let bound =
             Duration::from_millis(200u64.saturating_mul(1 << attempt.min(10))).min(MAX_BACKOFF);
-        let wait = wait.unwrap_or_else(|| bound.mul_f64(fastrand::f64()));
+        let wait = wait.unwrap_or_else(|| bound.mul_f64(jitter()));
         tracing::warn!(%window, attempt, wait_ms = wait.as_millis() as u64, error = %why, "retrying");
         tokio::time::sleep(wait).await;
     }
 }
+
+/// A uniform draw from [0, 1), different in every call and every process: enough
+/// for spreading retries, and without a random-number crate in the bridge.
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// A transport error in words, without the URL (it carries only the time range, but
 /// an API could put anything in a URL).

@@ -19,13 +19,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cai_bridge_gen::model::{MemberValue, Model};
+use cai_bridge_model::{format, MemberValue};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
 use crate::auth::TokenSource;
 use crate::load::{LoadError, Loader};
 use crate::settings::{ApiSettings, SyncSettings};
+use crate::Artifacts;
 use fetch::{Api, FetchError};
 
 pub use progress::Summary;
@@ -42,6 +43,9 @@ pub enum SyncError {
     /// The range is empty or backwards, or a window cannot be split further.
     #[error("{0}")]
     Range(String),
+    /// The HTTP client could not be built (no TLS roots, say): the machine, not the input.
+    #[error("cannot build the HTTP client: {0}")]
+    Client(reqwest::Error),
 }
 
 impl SyncError {
@@ -54,6 +58,7 @@ impl SyncError {
             SyncError::Load(LoadError::Record { .. }) => 1,
             SyncError::Load(_) => 3,
             SyncError::Range(_) => 2,
+            SyncError::Client(_) => 1,
         }
     }
 }
@@ -81,24 +86,21 @@ pub fn now() -> DateTime<Utc> {
     DateTime::from(std::time::SystemTime::now())
 }
 
-/// Formats a time the way CAP stores it and the API takes it.
-pub fn format_time(time: DateTime<Utc>) -> String {
-    time.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
 
 /// Syncs `range` into the database at `db`. Call from outside any async context:
 /// fetching runs on `runtime`, writing on this thread.
 pub fn sync(
     runtime: &tokio::runtime::Runtime,
     db: &Path,
-    model: &Model,
+    artifacts: &Artifacts,
     api: &ApiSettings,
     settings: &SyncSettings,
     range: Range,
     quiet: bool,
 ) -> Result<Summary, SyncError> {
     let started = Instant::now();
-    let mut loader = Loader::open(db, model)?;
+    let model = &artifacts.model;
+    let mut loader = Loader::open(db, artifacts)?;
     state::ensure(loader.connection()).map_err(LoadError::from)?;
     let name = model.table(&model.root().name);
     let high_water = state::high_water(loader.connection(), &name).map_err(LoadError::from)?;
@@ -115,19 +117,19 @@ pub fn sync(
     if from >= to {
         return Err(SyncError::Range(format!(
             "nothing to sync: from {} is not before to {}",
-            format_time(from),
-            format_time(to)
+            format::timestamp_text(from),
+            format::timestamp_text(to)
         )));
     }
     let windows = plan(from, to, settings.window);
-    tracing::info!(from = %format_time(from), to = %format_time(to), windows = windows.len(), "sync");
+    tracing::info!(from = %format::timestamp_text(from), to = %format::timestamp_text(to), windows = windows.len(), "sync");
 
     let http = reqwest::Client::builder()
         .connect_timeout(settings.timeout)
         .read_timeout(settings.timeout)
         .user_agent(concat!("cai-bridge/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| SyncError::Range(format!("cannot build the HTTP client: {e}")))?;
+        .map_err(SyncError::Client)?;
     let auth = TokenSource::new(
         http.clone(),
         api.token_url.clone(),
@@ -219,7 +221,7 @@ async fn fetch_window(
             if half < chrono::Duration::milliseconds(1) {
                 return Err(SyncError::Range(format!(
                     "more than {page_cap} records in the millisecond at {}; the API's cap cannot be worked around by splitting",
-                    format_time(start)
+                    format::timestamp_text(start)
                 )));
             }
             client
@@ -227,7 +229,7 @@ async fn fetch_window(
                 .splits
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let middle = start + half;
-            tracing::debug!(from = %format_time(start), to = %format_time(end), "full answer; splitting");
+            tracing::debug!(from = %format::timestamp_text(start), to = %format::timestamp_text(end), "full answer; splitting");
             // Later half first onto the stack, so the earlier half is fetched next
             // and the watermark only ever moves forward.
             pending.push((middle, end));
@@ -247,7 +249,7 @@ async fn fetch_window(
 }
 
 /// The wire name of the root's first child array (CAI: `messages`), for counting.
-fn first_child_member(model: &Model) -> Option<String> {
+fn first_child_member(model: &cai_bridge_model::Model) -> Option<String> {
     model
         .root()
         .layout

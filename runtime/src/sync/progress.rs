@@ -120,8 +120,8 @@ impl Progress {
             retries,
             refreshes,
             splits,
-            from: super::format_time(from),
-            to: super::format_time(to),
+            from: cai_bridge_model::format::timestamp_text(from),
+            to: cai_bridge_model::format::timestamp_text(to),
             millis: elapsed.as_millis() as u64,
         }
     }

@@ -31,8 +31,8 @@ pub fn high_water(conn: &Connection, name: &str) -> rusqlite::Result<Option<Date
 /// Moves the mark to `to` inside `tx`, never backwards (a re-sync of an old range
 /// must not make the next incremental run start early... or late).
 pub fn advance(tx: &Transaction<'_>, name: &str, to: DateTime<Utc>) -> rusqlite::Result<()> {
-    let to = super::format_time(to);
-    let now = super::format_time(super::now());
+    let to = cai_bridge_model::format::timestamp_text(to);
+    let now = cai_bridge_model::format::timestamp_text(super::now());
     tx.execute(
         &format!(
             "INSERT INTO {TABLE} (name, high_water, updated_at) VALUES (?1, ?2, ?3) \

@@ -3,7 +3,7 @@
 
 use cai_bridge::load::{content_hash, read_back, Loader};
 use cai_bridge::serde_json::{self, Value};
-use cai_bridge::Bridge;
+use cai_bridge::{Artifacts, Bridge};
 use cai_bridge_example_derive::{Issue, Label, Reactions, User};
 
 fn issues() -> Vec<Issue> {
@@ -86,9 +86,10 @@ fn the_model_has_the_tables_and_columns_the_attributes_ask_for() {
 
 #[test]
 fn structs_load_read_back_and_reload_idempotently() {
-    let model = Issue::model().unwrap_or_else(|e| panic!("{e}"));
+    let artifacts = Artifacts::of::<Issue>().unwrap_or_else(|e| panic!("{e}"));
+    let model = &artifacts.model;
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut loader = Loader::open(&dir.path().join("tracker.db"), model).expect("opens");
+    let mut loader = Loader::open(&dir.path().join("tracker.db"), &artifacts).expect("opens");
     let records = issues();
     loader.load(&records).expect("loads");
     let db = loader.connection();
@@ -203,7 +204,8 @@ fn the_trait_alone_gives_ddl_upserts_and_rows_that_fill_a_database() {
             .expect("stores");
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut loader = Loader::open(&dir.path().join("tracker.db"), model).expect("opens");
+    let artifacts = Artifacts::of::<Issue>().expect("artifacts");
+    let mut loader = Loader::open(&dir.path().join("tracker.db"), &artifacts).expect("opens");
     loader.load(&records).expect("loads");
     assert_eq!(
         content_hash(&by_hand, model).expect("hash"),
@@ -214,7 +216,7 @@ fn the_trait_alone_gives_ddl_upserts_and_rows_that_fill_a_database() {
 #[test]
 fn cap_compiles_and_serves_what_the_derive_alone_describes() {
     let model = Issue::model().unwrap_or_else(|e| panic!("{e}"));
-    let files = cai_bridge::bridge::artifacts(model).expect("artifacts");
+    let files = cai_bridge::bridge::artifacts(model);
     let dir = tempfile::tempdir().expect("temp dir");
     for (path, text) in &files {
         let file = dir.path().join(path);
@@ -229,7 +231,7 @@ fn cap_compiles_and_serves_what_the_derive_alone_describes() {
 
     // And the real CAP serves, as OData, what the loader stored for these structs.
     let db = dir.path().join("tracker.db");
-    Loader::open(&db, model)
+    Loader::open(&db, &Artifacts::of::<Issue>().expect("artifacts"))
         .expect("opens")
         .load(issues())
         .expect("loads");

@@ -71,9 +71,9 @@ use serde_json::Value;
 
 use self::document::{lookup, Documents, Here};
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
-use crate::read::shape::Node;
+use cai_bridge_model::shape::Node;
 #[cfg(doc)]
-use crate::read::shape::{IntWidth, JsonReason, Kind, TextFormat};
+use cai_bridge_model::shape::{IntWidth, JsonReason, Kind, TextFormat};
 
 /// What the reader learned from an OpenAPI document.
 #[derive(Clone, Debug, PartialEq)]

@@ -7,7 +7,7 @@ use super::document::{escape, lookup, Documents, Here};
 use super::schema::Schemas;
 use super::{Operation, Parameter};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::read::shape::{JsonReason, Kind, Node, Text};
+use cai_bridge_model::shape::{JsonReason, Kind, Node, Text};
 
 /// The methods a path item may hold, in the order operations are listed.
 const METHODS: [&str; 8] = [

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::document::{lookup, Documents, Here};
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
-use crate::read::shape::{
+use cai_bridge_model::shape::{
     kind_name, Field, IntWidth, JsonReason, Kind, Node, Object, Text, TextFormat,
 };
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 use crate::diagnostic::Severity;
-use crate::read::shape::{Field, IntWidth, JsonReason, Kind, Object, Text, TextFormat};
+use cai_bridge_model::shape::{Field, IntWidth, JsonReason, Kind, Object, Text, TextFormat};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);

@@ -1,7 +1,7 @@
 //! Problems rendered for people: the message, where, the offending source line with
 //! a caret under the column, and the hint.
 
-use crate::diagnostic::{Diagnostic, Error, Location};
+use cai_bridge_build::{Diagnostic, Error, Location};
 
 /// An error as the CLI prints it.
 pub fn error(error: &Error) -> String {

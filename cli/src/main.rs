@@ -1,4 +1,6 @@
-//! The `cai-bridge` command line: `generate` and `infer`.
+//! `cai-bridge`, the generator's command line: `generate` and `infer`.
+//! (`cargo install cai-bridge-cli` installs it; the library behind it is
+//! `cai-bridge-build`.)
 //!
 //! Exit codes: 0 success; 1 `--check` found stale files; 2 bad input (every problem
 //! is printed with its file:line:col or JSON path and a hint); 3 an I/O failure.
@@ -10,16 +12,14 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::diagnostic::Error;
-use crate::emit::{self, json_schema, templates::Templates};
-use crate::inputs::Inputs;
-use crate::output;
+use cai_bridge_build::emit::{self, json_schema, templates::Templates};
+use cai_bridge_build::{output, Error, Inputs, Loaded};
 
 /// Generate a REST → SQLite → OData bridge for SAP Analytics Cloud from an OpenAPI
 /// spec and sample payloads.
 #[derive(Debug, Parser)]
 #[command(name = "cai-bridge", version, about, long_about = None, after_help = EXAMPLES)]
-pub struct Cli {
+struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -98,7 +98,7 @@ struct Infer {
 }
 
 /// Parses the command line, runs it, and reports errors for people.
-pub fn run() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(args) => generate(args),
@@ -162,7 +162,7 @@ fn generate(args: Generate) -> Result<ExitCode, Error> {
 }
 
 /// Loads the model and prints its warnings for people.
-fn load(inputs: InputArgs, samples: Vec<PathBuf>) -> Result<crate::inputs::Loaded, Error> {
+fn load(inputs: InputArgs, samples: Vec<PathBuf>) -> Result<Loaded, Error> {
     let inputs = Inputs {
         spec: inputs.spec,
         samples,

@@ -212,6 +212,7 @@ const RUST_NOT_RAW: &[&str] = &["crate", "self", "Self", "super", "_"];
 ///
 /// Non-ASCII letters are transliterated (`ünïcödé` → `unicode`) so the name stays
 /// readable; everything else becomes `_`.
+#[cfg(feature = "build")]
 pub fn identifier(wire: &str) -> String {
     let ascii = deunicode::deunicode(wire);
     let mut out = String::with_capacity(ascii.len());
@@ -240,6 +241,7 @@ pub fn identifier(wire: &str) -> String {
 }
 
 /// `CamelCase` from any wire name: `dash-name` → `DashName`, `messages` → `Messages`.
+#[cfg(feature = "build")]
 pub fn camel(wire: &str) -> String {
     let id = identifier(wire);
     let mut out = String::with_capacity(id.len());
@@ -262,6 +264,7 @@ pub fn camel(wire: &str) -> String {
 
 /// `snake_case` from any wire name: `Name` → `name`, `dot.name` → `dot_name`,
 /// `startAt` → `start_at`.
+#[cfg(feature = "build")]
 pub fn snake(wire: &str) -> String {
     let id = identifier(wire);
     let mut out = String::with_capacity(id.len() + 4);
@@ -381,7 +384,7 @@ impl Scope {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "build"))]
 mod tests {
     use super::*;
 

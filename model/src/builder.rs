@@ -7,15 +7,15 @@
 //! are parsed and mapped like nested data. Structural names (associations, foreign
 //! keys, positions) are claimed before data names, so a data field yields to them.
 
+use crate::config::{Config, DEFAULT_NAMESPACE, DEFAULT_SERVICE};
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
-use crate::model::naming::{self, Scope};
-use crate::model::{
-    Child, Entity, EntityKind, EnumCandidate, Fact, FactColumn, FactSource, FactTop, Field,
-    ForeignKey, LogicalType, Member, MemberValue, Model, Parent, Record, Rename, Role, Service,
-    Source, Step,
+use crate::naming::{self, Scope};
+use crate::shape::{IntWidth, Kind, Node, Object, Text, TextFormat};
+use crate::{
+    key, path, Child, Entity, EntityKind, EnumCandidate, Fact, FactColumn, FactSource, FactTop,
+    Field, ForeignKey, LogicalType, Member, MemberValue, Model, Parent, Record, Rename,
+    RenameReason, Role, Service, Source, Step,
 };
-use crate::read::config::{Config, DEFAULT_NAMESPACE, DEFAULT_SERVICE};
-use crate::read::shape::{IntWidth, Kind, Node, Object, Text, TextFormat};
 
 /// Type names the generated Rust file uses unqualified (prelude and imports), which
 /// no generated struct may take.
@@ -56,10 +56,10 @@ pub fn build(
     let Kind::Object(object) = &record.kind else {
         diags.push(
             Diagnostic::error(
-                Location::path(config.file.as_deref(), format!("{records_path}[]")),
+                Location::path(config.file.as_deref(), path::item(&records_path)),
                 format!(
                     "the records at {records_path} are {}, not objects",
-                    crate::read::shape::kind_name(&record.kind)
+                    crate::shape::kind_name(&record.kind)
                 ),
             )
             .with_hint("point `records` in bridge.toml at an array of objects"),
@@ -83,7 +83,7 @@ pub fn build(
     let wire = source.records.last().map_or("records", String::as_str);
     builder.entity(
         wire,
-        format!("{records_path}[]"),
+        path::item(&records_path),
         record,
         object,
         None,
@@ -333,6 +333,11 @@ impl Builder<'_> {
         configured: Option<String>,
     ) -> String {
         let plain = naming::plural(&naming::camel(wire));
+        let reason = if configured.is_some() {
+            RenameReason::Configured
+        } else {
+            RenameReason::Collision
+        };
         let wanted = match (configured, parent) {
             (Some(name), _) => name,
             (None, Some(p)) if self.entity_names.contains(&plain) => {
@@ -342,7 +347,7 @@ impl Builder<'_> {
         };
         let name = self.entity_names.claim(&wanted);
         if name != plain {
-            self.rename(path, &plain, &name, "entity name taken or configured");
+            self.rename(path, &plain, &name, reason);
         }
         name
     }
@@ -399,7 +404,7 @@ impl Builder<'_> {
                     ok = false;
                     self.diags.push(
                         Diagnostic::error(
-                            Location::path(self.config.file.as_deref(), format!("{path}.{key}")),
+                            Location::path(self.config.file.as_deref(), path::member(path, key)),
                             format!(
                                 "key field `{key}` is not a scalar field of the records at {path}"
                             ),
@@ -413,12 +418,9 @@ impl Builder<'_> {
             }
             return ok.then(|| keys.clone());
         }
-        let entity_wire = path.trim_end_matches("[]").rsplit('.').next().unwrap_or("");
-        let candidates = [
-            "id".to_owned(),
-            format!("{}_id", naming::snake(&naming::singular(entity_wire))),
-        ];
-        candidates.into_iter().find_map(|candidate| {
+        let entity_wire = path.trim_end_matches(path::ITEM).rsplit('.').next().unwrap_or("");
+        key::candidates(entity_wire)
+            .into_iter().find_map(|candidate| {
             object
                 .fields
                 .get(&candidate)
@@ -444,7 +446,7 @@ impl Builder<'_> {
         let mut members = Vec::new();
         let mut rust_fields = Scope::default();
         for (wire, field) in &object.fields {
-            let member_path = format!("{path}.{wire}");
+            let member_path = path::member(path, wire);
             if self.config.exclude.iter().any(|e| e == &member_path) {
                 continue;
             }
@@ -526,7 +528,7 @@ impl Builder<'_> {
                                 o,
                                 &inner_steps,
                                 &base,
-                                &format!("{member_path}$json"),
+                                &path::json(&member_path),
                                 true,
                                 keys,
                                 &nested,
@@ -601,7 +603,7 @@ impl Builder<'_> {
             slot,
             declared: self.declared,
             wire: wire.to_owned(),
-            path: format!("{member_path}[]"),
+            path: path::item(member_path),
             items: items.clone(),
         });
         MemberValue::Children(slot)
@@ -610,18 +612,11 @@ impl Builder<'_> {
     fn claim_column(&mut self, draft: &mut Draft, base: &str, meta: &ColumnMeta<'_>) -> String {
         let name = draft.columns.claim(base);
         if name != base {
-            let reason = "collides with another column (case-insensitively, or after flattening)";
-            self.rename(meta.path, base, &name, reason);
+            self.rename(meta.path, base, &name, RenameReason::Collision);
         } else if base != meta.plain {
-            self.rename(
-                meta.path,
-                &meta.plain,
-                &name,
-                "renamed in bridge.toml or by an attribute",
-            );
+            self.rename(meta.path, &meta.plain, &name, RenameReason::Configured);
         } else if naming::identifier(meta.wire) != meta.wire {
-            let reason = "not a valid identifier in CDS, SQL and EDM";
-            self.rename(meta.path, meta.wire, &name, reason);
+            self.rename(meta.path, meta.wire, &name, RenameReason::InvalidIdentifier);
         }
         name
     }
@@ -701,12 +696,12 @@ impl Builder<'_> {
         }
     }
 
-    fn rename(&mut self, path: &str, from: &str, to: &str, reason: &str) {
+    fn rename(&mut self, path: &str, from: &str, to: &str, reason: RenameReason) {
         self.renames.push(Rename {
             path: path.to_owned(),
             from: from.to_owned(),
             to: to.to_owned(),
-            reason: reason.to_owned(),
+            reason,
         });
     }
 

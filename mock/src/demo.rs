@@ -5,12 +5,13 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use cai_bridge_gen::model::Model;
+use cai_bridge::cli::{Context, Failure};
+use cai_bridge::serve::ODataServer;
+use cai_bridge::settings::SyncSettings;
+use cai_bridge::sync::{self, Range};
+use cai_bridge::{Artifacts, Model};
 
-use crate::mock::{MockConfig, MockServer};
-use crate::serve::ODataServer;
-use crate::settings::SyncSettings;
-use crate::sync::{self, Range};
+use crate::{MockConfig, MockServer};
 
 /// What the demo does.
 pub struct Demo {
@@ -27,12 +28,9 @@ pub struct Demo {
 }
 
 /// Runs the demo.
-pub fn run(
-    runtime: &tokio::runtime::Runtime,
-    model: &Model,
-    demo: &Demo,
-    quiet: bool,
-) -> Result<(), (u8, String)> {
+pub fn run(cx: &Context<'_>, demo: &Demo) -> Result<(), Failure> {
+    let runtime = cx.runtime;
+    let model = &cx.artifacts.model;
     let mut config = MockConfig::new(demo.conversations);
     config.seed = demo.seed;
     let start = config.start;
@@ -52,22 +50,31 @@ pub fn run(
         from: Some(start),
         to: Some(end),
     };
-    let result = sync::sync(runtime, &demo.db, model, &api, &settings, range, quiet);
+    let result = sync::sync(
+        runtime,
+        &demo.db,
+        cx.artifacts,
+        &api,
+        &settings,
+        range,
+        cx.quiet,
+    );
     runtime.block_on(server.shutdown());
     let summary = result.map_err(|e| (e.exit_code(), e.to_string()))?;
     println!("{summary}");
     report(&demo.db, model).map_err(|e| (3, e.to_string()))?;
-    serve(runtime, model, demo)
+    serve(runtime, cx.artifacts, demo)
 }
 
 /// Serves the database, shows where, and reads a first page over HTTP.
 fn serve(
     runtime: &tokio::runtime::Runtime,
-    model: &Model,
+    artifacts: &Artifacts,
     demo: &Demo,
-) -> Result<(), (u8, String)> {
+) -> Result<(), Failure> {
+    let model = &artifacts.model;
     runtime.block_on(async {
-        let server = ODataServer::start(model, &demo.db, demo.addr)
+        let server = ODataServer::start(artifacts, &demo.db, demo.addr)
             .await
             .map_err(|e| (e.exit_code(), e.to_string()))?;
         let url = server.url();
@@ -86,10 +93,10 @@ fn serve(
         }
         if page.is_ok() && !demo.once {
             println!("\nServing until Ctrl-C.");
-            let _ = crate::signal::wait_for_signal().await;
+            let _ = cai_bridge::signal::wait_for_signal().await;
         }
         server.shutdown().await;
-        page.map(drop).map_err(|e| (1, e))
+        page.map(drop).map_err(|e| Failure::new(1, e))
     })
 }
 

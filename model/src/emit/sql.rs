@@ -5,15 +5,16 @@
 //! Foreign keys need no index of their own: they lead every child's primary key,
 //! whose index serves parent → children lookups.
 
+use std::fmt::Write;
+
 use serde::Serialize;
 
-use crate::diagnostic::Error;
-use crate::emit::templates::Templates;
-use crate::model::naming::sql;
-use crate::model::{Fact, FactSource, LogicalType, Model, Role};
+use crate::naming::sql;
+use crate::{Fact, FactSource, LogicalType, Model, Role};
 
+/// What `schema.sql` is written from (the context of its template).
 #[derive(Serialize)]
-struct Ddl {
+pub struct Ddl {
     header: String,
     tables: Vec<Table>,
     views: Vec<View>,
@@ -49,8 +50,45 @@ struct Index {
     columns: String,
 }
 
-/// Renders `db/schema.sql`.
-pub fn emit(model: &Model, templates: &Templates, header: &str) -> Result<String, Error> {
+/// `db/schema.sql` for `model`, starting with the comment `header`.
+pub fn emit(model: &Model, header: &str) -> String {
+    view(model, header).write()
+}
+
+impl Ddl {
+    /// The DDL text.
+    pub fn write(&self) -> String {
+        let mut out = format!(
+            "-- {}\n-- SQLite DDL for the CDS model in cap/: the tables and views that\n\
+             -- `cds deploy --to sqlite` creates, plus indexes for time-range queries.\n",
+            self.header
+        );
+        for table in &self.tables {
+            let _ = writeln!(out, "\nCREATE TABLE {} (", table.name);
+            for column in &table.columns {
+                let not_null = if column.not_null { " NOT NULL" } else { "" };
+                let _ = writeln!(out, "  {} {}{not_null},", column.name, column.ty);
+            }
+            let _ = writeln!(out, "  PRIMARY KEY({})\n);", table.keys);
+        }
+        for view in &self.views {
+            let _ = writeln!(out, "\nCREATE VIEW {} AS SELECT", view.name);
+            let _ = writeln!(out, "  {}", view.columns.join(",\n  "));
+            let _ = writeln!(out, "FROM {};", view.from);
+        }
+        for index in &self.indexes {
+            let _ = writeln!(
+                out,
+                "\nCREATE INDEX {} ON {}({});",
+                index.name, index.table, index.columns
+            );
+        }
+        out
+    }
+}
+
+/// The context `db/schema.sql` is written from.
+pub fn view(model: &Model, header: &str) -> Ddl {
     let mut tables = Vec::new();
     let mut views = Vec::new();
     let mut indexes = Vec::new();
@@ -112,15 +150,12 @@ pub fn emit(model: &Model, templates: &Templates, header: &str) -> Result<String
             from: format!("{} AS {alias}", model.table(&entity)),
         });
     }
-    templates.render(
-        "schema.sql",
-        &Ddl {
-            header: header.to_owned(),
-            tables,
-            views,
-            indexes,
-        },
-    )
+    Ddl {
+        header: header.to_owned(),
+        tables,
+        views,
+        indexes,
+    }
 }
 
 /// The fact view: the fact entity, its parent's attributes, and each top child at

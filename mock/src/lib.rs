@@ -3,11 +3,13 @@
 //!
 //! CAI itself cannot be reached from tests or demos, so bridges are developed and
 //! tested against this server; `cai-logs-bridge mock-cai` runs it on its own (see
-//! [`MockArgs`] and [`run`]) and `cai-logs-bridge demo` starts it in-process.
+//! [`MockArgs`] and [`run`]) and `cai-logs-bridge demo` starts it in-process ([`demo`]).
+//! A bridge offers both through [`cli::Commands`] behind its `demo` feature; a build
+//! without that feature, as in a container image, holds no mock code.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use cai_bridge::mock::{Fault, FaultKind, MockConfig, MockServer};
+//! use cai_bridge_mock::{Fault, FaultKind, MockConfig, MockServer};
 //!
 //! let mut config = MockConfig::new(500);
 //! config.faults.push(Fault { kind: FaultKind::Reset, rate: 0.2 });
@@ -62,9 +64,13 @@
 //! what each does; all of them are survivable by a client that retries (and fetches a
 //! new token after a 401).
 
+#![deny(missing_docs)]
+
 mod args;
 mod catalog;
+pub mod cli;
 mod data;
+pub mod demo;
 mod faults;
 mod rng;
 mod server;
@@ -80,7 +86,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::task::JoinHandle;
 
-use crate::settings::{ApiSettings, Secret};
+use cai_bridge::settings::{ApiSettings, Secret};
 
 pub use args::{run, MockArgs, MockError, CLIENT_SECRET_ENV};
 pub use faults::{Fault, FaultKind, FaultParseError};

@@ -1,12 +1,33 @@
-//! The one model in the middle: entities with typed fields, keys and compositions.
+//! The one model of cai-bridge: entities with typed fields, keys and compositions,
+//! the names each target gives them, and the rules for values (UUIDs, dates,
+//! timestamps) that every part of a bridge must apply alike.
 //!
-//! Every reader's output becomes a [`Model`] (see [`build`]); every emitter reads
-//! only the model. Names for every target and type mappings are decided here, once,
-//! so the Rust structs, the SQL, the CDS and the CSDL can never disagree.
+//! Three front ends make a [`Model`]: the generator (`cai-bridge-build`) from an
+//! OpenAPI spec and samples, `#[derive(Bridge)]` from Rust structs, and a generated
+//! bridge from the `src/model.json` the generator committed. All of them reach it
+//! through this crate, which links no code generator: a deployed bridge depends on it
+//! with default features only (no builder, no text emitters, no TOML).
+//!
+//! - [`shape`]: what a reader learned about the data, the builder's input;
+//! - [`builder`] (feature `build`): a shape into a model, every name decided once;
+//! - [`emit`] (feature `build`): the model as SQLite DDL, CAP CDS and OData CSDL;
+//! - [`naming`], [`types`]: the names and types of each target;
+//! - [`format`], [`key`], [`path`]: value formats, natural keys, data paths;
+//! - [`config`]: the settings of `bridge.toml`; [`diagnostic`]: problems with places.
+#![deny(missing_docs)]
 
-pub mod build;
+#[cfg(feature = "build")]
+pub mod builder;
+pub mod config;
+pub mod diagnostic;
+#[cfg(feature = "build")]
+pub mod emit;
+pub mod format;
+#[cfg(feature = "build")]
+pub mod key;
 pub mod naming;
-pub mod reconcile;
+pub mod path;
+pub mod shape;
 pub mod types;
 
 use serde::{Deserialize, Serialize};
@@ -277,7 +298,32 @@ pub struct Rename {
     /// The name it has.
     pub to: String,
     /// Why.
-    pub reason: String,
+    pub reason: RenameReason,
+}
+
+/// Why a name differs from what the wire name alone gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RenameReason {
+    /// Another column or entity already has the name (case-insensitively, or after
+    /// flattening).
+    Collision,
+    /// bridge.toml or a derive attribute asked for the name.
+    Configured,
+    /// The wire name is not a valid identifier in CDS, SQL and EDM.
+    InvalidIdentifier,
+}
+
+impl std::fmt::Display for RenameReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RenameReason::Collision => {
+                "collides with another name (case-insensitively, or after flattening)"
+            }
+            RenameReason::Configured => "renamed in bridge.toml or by an attribute",
+            RenameReason::InvalidIdentifier => "not a valid identifier in CDS, SQL and EDM",
+        })
+    }
 }
 
 /// A string column whose samples show few distinct values.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{days_before_today, Fault, MockConfig, MockServer};
-use crate::settings::Secret;
+use cai_bridge::settings::Secret;
 
 /// The environment variable the client secret is read from when no
 /// `--client-secret-file` is given.
@@ -176,7 +176,7 @@ pub async fn run(args: MockArgs) -> Result<(), MockError> {
         faults = ?faults,
         "mock CAI ready; Ctrl-C to stop"
     );
-    let signal = crate::signal::wait_for_signal().await;
+    let signal = cai_bridge::signal::wait_for_signal().await;
     server.shutdown().await;
     signal?;
     Ok(())
@@ -185,7 +185,7 @@ pub async fn run(args: MockArgs) -> Result<(), MockError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mock::FaultKind;
+    use crate::FaultKind;
     use clap::Parser;
 
     #[derive(Parser)]

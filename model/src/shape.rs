@@ -1,7 +1,8 @@
-//! The shape of JSON data as a reader learned it.
+//! The shape of JSON data as a reader learned it: the model builder's input.
 //!
-//! Both readers produce a [`Node`]: the OpenAPI reader from declared schemas, the
-//! sample reader from observed values. Shapes merge the way quicktype merges samples
+//! Every front end produces a [`Node`]: the generator's OpenAPI reader from declared
+//! schemas, its sample reader from observed values, and `#[derive(Bridge)]` from a
+//! struct's fields. Shapes merge the way quicktype merges samples
 //! (absent → optional, null → nullable, integer widens to number, mixed kinds fall
 //! back to JSON text), and the model is built from the merged shape, so neither
 //! reader knows anything about entities, tables or names.
@@ -9,6 +10,8 @@
 use std::collections::BTreeSet;
 
 use indexmap::IndexMap;
+
+use crate::format;
 
 /// How many distinct values a string may show before it stops being an enum candidate.
 pub const ENUM_CANDIDATE_LIMIT: usize = 12;
@@ -127,12 +130,12 @@ impl TextStats {
             self.distinct = Some(BTreeSet::new());
         }
         self.seen += 1;
-        if is_timestamp(value) {
+        if format::is_timestamp(value) {
             self.timestamps += 1;
-        } else if is_date(value) {
+        } else if format::is_date(value) {
             self.dates += 1;
         }
-        if uuid::Uuid::try_parse(value).is_ok() {
+        if format::is_uuid(value) {
             self.uuids += 1;
         }
         self.max_chars = self.max_chars.max(value.chars().count() as u64);
@@ -259,12 +262,38 @@ impl Node {
     }
 }
 
+impl IntWidth {
+    /// The kind of a whole number seen in data: an integer of the width it needs, or
+    /// beyond `i64`, which no integer column holds, a number.
+    pub fn kind_of(value: i128) -> Kind {
+        if i32::try_from(value).is_ok() {
+            Kind::Integer(IntWidth::I32)
+        } else if i64::try_from(value).is_ok() {
+            Kind::Integer(IntWidth::I64)
+        } else {
+            Kind::Number
+        }
+    }
+}
+
+/// The one widening rule for scalars: the kind that holds values of both `a` and
+/// `b`. Booleans stay booleans, integers take the wider width, integers and other
+/// numbers become numbers; `None` when no scalar kind holds both.
+pub fn widen(a: &Kind, b: &Kind) -> Option<Kind> {
+    match (a, b) {
+        (Kind::Boolean, Kind::Boolean) => Some(Kind::Boolean),
+        (Kind::Integer(x), Kind::Integer(y)) => Some(Kind::Integer((*x).max(*y))),
+        (Kind::Integer(_) | Kind::Number, Kind::Integer(_) | Kind::Number) => Some(Kind::Number),
+        _ => None,
+    }
+}
+
 fn merge_kinds(a: Kind, b: Kind, path: &str) -> Kind {
+    if let Some(kind) = widen(&a, &b) {
+        return kind;
+    }
     match (a, b) {
         (Kind::Unknown, k) | (k, Kind::Unknown) => k,
-        (Kind::Boolean, Kind::Boolean) => Kind::Boolean,
-        (Kind::Integer(x), Kind::Integer(y)) => Kind::Integer(x.max(y)),
-        (Kind::Integer(_) | Kind::Number, Kind::Integer(_) | Kind::Number) => Kind::Number,
         (Kind::String(mut x), Kind::String(y)) => {
             x.merge(y, path);
             Kind::String(x)
@@ -349,16 +378,6 @@ impl Object {
             self.fields.insert(name, field);
         }
     }
-}
-
-/// Whether `s` is an RFC 3339 date-time (`2021-02-05T17:45:17.044Z`).
-pub fn is_timestamp(s: &str) -> bool {
-    s.len() >= 20 && chrono::DateTime::parse_from_rfc3339(s).is_ok()
-}
-
-/// Whether `s` is an RFC 3339 full-date (`2021-02-05`).
-pub fn is_date(s: &str) -> bool {
-    s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
 }
 
 #[cfg(test)]

@@ -21,10 +21,13 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+#[cfg(feature = "toml")]
+use std::path::Path;
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
+#[cfg(feature = "toml")]
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 
 /// The settings of `bridge.toml`.
@@ -150,6 +153,7 @@ pub const DEFAULT_RECORDS: &str = "results.conversations";
 
 impl Config {
     /// Reads `bridge.toml`; problems go to `diags` with line and column.
+    #[cfg(feature = "toml")]
     pub fn read(path: &Path, diags: &mut Diagnostics) -> Option<Config> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
@@ -202,6 +206,7 @@ pub fn split_path(path: &str) -> Vec<String> {
 }
 
 /// 1-based line and column of a byte offset.
+#[cfg(feature = "toml")]
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
@@ -209,7 +214,7 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "toml"))]
 mod tests {
     use super::*;
 

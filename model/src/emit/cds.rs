@@ -2,15 +2,16 @@
 //! associations, the fact view) and `srv/service.cds` (a read-only service that
 //! projects every entity).
 
+use std::fmt::Write;
+
 use serde::Serialize;
 
-use crate::diagnostic::Error;
-use crate::emit::templates::Templates;
-use crate::model::naming::{self, cds, Scope};
-use crate::model::{Entity, Fact, FactSource, Field, Model, Role};
+use crate::naming::{self, cds, Scope};
+use crate::{Entity, Fact, FactSource, Field, Model, Role};
 
+/// What `db/schema.cds` is written from (the context of its template).
 #[derive(Serialize)]
-struct Schema {
+pub struct Schema {
     header: String,
     namespace: String,
     entities: Vec<CdsEntity>,
@@ -43,8 +44,9 @@ struct CdsFact {
     columns: Vec<String>,
 }
 
+/// What `srv/service.cds` is written from (the context of its template).
 #[derive(Serialize)]
-struct ServiceFile {
+pub struct ServiceFile {
     header: String,
     namespace: String,
     name: String,
@@ -53,41 +55,104 @@ struct ServiceFile {
     facts: Vec<String>,
 }
 
-/// Renders `db/schema.cds`.
-pub fn schema(model: &Model, templates: &Templates, header: &str) -> Result<String, Error> {
-    let entities = model.entities.iter().map(|e| entity(model, e)).collect();
-    let facts = model.fact.iter().map(|f| fact(model, f)).collect();
-    templates.render(
-        "schema.cds",
-        &Schema {
-            header: header.to_owned(),
-            namespace: model.namespace.clone(),
-            entities,
-            facts,
-        },
-    )
+/// `db/schema.cds` for `model`, starting with the comment `header`.
+pub fn schema(model: &Model, header: &str) -> String {
+    schema_view(model, header).write()
 }
 
-/// Renders `srv/service.cds`.
-pub fn service(model: &Model, templates: &Templates, header: &str) -> Result<String, Error> {
+/// `srv/service.cds` for `model`, starting with the comment `header`.
+pub fn service(model: &Model, header: &str) -> String {
+    service_view(model, header).write()
+}
+
+impl Schema {
+    /// The CDS text.
+    pub fn write(&self) -> String {
+        let mut out = format!("// {}\nnamespace {};\n", self.header, self.namespace);
+        for entity in &self.entities {
+            out.push('\n');
+            // Empty texts are left out, as the template's `{{#if}}` leaves them out.
+            if let Some(doc) = entity.doc.as_ref().filter(|d| !d.is_empty()) {
+                let _ = writeln!(out, "/** {doc} */");
+            }
+            let _ = writeln!(out, "entity {} {{", entity.name);
+            for element in &entity.elements {
+                if let Some(doc) = element.doc.as_ref().filter(|d| !d.is_empty()) {
+                    let _ = writeln!(out, "  /** {doc} */");
+                }
+                let key = if element.key { "key " } else { "" };
+                let not_null = if element.not_null { " not null" } else { "" };
+                let _ = writeln!(out, "  {key}{} : {}{not_null};", element.name, element.ty);
+            }
+            out.push_str("}\n");
+        }
+        for fact in &self.facts {
+            let _ = writeln!(out, "\n/** {} */", fact.doc);
+            let _ = writeln!(out, "entity {} as select from {}", fact.name, fact.from);
+            for join in &fact.joins {
+                let _ = writeln!(out, "  left join {join}");
+            }
+            let _ = writeln!(out, "{{\n  {}\n}};", fact.columns.join(",\n  "));
+        }
+        out
+    }
+}
+
+impl ServiceFile {
+    /// The CDS text.
+    pub fn write(&self) -> String {
+        let mut out = format!(
+            "// {}\nusing {{ {} as db }} from '../db/schema';\n\n\
+             /** Read-only OData V4 service over every entity, for SAP Analytics Cloud. */\n",
+            self.header, self.namespace
+        );
+        if let Some(path) = self.path.as_ref().filter(|p| !p.is_empty()) {
+            let _ = writeln!(out, "@(path: '{path}')");
+        }
+        let _ = writeln!(out, "service {} {{", self.name);
+        for entity in &self.entities {
+            let _ = writeln!(out, "  @readonly entity {entity} as projection on db.{entity};");
+        }
+        for fact in &self.facts {
+            let _ = writeln!(
+                out,
+                "  @readonly @cds.redirection.target: false\n  entity {fact} as projection on db.{fact};"
+            );
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+/// The context `db/schema.cds` is written from.
+pub fn schema_view(model: &Model, header: &str) -> Schema {
+    let entities = model.entities.iter().map(|e| entity(model, e)).collect();
+    let facts = model.fact.iter().map(|f| fact(model, f)).collect();
+    Schema {
+        header: header.to_owned(),
+        namespace: model.namespace.clone(),
+        entities,
+        facts,
+    }
+}
+
+/// The context `srv/service.cds` is written from.
+pub fn service_view(model: &Model, header: &str) -> ServiceFile {
     let entities = model.entities.iter().map(|e| cds(&e.name)).collect();
     // The fact view must never be where CAP redirects an association to its base
     // entity (e.g. when it is a plain projection of it).
     let facts = model.fact.iter().map(|f| cds(&f.name)).collect();
-    templates.render(
-        "service.cds",
-        &ServiceFile {
-            header: header.to_owned(),
-            namespace: model.namespace.clone(),
-            name: model.service.name.clone(),
-            path: model
-                .service
-                .explicit_path
-                .then(|| model.service.path.clone()),
-            entities,
-            facts,
-        },
-    )
+    ServiceFile {
+        header: header.to_owned(),
+        namespace: model.namespace.clone(),
+        name: model.service.name.clone(),
+        path: model
+            .service
+            .explicit_path
+            .then(|| model.service.path.clone()),
+        entities,
+        facts,
+    }
 }
 
 fn entity(model: &Model, entity: &Entity) -> CdsEntity {

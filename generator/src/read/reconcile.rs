@@ -4,7 +4,7 @@
 //! the data path and both types, and the spec's type stands.
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
-use crate::read::shape::{kind_name, JsonReason, Kind, Node};
+use cai_bridge_model::shape::{kind_name, JsonReason, Kind, Node};
 
 /// Folds what the samples showed (`sample`) into the spec's shape (`spec`).
 pub fn reconcile(spec: &mut Node, sample: &Node, path: &str, diags: &mut Diagnostics) {
@@ -88,7 +88,7 @@ fn warning(path: &str, message: String) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::read::shape::{Field, IntWidth, Object, Text, TextStats};
+    use cai_bridge_model::shape::{Field, IntWidth, Object, Text, TextStats};
 
     fn object(fields: Vec<(&str, Node, bool)>) -> Node {
         let mut o = Object::default();

@@ -1,0 +1,63 @@
+//! Data paths, as every message, rename and bridge.toml key spells them:
+//! `results.conversations[].messages[].input_message_content(json).type`, where
+//! `.key` is an object member, `[]` an array item and `(json)` the JSON a string
+//! holds.
+
+use crate::Step;
+
+/// The segment for an array's items.
+pub const ITEM: &str = "[]";
+
+/// The segment for the JSON a string holds.
+pub const JSON: &str = "(json)";
+
+/// `path.key`; just `key` at the root (an empty path).
+pub fn member(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// `path[]`.
+pub fn item(path: &str) -> String {
+    format!("{path}{ITEM}")
+}
+
+/// `path(json)`.
+pub fn json(path: &str) -> String {
+    format!("{path}{JSON}")
+}
+
+/// `base` followed by a field's source steps.
+pub fn of_steps(base: &str, steps: &[Step]) -> String {
+    let mut out = base.to_owned();
+    for step in steps {
+        out = match step {
+            Step::Key(key) => member(&out, key),
+            Step::Json => json(&out),
+        };
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_spell_a_data_path() {
+        let steps = [
+            Step::Key("input_message_content".into()),
+            Step::Json,
+            Step::Key("type".into()),
+        ];
+        assert_eq!(
+            of_steps("results.conversations[].messages[]", &steps),
+            "results.conversations[].messages[].input_message_content(json).type"
+        );
+        assert_eq!(of_steps("", &steps), "input_message_content(json).type");
+        assert_eq!(item(&member("results", "conversations")), "results.conversations[]");
+    }
+}

@@ -1,0 +1,54 @@
+//! What a bridge hands the runtime: its model and the DDL and `$metadata` written
+//! from it. A generated bridge passes the files the generator committed beside it
+//! (compiled in with `include_str!`), so the runtime renders nothing at run time; a
+//! crate whose model comes from `#[derive(Bridge)]` alone has them written once from
+//! the model by the model crate's writers (feature `builder`).
+
+use std::borrow::Cow;
+
+use cai_bridge_model::Model;
+
+/// A bridge's model with its SQLite DDL and its OData CSDL.
+#[derive(Clone, Debug)]
+pub struct Artifacts {
+    /// The model.
+    pub model: Model,
+    /// `db/schema.sql`: run on a new database.
+    pub ddl: Cow<'static, str>,
+    /// `odata/metadata.xml`: served as `$metadata`.
+    pub metadata: Cow<'static, str>,
+}
+
+impl Artifacts {
+    /// A generated bridge's committed artifacts: `src/model.json` as the generator
+    /// wrote it, `db/schema.sql` and `odata/metadata.xml`.
+    pub fn committed(
+        model_json: &str,
+        ddl: &'static str,
+        metadata: &'static str,
+    ) -> Result<Self, serde_json::Error> {
+        Ok(Artifacts {
+            model: serde_json::from_str(model_json)?,
+            ddl: Cow::Borrowed(ddl),
+            metadata: Cow::Borrowed(metadata),
+        })
+    }
+
+    /// The artifacts written from `model`: what `cai-bridge generate` would write for it.
+    #[cfg(feature = "builder")]
+    pub fn from_model(model: Model) -> Self {
+        use cai_bridge_model::emit::{csdl, header, sql};
+        let header = header(&model);
+        Artifacts {
+            ddl: Cow::Owned(sql::emit(&model, &header)),
+            metadata: Cow::Owned(csdl::emit(&model, &header)),
+            model,
+        }
+    }
+
+    /// The artifacts of a derived root type's model.
+    #[cfg(feature = "builder")]
+    pub fn of<T: crate::Bridge>() -> Result<Self, crate::bridge::ModelError> {
+        Ok(Artifacts::from_model(T::model()?.clone()))
+    }
+}
