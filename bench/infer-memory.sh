@@ -30,5 +30,5 @@ with open(path, "w") as f:
         i += 1
 print(f"{i} records, {size} bytes", file=sys.stderr)
 PY
-cargo build -q --release -p cai-bridge-gen --bin cai-bridge --manifest-path "$repo/Cargo.toml"
+cargo build -q --release -p cai-bridge-cli --bin cai-bridge --manifest-path "$repo/Cargo.toml"
 /usr/bin/time -f "wall %es, peak RSS %M KiB" "$repo/target/release/cai-bridge" infer "$work/big.ndjson" > /dev/null

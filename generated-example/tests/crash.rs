@@ -15,7 +15,10 @@ fn sync_command(server: &MockServer, config: &MockConfig, db: &Path) -> Command 
     command
         .args(["sync", "--quiet", "--db"])
         .arg(db)
-        .args(["--from", &cai_bridge::model::format::timestamp_text(config.start)])
+        .args([
+            "--from",
+            &cai_bridge::model::format::timestamp_text(config.start),
+        ])
         .args(["--to", &cai_bridge::model::format::timestamp_text(to)])
         .env("CAI_BASE_URL", server.base_url())
         .env("CAI_TOKEN_URL", server.token_url())

@@ -5,13 +5,13 @@
 use std::path::PathBuf;
 
 use crate::diagnostic::{Check, Diagnostic, Diagnostics, Error, Location};
-use cai_bridge_model::builder::build;
-use crate::read::reconcile::reconcile;
-use cai_bridge_model::{Model, Source};
-use cai_bridge_model::config::{split_path, Config, DEFAULT_RECORDS};
 use crate::read::openapi::{self, Api, Operation};
+use crate::read::reconcile::reconcile;
 use crate::read::samples;
+use cai_bridge_model::builder::build;
+use cai_bridge_model::config::{split_path, Config, DEFAULT_RECORDS};
 use cai_bridge_model::shape::{Kind, Node};
+use cai_bridge_model::{Model, Source};
 
 /// The inputs of one generator run.
 #[derive(Clone, Debug, Default)]

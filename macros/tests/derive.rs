@@ -1,10 +1,10 @@
 //! `#[derive(Bridge)]` on small structs that use every attribute, checked through the
 //! model it builds (the generator's own model code) and the values it reads.
 
+use cai_bridge::model::{Entity, LogicalType, Model};
 use cai_bridge::record::{Cell, Member, Record};
 use cai_bridge::serde::Deserialize;
 use cai_bridge::Bridge;
-use cai_bridge::model::{Entity, LogicalType, Model};
 
 /// `crate = "..."` names the runtime through a re-export.
 mod reexport {

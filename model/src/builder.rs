@@ -418,15 +418,20 @@ impl Builder<'_> {
             }
             return ok.then(|| keys.clone());
         }
-        let entity_wire = path.trim_end_matches(path::ITEM).rsplit('.').next().unwrap_or("");
+        let entity_wire = path
+            .trim_end_matches(path::ITEM)
+            .rsplit('.')
+            .next()
+            .unwrap_or("");
         key::candidates(entity_wire)
-            .into_iter().find_map(|candidate| {
-            object
-                .fields
-                .get(&candidate)
-                .filter(|f| f.required && !f.node.nullable && is_scalar(&f.node))
-                .map(|_| vec![candidate])
-        })
+            .into_iter()
+            .find_map(|candidate| {
+                object
+                    .fields
+                    .get(&candidate)
+                    .filter(|f| f.required && !f.node.nullable && is_scalar(&f.node))
+                    .map(|_| vec![candidate])
+            })
     }
 
     /// Maps an object's members to columns (flattening nested objects) and records

@@ -153,7 +153,6 @@ impl Diagnostics {
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
-
 }
 
 impl fmt::Display for Diagnostics {

@@ -58,6 +58,9 @@ mod tests {
             "results.conversations[].messages[].input_message_content(json).type"
         );
         assert_eq!(of_steps("", &steps), "input_message_content(json).type");
-        assert_eq!(item(&member("results", "conversations")), "results.conversations[]");
+        assert_eq!(
+            item(&member("results", "conversations")),
+            "results.conversations[]"
+        );
     }
 }

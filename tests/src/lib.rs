@@ -168,7 +168,7 @@ pub fn generate(fixture: &Fixture) -> Generated {
         .inputs
         .load()
         .unwrap_or_else(|e| panic!("{}: generation failed:\n{e}", fixture.name));
-    let templates = Templates::new(None).expect("embedded templates");
+    let templates = Templates::none();
     let files = emit::all(&loaded.model, &templates).expect("emits");
     let dir = tempfile::tempdir().expect("temp dir");
     cai_bridge_build::output::write(dir.path(), &files).expect("writes");

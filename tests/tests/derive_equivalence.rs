@@ -65,15 +65,15 @@ fn generated_structs_load_every_sample_twice_like_their_json() {
         .expect("opens")
         .batch_size(2);
     from_structs.load(&typed).expect("loads structs");
-    let counts = cai_bridge_tests::row_counts(from_structs.connection(), &model);
-    let hash = content_hash(from_structs.connection(), &model).expect("hash");
+    let counts = cai_bridge_tests::row_counts(from_structs.connection(), model);
+    let hash = content_hash(from_structs.connection(), model).expect("hash");
     from_structs.load(&typed).expect("loads structs again");
     assert_eq!(
-        cai_bridge_tests::row_counts(from_structs.connection(), &model),
+        cai_bridge_tests::row_counts(from_structs.connection(), model),
         counts
     );
     assert_eq!(
-        content_hash(from_structs.connection(), &model).expect("hash"),
+        content_hash(from_structs.connection(), model).expect("hash"),
         hash
     );
     assert_eq!(counts[0], ("Conversations".to_owned(), typed.len() as i64));
@@ -84,14 +84,14 @@ fn generated_structs_load_every_sample_twice_like_their_json() {
     let mut from_json = Loader::open(&tmp.path().join("json.db"), &artifacts).expect("opens");
     from_json.load(json).expect("loads JSON");
     assert_eq!(
-        content_hash(from_json.connection(), &model).expect("hash"),
+        content_hash(from_json.connection(), model).expect("hash"),
         hash
     );
     // ...and read back, the very records that went in. Rows with a natural key come
     // back in key order (only keyless children keep a position), so both sides are
     // put in key order first.
     let back = in_key_order(
-        read_back(from_structs.connection(), &model)
+        read_back(from_structs.connection(), model)
             .expect("reads back")
             .into_iter()
             .map(cai_bridge_tests::without_nulls)

@@ -48,3 +48,24 @@ fn generated_rust_is_rustfmt_clean() {
         );
     }
 }
+
+/// The default templates in `templates/` are where a `--templates` override starts,
+/// so they must write exactly what the model crate's writers write, on every fixture.
+#[test]
+fn the_default_templates_write_what_the_writers_write() {
+    use cai_bridge_build::emit::{self, templates::Templates};
+    let templates = Templates::new(Some(&cai_bridge_tests::repo().join("templates")))
+        .expect("the default templates parse");
+    for fixture in fixtures() {
+        let model = fixture.inputs.load().expect("loads").model;
+        let written = emit::all(&model, &Templates::none()).expect("writes");
+        let rendered = emit::all(&model, &templates).expect("renders");
+        for (path, text) in &written {
+            assert_eq!(
+                &rendered[path], text,
+                "{}: templates/ and the writer differ for {path}",
+                fixture.name
+            );
+        }
+    }
+}

@@ -45,29 +45,29 @@ fn loading_every_sample_twice_changes_nothing() {
     let stats = loader.load(records.clone()).expect("loads");
     assert_eq!(stats.records as usize, records.len());
     let db = loader.connection();
-    let counts = cai_bridge_tests::row_counts(db, &model);
+    let counts = cai_bridge_tests::row_counts(db, model);
     assert_eq!(
-        cai_bridge_tests::row_count(db, &model, "Conversations") as usize,
+        cai_bridge_tests::row_count(db, model, "Conversations") as usize,
         records.len()
     );
     assert_eq!(
-        cai_bridge_tests::row_count(db, &model, "Messages") as usize,
+        cai_bridge_tests::row_count(db, model, "Messages") as usize,
         messages
     );
     assert_eq!(
-        cai_bridge_tests::row_count(db, &model, "Intents") as usize,
+        cai_bridge_tests::row_count(db, model, "Intents") as usize,
         intents
     );
     assert_eq!(
-        cai_bridge_tests::row_count(db, &model, "Replies") as usize,
+        cai_bridge_tests::row_count(db, model, "Replies") as usize,
         replies
     );
-    let hash = content_hash(db, &model).expect("hash");
+    let hash = content_hash(db, model).expect("hash");
 
     loader.load(records.clone()).expect("loads again");
     let db = loader.connection();
-    assert_eq!(cai_bridge_tests::row_counts(db, &model), counts);
-    assert_eq!(content_hash(db, &model).expect("hash"), hash);
+    assert_eq!(cai_bridge_tests::row_counts(db, model), counts);
+    assert_eq!(content_hash(db, model).expect("hash"), hash);
 
     // Contents: the embedded JSON was parsed into its columns, timestamps are in
     // CAP's UTC form, and every record reads back (derive_equivalence.rs compares
@@ -86,7 +86,7 @@ fn loading_every_sample_twice_changes_nothing() {
         "2021-02-05T17:45:17.044Z".len(),
         "{received}"
     );
-    let back = read_back(db, &model).expect("reads back");
+    let back = read_back(db, model).expect("reads back");
     assert_eq!(back.len(), records.len());
 }
 
@@ -105,13 +105,13 @@ fn a_resent_parent_replaces_its_children() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut loader = open(dir.path());
     loader.load([record.clone()]).expect("loads");
-    let before = cai_bridge_tests::row_count(loader.connection(), &model, "Intents");
+    let before = cai_bridge_tests::row_count(loader.connection(), model, "Intents");
     record["messages"][0]["intents"] = json!([{ "slug": "changed", "confidence": 0.5 }]);
     loader
         .load([record.clone()])
         .expect("loads the changed record");
     let db = loader.connection();
-    let after = cai_bridge_tests::row_count(db, &model, "Intents");
+    let after = cai_bridge_tests::row_count(db, model, "Intents");
     let removed = before - after;
     assert!(removed >= 1, "the old intents stayed: {before} → {after}");
     let slugs: Vec<String> = db
@@ -134,7 +134,7 @@ fn a_bad_record_fails_its_batch_and_leaves_the_database_as_it_was() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut loader = open(dir.path()).batch_size(100);
     loader.load(records[..2].to_vec()).expect("first batch");
-    let hash = content_hash(loader.connection(), &model).expect("hash");
+    let hash = content_hash(loader.connection(), model).expect("hash");
 
     let mut bad = records[3].clone();
     bad["messages"][0]["nlp_status"] = json!("two hundred");
@@ -147,7 +147,7 @@ fn a_bad_record_fails_its_batch_and_leaves_the_database_as_it_was() {
     let message_id = bad["messages"][0]["message_id"].as_str().expect("id");
     assert!(text.contains(message_id), "names the record's key: {text}");
     assert_eq!(
-        content_hash(loader.connection(), &model).expect("hash"),
+        content_hash(loader.connection(), model).expect("hash"),
         hash
     );
 
@@ -157,7 +157,7 @@ fn a_bad_record_fails_its_batch_and_leaves_the_database_as_it_was() {
     assert!(error.to_string().contains("id"), "{error}");
     assert!(error.to_string().contains("key"), "{error}");
     assert_eq!(
-        content_hash(loader.connection(), &model).expect("hash"),
+        content_hash(loader.connection(), model).expect("hash"),
         hash
     );
 }
@@ -194,7 +194,7 @@ fn cap_serves_what_was_loaded() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut loader = open(dir.path());
     loader.load(records.clone()).expect("loads");
-    let facts = cai_bridge_tests::row_count(loader.connection(), &model, "Messages");
+    let facts = cai_bridge_tests::row_count(loader.connection(), model, "Messages");
     drop(loader);
     let cap = cai_bridge_tests::repo().join("generated-example/cap");
     let sets = vec!["Conversations".to_owned(), "MessageFacts".to_owned()];

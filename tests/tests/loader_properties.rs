@@ -80,11 +80,11 @@ proptest! {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut loader = Loader::open(&dir.path().join("p.db"), &artifacts).expect("opens").batch_size(2);
         loader.load(records.clone()).expect("loads");
-        let back = read_back(loader.connection(), &model).expect("reads back");
+        let back = read_back(loader.connection(), model).expect("reads back");
         let expected: Vec<Value> = records.into_iter().map(cai_bridge_tests::without_nulls).collect();
         prop_assert_eq!(back.into_iter().map(cai_bridge_tests::without_nulls).collect::<Vec<_>>(), expected.clone());
-        let hash = content_hash(loader.connection(), &model).expect("hash");
+        let hash = content_hash(loader.connection(), model).expect("hash");
         loader.load(expected).expect("loads again");
-        prop_assert_eq!(content_hash(loader.connection(), &model).expect("hash"), hash);
+        prop_assert_eq!(content_hash(loader.connection(), model).expect("hash"), hash);
     }
 }

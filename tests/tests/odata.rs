@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use cai_bridge::load::Loader;
-use cai_bridge_mock::{MockConfig, MockServer};
 use cai_bridge::serve::ODataServer;
+use cai_bridge_mock::{MockConfig, MockServer};
 use serde_json::Value;
 
 fn loopback() -> SocketAddr {

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cai_bridge::load::content_hash;
-use cai_bridge_mock::{Fault, MockConfig, MockServer};
 use cai_bridge::settings::{Secret, SyncSettings};
 use cai_bridge::sync::{sync, Range, Summary};
+use cai_bridge_mock::{Fault, MockConfig, MockServer};
 
 const CONVERSATIONS: usize = 120;
 
@@ -58,7 +58,7 @@ fn run_sync(
     let summary = sync(rt, db, &artifacts, &api, &settings(page_cap), range, true)
         .unwrap_or_else(|e| panic!("sync failed: {e}"));
     let conn = rusqlite::Connection::open(db).expect("db");
-    let hash = content_hash(&conn, &model).expect("hash");
+    let hash = content_hash(&conn, model).expect("hash");
     Run { summary, hash }
 }
 
@@ -91,7 +91,8 @@ fn sync_twice_is_idempotent_and_loads_everything() {
     let second = run_sync(&rt, &server, &config, &db, 1000);
     assert_eq!(second.hash, first.hash);
     let conn = rusqlite::Connection::open(&db).expect("db");
-    let rows = cai_bridge_tests::row_count(&conn, &cai_logs_bridge::artifacts().model, "Conversations");
+    let rows =
+        cai_bridge_tests::row_count(&conn, &cai_logs_bridge::artifacts().model, "Conversations");
     assert_eq!(rows as usize, CONVERSATIONS);
     rt.block_on(server.shutdown());
 }
@@ -186,10 +187,12 @@ fn an_incremental_run_starts_at_the_high_water_mark() {
     )
     .expect("incremental");
     // It started at the mark minus the 10-minute overlap, not at the beginning.
-    let expected = cai_bridge::model::format::timestamp_text(middle - chrono::Duration::minutes(10));
+    let expected =
+        cai_bridge::model::format::timestamp_text(middle - chrono::Duration::minutes(10));
     assert_eq!(second.from, expected);
     let conn = rusqlite::Connection::open(&db).expect("db");
-    let rows = cai_bridge_tests::row_count(&conn, &cai_logs_bridge::artifacts().model, "Conversations");
+    let rows =
+        cai_bridge_tests::row_count(&conn, &cai_logs_bridge::artifacts().model, "Conversations");
     assert_eq!(rows as usize, CONVERSATIONS);
     rt.block_on(server.shutdown());
 }

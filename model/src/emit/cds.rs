@@ -111,7 +111,10 @@ impl ServiceFile {
         }
         let _ = writeln!(out, "service {} {{", self.name);
         for entity in &self.entities {
-            let _ = writeln!(out, "  @readonly entity {entity} as projection on db.{entity};");
+            let _ = writeln!(
+                out,
+                "  @readonly entity {entity} as projection on db.{entity};"
+            );
         }
         for fact in &self.facts {
             let _ = writeln!(

@@ -193,7 +193,11 @@ impl EntityType {
                 for facet in &property.facets {
                     let _ = write!(out, " {}=\"{}\"", facet.name, xml_escape(&facet.value));
                 }
-                let nullable = if property.not_null { " Nullable=\"false\"" } else { "" };
+                let nullable = if property.not_null {
+                    " Nullable=\"false\""
+                } else {
+                    ""
+                };
                 let _ = writeln!(out, "{nullable}/>");
             }
         }

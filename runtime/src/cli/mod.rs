@@ -234,13 +234,12 @@ fn execute<E: Extension>(
             let summary = sync::sync(
                 runtime, &args.db, artifacts, &api, &settings, range, cli.quiet,
             )
-                .map_err(|e| (e.exit_code(), e.to_string()))?;
+            .map_err(|e| (e.exit_code(), e.to_string()))?;
             println!("{summary}");
             Ok(())
         }
         Command::Purge(args) => {
-            let mut loader =
-                Loader::open(&args.db, artifacts).map_err(|e| (3, e.to_string()))?;
+            let mut loader = Loader::open(&args.db, artifacts).map_err(|e| (3, e.to_string()))?;
             if model.root().keys().count() != 1 {
                 return Err(Failure::new(
                     2,

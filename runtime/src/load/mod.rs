@@ -180,13 +180,7 @@ impl<'m> Loader<'m> {
         let conditions: Vec<String> = root
             .keys()
             .enumerate()
-            .map(|(i, f)| {
-                format!(
-                    "{} = ?{}",
-                    cai_bridge_model::naming::sql(&f.name),
-                    i + 1
-                )
-            })
+            .map(|(i, f)| format!("{} = ?{}", cai_bridge_model::naming::sql(&f.name), i + 1))
             .collect();
         let delete_root = format!(
             "DELETE FROM {} WHERE {}",

@@ -110,7 +110,11 @@ impl Api {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Json>, FetchError> {
-        let window = format!("[{}, {})", format::timestamp_text(from), format::timestamp_text(to));
+        let window = format!(
+            "[{}, {})",
+            format::timestamp_text(from),
+            format::timestamp_text(to)
+        );
         let mut refreshes = 0;
         let mut last = String::new();
         let mut attempt = 0;

@@ -86,7 +86,6 @@ pub fn now() -> DateTime<Utc> {
     DateTime::from(std::time::SystemTime::now())
 }
 
-
 /// Syncs `range` into the database at `db`. Call from outside any async context:
 /// fetching runs on `runtime`, writing on this thread.
 pub fn sync(
