@@ -1,0 +1,172 @@
+//! Shape inference from sample payloads.
+//!
+//! Samples are whole API responses (`*.json` holding an object, with the record array
+//! at a dotted path), plain record arrays (`*.json` holding an array) or one record per
+//! line (`*.ndjson`, `*.jsonl`). Every record is folded into one [`Node`] the way
+//! quicktype merges samples: a field absent from some records is optional, `null`
+//! makes a value nullable, integers widen to numbers, contradicting kinds fall back to
+//! JSON text (with a warning), and strings that hold JSON get their own shape.
+//!
+//! Reading streams: values are visited once, straight off a buffered reader, and
+//! folded into the shape as they go, so memory follows the size of the shape (and of
+//! the longest NDJSON line), never the size of the samples.
+//!
+//! The reading is split by job: `files` finds the samples an input names,
+//! `document` and `lines` read the two formats, `seed` folds values into the shape,
+//! `context` tracks where they are for messages and `position` where a record
+//! starts.
+
+mod context;
+mod document;
+mod files;
+mod lines;
+mod position;
+mod seed;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use self::context::{record_array, Cx};
+use self::files::{sample_files, unreadable, Format};
+use crate::diagnostic::{Diagnostic, Diagnostics, Location, Severity};
+use cai_bridge_model::path;
+use cai_bridge_model::shape::Node;
+
+/// What the samples showed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Samples {
+    /// The merged shape of one record (an item of the record array).
+    pub record: Node,
+    /// How many records were seen.
+    pub records: u64,
+    /// Every file read, in order (for `cargo:rerun-if-changed`).
+    pub files: Vec<PathBuf>,
+}
+
+/// Infers the record shape from sample files or folders.
+///
+/// Each path is a file or a folder; a folder contributes every `*.json`, `*.ndjson`
+/// and `*.jsonl` file below it, sorted by path so the result is deterministic.
+/// `record_path` is the dotted path to the record array inside a whole response
+/// (e.g. `["results", "conversations"]`); empty means the response itself is the
+/// array. It only applies to `*.json` files holding an object.
+///
+/// Every problem found in any file is pushed to `diags`; the result is `None` when
+/// one of them is an error (including a sample set without records). Mixed kinds are
+/// warnings: the samples still infer, with that place kept as JSON text.
+/// Warnings name the place as a data path from the response root:
+/// `results.conversations[].payload(json).id`, where `[]` is an array item and
+/// `(json)` the JSON a string holds.
+pub fn infer(
+    paths: &[PathBuf],
+    record_path: &[String],
+    diags: &mut Diagnostics,
+) -> Option<Samples> {
+    let errors_before = error_count(diags);
+    let mut sampler = Sampler::new(record_path);
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut seen = BTreeSet::new();
+    // Each input is expanded just before it is read, so problems come in input order.
+    for path in paths {
+        for file in sample_files(path, diags) {
+            if !seen.insert(file.clone()) {
+                continue;
+            }
+            match File::open(&file) {
+                Ok(handle) => {
+                    let format = Format::of(&file);
+                    sampler.read(BufReader::new(handle), format, &file, diags);
+                }
+                Err(err) => diags.push(unreadable(&file, &err)),
+            }
+            files.push(file);
+        }
+    }
+    if sampler.records == 0 && error_count(diags) == errors_before {
+        diags.push(empty_sample_set(paths));
+    }
+    (error_count(diags) == errors_before).then(|| Samples {
+        record: sampler.record,
+        records: sampler.records,
+        files,
+    })
+}
+
+/// The accumulated record shape across every input read so far.
+struct Sampler<'p> {
+    record_path: &'p [String],
+    /// The data path of a record, the root of every path in warnings.
+    root: String,
+    record: Node,
+    records: u64,
+}
+
+impl<'p> Sampler<'p> {
+    fn new(record_path: &'p [String]) -> Self {
+        Sampler {
+            record_path,
+            root: path::item(&record_array(record_path)),
+            record: Node::default(),
+            records: 0,
+        }
+    }
+
+    /// Folds the records of one input into the shape; `name` is used in messages.
+    fn read(
+        &mut self,
+        mut reader: impl BufRead,
+        format: Format,
+        name: &Path,
+        diags: &mut Diagnostics,
+    ) {
+        skip_bom(&mut reader);
+        let mut cx = Cx::new(name, diags, self.root.clone());
+        match format {
+            Format::Json => document::read(reader, self.record_path, &mut self.record, &mut cx),
+            Format::Lines => lines::read(reader, &mut self.record, &mut cx),
+        }
+        self.records += cx.finish();
+    }
+}
+
+/// A UTF-8 byte order mark is legal in files but not in JSON; editors on Windows add it.
+fn skip_bom(reader: &mut impl BufRead) {
+    if let Ok(head) = reader.fill_buf() {
+        if head.starts_with(b"\xEF\xBB\xBF") {
+            reader.consume(3);
+        }
+    }
+}
+
+/// The error for samples that held no record at all.
+fn empty_sample_set(paths: &[PathBuf]) -> Diagnostic {
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let location = match paths {
+        [one] => Location::File(one.clone()),
+        _ => Location::Unknown,
+    };
+    let message = if names.is_empty() {
+        "the sample set is empty: no sample paths were given".to_owned()
+    } else {
+        format!(
+            "the sample set is empty: no records in {}",
+            names.join(", ")
+        )
+    };
+    Diagnostic::error(location, message).with_hint(
+        "add sample responses (`*.json`, `*.ndjson` or `*.jsonl`) holding at least one record, \
+         and check that `records` in bridge.toml names the record array",
+    )
+}
+
+/// Errors, not warnings: an error anywhere fails the inference.
+fn error_count(diags: &Diagnostics) -> usize {
+    diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count()
+}
