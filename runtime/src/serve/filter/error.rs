@@ -6,7 +6,7 @@ const QUOTED: usize = 40;
 
 /// `text` cut to its first 40 characters, with `…` when there was more: how a message
 /// quotes what a client sent.
-fn cut(text: &str) -> String {
+pub(crate) fn cut(text: &str) -> String {
     let short: String = text.chars().take(QUOTED).collect();
     let more = if short.len() < text.len() { "…" } else { "" };
     format!("{short}{more}")

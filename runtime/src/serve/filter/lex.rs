@@ -1,12 +1,32 @@
-//! Lexing: `$filter` text into tokens with their positions. Literals are read here,
-//! once, with the value formats of `cai_bridge_model::format`; the character shapes
-//! below only find where a literal ends.
+//! Lexing: text into tokens with their positions. Literals are read here, once, with
+//! the value formats of `cai_bridge_model::format`, so that a key predicate accepts
+//! exactly the literals a `$filter` comparison does; the character shapes below only
+//! find where a literal ends.
 
 use cai_bridge_model::format;
 
 use super::error::{err, FilterError, Position};
 
 const GUID: &str = "hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh";
+
+/// Which text is lexed: the two share names and literals, not punctuation.
+#[derive(Clone, Copy)]
+pub(super) enum Grammar {
+    /// `$filter`: `(`, `)`, `,`, `/` and `:`; `:` only to reach the parser, which names
+    /// the lambda it belongs to.
+    Filter,
+    /// A key predicate: `,` and `=` (`a='x',b=1`).
+    Key,
+}
+
+impl Grammar {
+    fn punct(self, c: char) -> bool {
+        match self {
+            Grammar::Filter => "(),/:".contains(c),
+            Grammar::Key => ",=".contains(c),
+        }
+    }
+}
 
 /// A literal, read into the form it is compared in.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,10 +58,21 @@ impl Lit {
     }
 }
 
+/// The literal a word is where a value may stand: `true`, `false` and `null` are lexed
+/// as words, so that the parser decides, as it does for every other word.
+pub(super) fn word_literal(word: &str) -> Option<Lit> {
+    match word {
+        "true" => Some(Lit::Bool(true)),
+        "false" => Some(Lit::Bool(false)),
+        "null" => Some(Lit::Null),
+        _ => None,
+    }
+}
+
 /// A token.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Tok {
-    /// `(`, `)`, `,`, `/` or `:`.
+    /// Punctuation of the grammar (see [`Grammar`]).
     Punct(char),
     Word(String),
     Lit(Lit),
@@ -67,7 +98,7 @@ fn shaped(chars: &[char], i: usize, shape: &str) -> bool {
 }
 
 /// The tokens of `text`, each with where it starts.
-pub(super) fn lex(text: &str) -> Result<Vec<(Tok, Position)>, FilterError> {
+pub(super) fn lex(text: &str, grammar: Grammar) -> Result<Vec<(Tok, Position)>, FilterError> {
     let chars: Vec<char> = text.chars().collect();
     let (mut out, mut i) = (Vec::new(), 0);
     while let Some(&c) = chars.get(i) {
@@ -77,8 +108,7 @@ pub(super) fn lex(text: &str) -> Result<Vec<(Tok, Position)>, FilterError> {
                 i += 1;
                 continue;
             }
-            // `:` only to reach the parser, which names the lambda it belongs to.
-            '(' | ')' | ',' | '/' | ':' => {
+            _ if grammar.punct(c) => {
                 i += 1;
                 Tok::Punct(c)
             }
@@ -98,7 +128,7 @@ pub(super) fn lex(text: &str) -> Result<Vec<(Tok, Position)>, FilterError> {
                 }
                 Tok::Word(span(&chars, start, i))
             }
-            _ => return Err(bad_char(c, start + 1)),
+            _ => return Err(bad_char(c, start + 1, grammar)),
         };
         let glued = |j: usize| chars.get(j).is_some_and(|&c| is_ident(c) || c == '.');
         if matches!(tok, Tok::Lit(_)) && glued(i) {
@@ -112,12 +142,13 @@ pub(super) fn lex(text: &str) -> Result<Vec<(Tok, Position)>, FilterError> {
     Ok(out)
 }
 
-fn bad_char(c: char, at: usize) -> FilterError {
-    let hint = match c {
-        '=' | '<' | '>' | '!' => "comparison operators are words: eq, ne, gt, ge, lt, le",
-        '"' => "strings go in single quotes: 'text' (a quote inside is doubled: 'it''s')",
-        '+' | '-' | '*' | '%' => "arithmetic is not supported",
-        '&' | '?' | '#' => "percent-encode the $filter value",
+fn bad_char(c: char, at: usize, grammar: Grammar) -> FilterError {
+    let hint = match (grammar, c) {
+        (_, '"') => "strings go in single quotes: 'text' (a quote inside is doubled: 'it''s')",
+        (Grammar::Key, _) => "a key is a value, or name=value pairs separated by commas",
+        (_, '=' | '<' | '>' | '!') => "comparison operators are words: eq, ne, gt, ge, lt, le",
+        (_, '+' | '-' | '*' | '%') => "arithmetic is not supported",
+        (_, '&' | '?' | '#') => "percent-encode the $filter value",
         _ => "a filter holds properties, literals, keywords, parentheses and commas",
     };
     let at = Position::new(at, &c.to_string());

@@ -2,9 +2,9 @@
 //! resolved against the properties; nesting bounded. Mistakes are named here, with
 //! a hint, where the parser knows what the client was writing.
 
-use super::error::{err, FilterError, Position};
+use super::error::{cut, err, FilterError, Position};
 use super::kind::Kind;
-use super::lex::{Lit, Tok};
+use super::lex::{word_literal, Lit, Tok};
 use super::Property;
 
 /// Nesting is bounded so that recursion can never exhaust the stack.
@@ -292,13 +292,16 @@ impl Parser<'_, '_> {
     }
 
     fn word_operand(&mut self, w: String, at: Position) -> Result<Node, FilterError> {
-        let lit = |lit| Ok(Node(NodeKind::Lit(lit), at.clone()));
+        if let Some(lit) = word_literal(&w) {
+            return Ok(Node(NodeKind::Lit(lit), at));
+        }
         match w.as_str() {
-            "true" => return lit(Lit::Bool(true)),
-            "false" => return lit(Lit::Bool(false)),
-            "null" => return lit(Lit::Null),
             _ if w.starts_with('$') => {
-                return Err(err(&at, format!("`{w}` is not supported"), SUPPORTED))
+                return Err(err(
+                    &at,
+                    format!("`{}` is not supported", cut(&w)),
+                    SUPPORTED,
+                ))
             }
             _ if self.punct('(') => return self.call(w, at),
             _ if self.punct('/') => {
@@ -322,7 +325,8 @@ impl Parser<'_, '_> {
             let hint = format!("expected a property, a value or `(` before `{w}`");
             return Err(err(&at, "missing operand", hint));
         }
-        Err(err(&at, format!("unknown property `{w}`"), self.known(&w)))
+        let what = format!("unknown property `{}`", cut(&w));
+        Err(err(&at, what, self.known(&w)))
     }
 
     fn known(&self, w: &str) -> String {
@@ -348,7 +352,7 @@ impl Parser<'_, '_> {
         if !listed(FUNCTIONS, &name) {
             let what = match listed(OTHER_FUNCTIONS, &name) {
                 true => format!("function `{name}` is not supported"),
-                false => format!("unknown function `{name}`"),
+                false => format!("unknown function `{}`", cut(&name)),
             };
             return Err(err(&at, what, format!("supported functions: {FUNCTIONS}")));
         }

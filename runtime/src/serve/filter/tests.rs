@@ -61,6 +61,11 @@ fn sql(filter: &str) -> (String, Vec<Value>) {
 
 fn rows(db: &Connection, filter: &str) -> Vec<i64> {
     let (sql, params) = sql(filter);
+    select(db, &sql, params)
+}
+
+/// The rows of `t` where `sql` holds.
+fn select(db: &Connection, sql: &str, params: Vec<Value>) -> Vec<i64> {
     let query = format!("SELECT n FROM t WHERE {sql} ORDER BY n");
     let mut stmt = db
         .prepare(&query)
@@ -548,6 +553,287 @@ proptest::proptest! {
         let text = words.join(" ");
         if parse(&text, &properties()).is_ok() {
             rows(&db(), &text);
+        }
+    }
+}
+
+// --- Key predicates --------------------------------------------------------------------------
+
+/// The fixture's properties `names`, in that order: a key.
+fn keys(names: &[&str]) -> Vec<Property<'static>> {
+    let named = |name: &&str| properties().into_iter().find(|p| p.name == *name);
+    names.iter().map(|name| named(name).unwrap()).collect()
+}
+
+fn key_rows(db: &Connection, text: &str, keys: &[Property<'_>]) -> Vec<i64> {
+    let f = key(text, keys).unwrap_or_else(|e| panic!("{text}: {e}"));
+    assert_eq!(f.sql.matches('?').count(), f.params.len(), "{text}");
+    select(db, &f.sql, f.params)
+}
+
+/// Each refused key of `cases` says what its text says, with the hint that shows the form.
+fn refused_keys(keys: &[Property<'_>], hint: &str, cases: &[(&str, &str)]) {
+    for (text, want) in cases {
+        match key(text, keys) {
+            Ok(f) => panic!("{text} was accepted: {f:?}"),
+            Err(e) => {
+                let e = e.to_string();
+                assert!(e.contains(want) && e.contains(hint), "{text}: {e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_key_is_a_value_or_named_values_in_any_order() {
+    let db = db();
+    let cases: &[(&[&str], &str, &[i64])] = &[
+        (&["id"], "1ddbe87b-b897-39a0-9031-bbf61480fde9", &[1]),
+        (&["id"], "'ABCDEF01-0000-4000-8000-000000000002'", &[2]),
+        (&["id"], "id=1ddbe87b-b897-39a0-9031-bbf61480fde9", &[1]),
+        (&["id"], "abcdef01-0000-4000-8000-000000000002", &[]),
+        (&["n"], "3", &[3]),
+        (&["n"], " n = 3 ", &[3]),
+        (&["name"], "'it''s'", &[4]),
+        (&["name"], "'x'' or 1=1 --'", &[]),
+        (&["name"], "'100%_off'", &[3]),
+        (&["score"], "-1.5e-2", &[5]),
+        (&["created"], "2021-02-05T18:45:17.044+01:00", &[1]),
+        (&["created"], "'2020-01-01'", &[4]),
+        (&["day"], "2021-02-06", &[2]),
+        (&["closed"], "true", &[1, 5]),
+        (&["n", "name"], "n=1,name='Alpha'", &[1]),
+        (&["n", "name"], "name='Alpha',n=1", &[1]),
+        (&["n", "name"], " name = 'Alpha' , n = 1 ", &[1]),
+        (&["n", "name"], "name='Alpha',n=2", &[]),
+        (
+            &["age", "name", "n"],
+            "name='100 percent off',n=6,age=10",
+            &[6],
+        ),
+        (
+            &["age", "name", "n"],
+            "n=6,age=10,name='100 percent off'",
+            &[6],
+        ),
+    ];
+    for (names, text, want) in cases {
+        assert_eq!(key_rows(&db, text, &keys(names)), *want, "{text}");
+    }
+    // In key order whatever the client's, so that the statement is the same.
+    let both = keys(&["n", "name"]);
+    for predicate in ["n=1,name='a,=b'", "name='a,=b',n=1"] {
+        let f = key(predicate, &both).unwrap();
+        assert_eq!(f.sql, "\"n\" = ? AND \"t name\" = ?", "{predicate}");
+        assert_eq!(f.params, [Value::Integer(1), text("a,=b")], "{predicate}");
+    }
+}
+
+#[test]
+fn a_key_is_never_a_condition() {
+    let id = keys(&["id"]);
+    let hint = "Hint: write (value) or (id=value); a key holds values only, no operators or \
+        functions";
+    refused_keys(
+        &id,
+        hint,
+        &[
+            (
+                "'00000000-0000-0000-0000-000000000000' or true",
+                "unexpected token after the key's value at character 40, near `or`",
+            ),
+            (
+                "00000000-0000-0000-0000-000000000000 or true",
+                "unexpected token after the key's value at character 38, near `or`",
+            ),
+            (
+                "id=00000000-0000-0000-0000-000000000000 or true",
+                "unexpected token after the value of `id` at character 41, near `or`",
+            ),
+            (
+                "'a','b'",
+                "unexpected token after the key's value at character 4",
+            ),
+            ("", "empty key at character 1, near the end"),
+            (
+                "id=",
+                "missing value after `id=` at character 4, near the end",
+            ),
+        ],
+    );
+    // Not a value, or a literal's own mistake: the hint shows a value.
+    let guid = "Hint: write a GUID, e.g. 1ddbe87b-b897-39a0-9031-bbf61480fde9";
+    refused_keys(
+        &id,
+        guid,
+        &[
+            (
+                "id eq 1ddbe87b-b897-39a0-9031-bbf61480fde9",
+                "`id` is not a value at character 1",
+            ),
+            ("not true", "`not` is not a value at character 1"),
+            ("$it", "`$it` is not a value"),
+            ("id=id", "`id` is not a value at character 4"),
+            ("=1", "missing value for `id` at character 1, near `=`"),
+            ("id==1", "missing value for `id` at character 4"),
+            ("true", "`id` is a GUID, not a Boolean at character 1"),
+            ("null", "`id` is a GUID, not null at character 1"),
+            ("'nope'", "`id` is a GUID, not a string"),
+        ],
+    );
+    for (text, want) in [
+        (
+            "contains(id,'1')",
+            "unexpected character at character 9, near `(`",
+        ),
+        ("('a')", "unexpected character at character 1, near `(`"),
+        ("\"a\"", "strings go in single quotes"),
+        ("'a", "unterminated string at character 1"),
+        ("5x", "malformed literal at character 1, near `5x`"),
+    ] {
+        let e = key(text, &id).unwrap_err().to_string();
+        assert!(e.contains(want) && e.contains("Hint: "), "{text}: {e}");
+    }
+}
+
+#[test]
+fn a_compound_key_names_each_property_once() {
+    let hint = "Hint: write (n=value,name=value), each key property once, in any order; a key \
+        holds values only, no operators or functions";
+    refused_keys(
+        &keys(&["n", "name"]),
+        hint,
+        &[
+            (
+                "n=1",
+                "the key property `name` is missing at character 4, near the end",
+            ),
+            (
+                "name='a'",
+                "the key property `n` is missing at character 9, near the end",
+            ),
+            ("n=1,n=2", "`n` is named twice at character 5, near `n`"),
+            (
+                "n=1,name='a',name='a'",
+                "`name` is named twice at character 14",
+            ),
+            (
+                "n=1,name='a',age=3",
+                "`age` is not a key property at character 14, near `age`",
+            ),
+            ("n=1,nom='a'", "`nom` is not a key property at character 5"),
+            ("N=1,name='a'", "`N` is not a key property at character 1"),
+            (
+                "1",
+                "a key of 2 properties takes a name=value pair for each at character 1",
+            ),
+            (
+                "n=1,",
+                "expected the name of a key property at character 5, near the end",
+            ),
+            (
+                "n=1,,name='a'",
+                "expected the name of a key property at character 5, near `,`",
+            ),
+            (
+                "'a'=1,name='a'",
+                "expected the name of a key property at character 1",
+            ),
+            (
+                "n=1 name='a'",
+                "unexpected token after the value of `n` at character 5, near `name`",
+            ),
+            (
+                "n=1 and name='a'",
+                "unexpected token after the value of `n` at character 5, near `and`",
+            ),
+            (
+                "n=1,name",
+                "expected `=` after `name` at character 9, near the end",
+            ),
+            (
+                "n=1,name 'a'",
+                "expected `=` after `name` at character 10, near `'a'`",
+            ),
+        ],
+    );
+}
+
+/// A key takes a literal exactly when a `$filter` comparison with its property does, as
+/// the same value, and refuses it with the same words.
+#[test]
+fn key_values_are_typed_as_in_filter_comparisons() {
+    let literals = [
+        "'x'",
+        "5",
+        "-1.5e-2",
+        "true",
+        "2021-02-05",
+        "2021-02-05T18:45:17+01:00",
+        "'2021-02-05'",
+        "'2021-02-05T18:45:17.5+01:00'",
+        "1ddbe87b-b897-39a0-9031-bbf61480fde9",
+        "'1ddbe87b-b897-39a0-9031-bbf61480fde9'",
+        "2021-13-01",
+        "2021-02-05T17:45:17",
+        "99999999999999999999",
+        "5x",
+        "'abc",
+    ];
+    for p in properties() {
+        for lit in literals {
+            let filter = parse(&format!("{} eq {lit}", p.name), &properties());
+            match (filter, key(lit, std::slice::from_ref(&p))) {
+                (Ok(f), Ok(k)) => assert_eq!(f.params, k.params, "{} {lit}", p.name),
+                (Err(f), Err(k)) => {
+                    assert_eq!((f.message, f.hint), (k.message, k.hint), "{} {lit}", p.name)
+                }
+                (f, k) => panic!("{} {lit}: $filter {f:?}, key {k:?}", p.name),
+            }
+        }
+    }
+}
+
+/// A 400 quotes at most 40 characters of what the client sent, however much it sent.
+#[test]
+fn long_input_is_quoted_cut_short() {
+    let long = "x".repeat(60_000);
+    let (long, most) = (long.as_str(), &long[..8000]);
+    let name = keys(&["name"]);
+    for text in [
+        format!("'{long}'"),
+        long.to_owned(),
+        format!("'a' or {most}"),
+        format!("{most}='a'"),
+        format!("name='{most}"),
+        format!("name={most}"),
+    ] {
+        let e = key(&text, &name).unwrap_err().to_string();
+        assert!(e.len() < 1024, "{} bytes: {e}", e.len());
+        assert!(!e.contains(&long[..41]), "{e}");
+    }
+    for text in [
+        format!("{most} eq 1"),
+        format!("{most}(name)"),
+        format!("${most} eq 1"),
+        format!("name eq '{most}"),
+        format!("name eq {most}"),
+        format!("name eq 'a' {most}"),
+    ] {
+        let e = parse(&text, &properties()).unwrap_err().to_string();
+        assert!(e.len() < 1024, "{} bytes: {e}", e.len());
+        assert!(!e.contains(&long[..41]), "{e}");
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn keys_never_panic_and_accepted_sql_runs(
+        text in "(n|name|id|=|,|'a''b'|1|-1.5|2021-02-05|or|true|null| |\\(|\\))*",
+        names in proptest::sample::subsequence(NAMES.to_vec(), 1..3),
+    ) {
+        if let Ok(f) = key(&text, &keys(&names)) {
+            select(&db(), &f.sql, f.params);
         }
     }
 }
