@@ -8,7 +8,7 @@ use cai_bridge_model::LogicalType;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
-use super::catalog::{Catalog, EntitySet};
+use super::catalog::{Catalog, EntitySet, Property};
 use super::error::ODataError;
 use super::filter::{self, Filter};
 use super::request::Options;
@@ -49,7 +49,7 @@ pub fn collection(
     count_only: bool,
 ) -> Result<Answer, ODataError> {
     let filter = match &options.filter {
-        Some(text) => Some(parse_filter(set, text, "$filter")?),
+        Some(text) => Some(parse_filter(set, text)?),
         None => None,
     };
     let (where_sql, mut params) = match filter {
@@ -143,8 +143,7 @@ pub fn entity(
     key: &str,
     options: &Options,
 ) -> Result<Answer, ODataError> {
-    let Filter { sql, params } =
-        parse_filter(set, &key_filter(set, key)?, &format!("key ({key})"))?;
+    let Filter { sql, params } = key_condition(set, key)?;
     let columns = selected(set, options);
     let query = format!(
         "SELECT {} FROM {} WHERE {sql}",
@@ -159,8 +158,9 @@ pub fn entity(
         .map_err(|e| ODataError::internal(&e))?;
     let Some(row) = rows.next().map_err(|e| ODataError::internal(&e))? else {
         return Err(ODataError::not_found(format!(
-            "{} has no entity with the key ({key})",
-            set.name
+            "{} has no entity with the key ({})",
+            set.name,
+            filter::cut(key)
         )));
     };
     let mut out = b"{\"@odata.context\":".to_vec();
@@ -196,90 +196,30 @@ fn column_list(set: &EntitySet, columns: &[usize]) -> String {
     names.join(", ")
 }
 
-/// Parses `text` as a filter on `set`; `what` names it in an error (`$filter`, or
-/// the key predicate that became it).
-fn parse_filter(set: &EntitySet, text: &str, what: &str) -> Result<Filter, ODataError> {
-    let properties: Vec<filter::Property<'_>> = set
-        .properties
-        .iter()
+/// `properties` as the filter module names them.
+fn filter_properties<'s>(
+    properties: impl Iterator<Item = &'s Property>,
+) -> Vec<filter::Property<'s>> {
+    properties
         .map(|p| filter::Property {
             name: &p.name,
             column: &p.column,
             ty: &p.ty,
         })
-        .collect();
-    filter::parse(text, &properties).map_err(|e| ODataError::bad_request(format!("{what}: {e}")))
+        .collect()
 }
 
-/// A key predicate as a filter: `('a')` for a single key, `(k1='a',k2=1)` for a
-/// compound one; the literals are the same as in `$filter`.
-fn key_filter(set: &EntitySet, key: &str) -> Result<String, ODataError> {
-    let keys: Vec<&str> = set.keys().map(|k| k.name.as_str()).collect();
-    let parts = split_outside_quotes(key, ',');
-    let named: Vec<Option<(&str, &str)>> = parts
-        .iter()
-        .map(|part| {
-            split_outside_quotes(part, '=')
-                .split_first()
-                .filter(|(_, rest)| rest.len() == 1)
-                .map(|(name, rest)| (name.trim(), rest[0].trim()))
-        })
-        .collect();
-    let usage = || {
-        ODataError::bad_request(format!(
-            "key ({key}) does not name {}'s key; write {}",
-            set.name,
-            if keys.len() == 1 {
-                format!("{}('value')", set.name)
-            } else {
-                format!(
-                    "{}({})",
-                    set.name,
-                    keys.iter()
-                        .map(|k| format!("{k}=..."))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                )
-            }
-        ))
-    };
-    if let [None] = named.as_slice() {
-        if keys.len() != 1 {
-            return Err(usage());
-        }
-        return Ok(format!("{} eq {}", keys[0], key.trim()));
-    }
-    let mut terms = Vec::new();
-    for name in &keys {
-        let value = named
-            .iter()
-            .flatten()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| *v)
-            .ok_or_else(usage)?;
-        terms.push(format!("{name} eq {value}"));
-    }
-    if named.len() != keys.len() || named.iter().any(Option::is_none) {
-        return Err(usage());
-    }
-    Ok(terms.join(" and "))
+/// Parses `$filter` text on `set`.
+fn parse_filter(set: &EntitySet, text: &str) -> Result<Filter, ODataError> {
+    filter::parse(text, &filter_properties(set.properties.iter()))
+        .map_err(|e| ODataError::bad_request(format!("$filter: {e}")))
 }
 
-/// Splits at `separator` where it is not inside a quoted string (`''` escapes `'`).
-fn split_outside_quotes(text: &str, separator: char) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let mut quoted = false;
-    let mut start = 0;
-    for (i, c) in text.char_indices() {
-        if c == '\'' {
-            quoted = !quoted;
-        } else if c == separator && !quoted {
-            parts.push(&text[start..i]);
-            start = i + c.len_utf8();
-        }
-    }
-    parts.push(&text[start..]);
-    parts
+/// The condition a key predicate names: `('a')` for a single key, `(k1='a',k2=1)` for a
+/// compound one, with the literals of `$filter`.
+fn key_condition(set: &EntitySet, key: &str) -> Result<Filter, ODataError> {
+    filter::key(key, &filter_properties(set.keys()))
+        .map_err(|e| ODataError::bad_request(format!("key ({}): {e}", filter::cut(key))))
 }
 
 fn context(set: &EntitySet, select: Option<&[usize]>) -> String {
@@ -446,15 +386,14 @@ mod tests {
         );
     }
 
-    #[test]
-    fn key_predicates_become_filters() {
-        let property = |name: &str, key| super::super::catalog::Property {
+    fn messages() -> EntitySet {
+        let property = |name: &str, key| Property {
             name: name.to_owned(),
             column: format!("\"{name}\""),
             ty: LogicalType::String(None),
             key,
         };
-        let set = EntitySet {
+        EntitySet {
             name: "Messages".to_owned(),
             view: "\"V\"".to_owned(),
             properties: vec![
@@ -462,22 +401,86 @@ mod tests {
                 property("message_id", true),
                 property("text", false),
             ],
-        };
-        assert_eq!(
-            key_filter(&set, "message_id='b,=c',conversation_id='a'").expect("named"),
-            "conversation_id eq 'a' and message_id eq 'b,=c'"
-        );
-        assert!(key_filter(&set, "'a'").is_err(), "one value for two keys");
+        }
+    }
+
+    fn text(s: &str) -> Value {
+        Value::Text(s.to_owned())
+    }
+
+    #[test]
+    fn key_predicates_become_conditions() {
+        let set = messages();
+        let named = key_condition(&set, "message_id='b,=c',conversation_id='a'").expect("named");
+        assert_eq!(named.sql, "\"conversation_id\" = ? AND \"message_id\" = ?");
+        assert_eq!(named.params, [text("a"), text("b,=c")]);
         assert!(
-            key_filter(&set, "conversation_id='a'").is_err(),
+            key_condition(&set, "'a'").is_err(),
+            "one value for two keys"
+        );
+        assert!(
+            key_condition(&set, "conversation_id='a'").is_err(),
             "a key missing"
         );
-        assert!(key_filter(&set, "conversation_id='a',message_id='b',text='c'").is_err());
+        assert!(key_condition(&set, "conversation_id='a',message_id='b',text='c'").is_err());
         let single = EntitySet {
-            properties: vec![property("id", true)],
+            properties: vec![messages().properties.swap_remove(0)],
             ..set
         };
-        assert_eq!(key_filter(&single, "'x'").expect("bare"), "id eq 'x'");
-        assert_eq!(key_filter(&single, "id='x'").expect("named"), "id eq 'x'");
+        for key in ["'x'", "conversation_id='x'"] {
+            let condition = key_condition(&single, key).expect(key);
+            assert_eq!(condition.sql, "\"conversation_id\" = ?", "{key}");
+            assert_eq!(condition.params, [text("x")], "{key}");
+        }
+        let e = key_condition(&single, "'x' or true").expect_err("a condition");
+        assert!(
+            e.message.starts_with("key ('x' or true): unexpected token"),
+            "{e:?}"
+        );
+    }
+
+    /// The whole answer a client gets for `key`, with its status.
+    fn answer_for(conn: &Connection, set: &EntitySet, key: &str) -> (u16, String) {
+        let error = match entity(conn, set, key, &Options::default()) {
+            Ok(_) => panic!("{key} found an entity"),
+            Err(e) => e,
+        };
+        let status = error.status.as_u16();
+        let body = axum::response::IntoResponse::into_response(error).into_body();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let bytes = runtime
+            .block_on(axum::body::to_bytes(body, usize::MAX))
+            .expect("a body");
+        (status, String::from_utf8(bytes.to_vec()).expect("UTF-8"))
+    }
+
+    #[test]
+    fn a_long_key_is_not_echoed_whole() {
+        let set = messages();
+        let conn = Connection::open_in_memory().expect("a database");
+        conn.execute_batch("CREATE TABLE \"V\" (conversation_id TEXT, message_id TEXT, text TEXT)")
+            .expect("a table");
+        let long = "x".repeat(60_000);
+        let cases = [
+            (format!("'{long}'"), 400),
+            (format!("conversation_id='{long}',message_id='a'"), 400),
+            (
+                format!("conversation_id='a',message_id='{}'", &long[..8000]),
+                404,
+            ),
+            (
+                format!("conversation_id='a',message_id='a' or {}", &long[..8000]),
+                400,
+            ),
+            (format!("{}='a'", &long[..8000]), 400),
+        ];
+        for (key, want) in cases {
+            let (status, body) = answer_for(&conn, &set, &key);
+            assert_eq!(status, want, "{body}");
+            assert!(body.len() < 1024, "{} bytes: {body}", body.len());
+            assert!(!body.contains(&long[..41]), "{body}");
+        }
     }
 }

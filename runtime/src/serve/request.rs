@@ -6,6 +6,7 @@ use percent_encoding::percent_decode_str;
 
 use super::catalog::{Catalog, EntitySet};
 use super::error::ODataError;
+use super::filter::cut;
 
 /// What a path names.
 pub enum Resource<'c> {
@@ -57,7 +58,8 @@ pub fn resource<'c>(catalog: &'c Catalog, path: &str) -> Result<Resource<'c>, OD
         ),
         Some(_) => {
             return Err(ODataError::bad_request(format!(
-                "`{first}`: a key predicate must end with `)`, e.g. Conversations('id')"
+                "`{}`: a key predicate must end with `)`, e.g. Conversations('id')",
+                cut(first)
             )))
         }
         None => (first.as_str(), None),

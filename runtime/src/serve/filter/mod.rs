@@ -1,0 +1,96 @@
+//! OData V4 `$filter` and key predicates → an SQLite `WHERE` fragment with bound parameters.
+//!
+//! SAP Analytics Cloud narrows a query with `$filter`; we answer from the SQLite database
+//! CAP 9 (`@cap-js/sqlite`) would hold, so comparisons follow how CAP stores values:
+//! timestamps as UTC `YYYY-MM-DDTHH:MM:SS.sssZ` text, dates as `YYYY-MM-DD`, booleans as 0/1,
+//! UUIDs as text. URL text never reaches SQL: every literal is a bound `?` and every name must
+//! be one of the given properties. The grammar is the useful subset (comparisons, `in`,
+//! `and`/`or`/`not`, a few string functions); anything else is refused with the character
+//! offset, the token and a hint, because a 400 is all the help a client gets.
+//!
+//! Stages: `lex` (tokens with offsets, literals read), `parse` (a small AST, names
+//! resolved, depth bounded), then `sql`, which type-checks each literal against what it is
+//! compared with (`kind`). A key predicate (`Conversations('id')`) has its own grammar in
+//! `key` (values only, one per key property) over the same lexer and typing, so that it
+//! takes the same literals but can never be a condition of the client's choosing.
+
+mod error;
+mod key;
+mod kind;
+mod lex;
+mod parse;
+mod sql;
+#[cfg(test)]
+mod tests;
+
+use cai_bridge_model::LogicalType;
+use rusqlite::types::Value;
+
+pub(crate) use error::cut;
+pub use error::{FilterError, Position};
+use lex::{lex, Grammar};
+
+/// Longer texts are not what SAC or a person sends; refusing them bounds the work.
+const MAX_LEN: usize = 8 * 1024;
+
+/// A property a filter may name.
+pub struct Property<'a> {
+    /// Its OData name (what the client writes).
+    pub name: &'a str,
+    /// Its SQL expression: an already-quoted column name, used verbatim.
+    pub column: &'a str,
+    /// Its type.
+    pub ty: &'a LogicalType,
+}
+
+/// A translated filter: `sql` is a boolean SQLite expression with `?` placeholders
+/// (positional, in order), `params` their values.
+#[derive(Debug)]
+pub struct Filter {
+    /// The condition, with plain `?`s so that a caller can append `params` to its own.
+    pub sql: String,
+    /// The values of the placeholders, in order.
+    pub params: Vec<Value>,
+}
+
+/// Parses `$filter` text (already percent-decoded) against `properties`.
+///
+/// The error says what is wrong and where (character offset, 1-based, and the offending
+/// token), and gives a hint; its text is the message of a 400 answer.
+pub fn parse(text: &str, properties: &[Property<'_>]) -> Result<Filter, FilterError> {
+    bounded(text, "the filter", "split the query, or filter on less")?;
+    let tokens = lex(text, Grammar::Filter)?;
+    let root = parse::filter(&tokens, properties, Position::end(text))?;
+    let sql::Frag { sql, params } = sql::condition(&root)?;
+    Ok(Filter { sql, params })
+}
+
+/// Parses a key predicate, the text between the parentheses of `Set(…)` (already
+/// percent-decoded), against the key properties `keys` in key order: a single value for a
+/// key of one property (`'a'`, `5`), or `name=value` pairs naming each key property
+/// once, in any order (`b=1,a='x'`).
+///
+/// Values are literals only, read and typed as in a `$filter` comparison with the
+/// property; the condition is their equality, in key order. Anything else is an error as
+/// [`parse()`] gives one.
+pub fn key(text: &str, keys: &[Property<'_>]) -> Result<Filter, FilterError> {
+    bounded(text, "the key", "a key is a value for each key property")?;
+    key::key(text, keys)
+}
+
+/// Refuses `text` longer than [`MAX_LEN`]; `what` names it.
+fn bounded(text: &str, what: &str, hint: &str) -> Result<(), FilterError> {
+    if text.len() <= MAX_LEN {
+        return Ok(());
+    }
+    let at = text
+        .char_indices()
+        .take_while(|&(b, _)| b < MAX_LEN)
+        .count()
+        + 1;
+    let message = format!(
+        "{what} is too long ({} bytes, at most {MAX_LEN})",
+        text.len()
+    );
+    Err(error::err(&Position::new(at, "…"), message, hint))
+}
