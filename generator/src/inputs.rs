@@ -11,7 +11,7 @@ use crate::read::samples;
 use cai_bridge_model::builder::build;
 use cai_bridge_model::config::{split_path, Config, DEFAULT_RECORDS};
 use cai_bridge_model::shape::{Kind, Node};
-use cai_bridge_model::{Model, Source};
+use cai_bridge_model::{path, Model, Source};
 
 /// The inputs of one generator run.
 #[derive(Clone, Debug, Default)]
@@ -83,7 +83,7 @@ impl Inputs {
         if !self.samples.is_empty() {
             if let Some(seen) = samples::infer(&self.samples, &source.records, &mut diags) {
                 files.extend(seen.files);
-                let path = format!("{}[]", source.records.join("."));
+                let path = path::item(&path::of_keys(&source.records));
                 match &mut record {
                     Some(declared) => reconcile(declared, &seen.record, &path, &mut diags),
                     None => record = Some(seen.record),

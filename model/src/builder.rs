@@ -51,7 +51,7 @@ pub fn build(
     let records_path = if source.records.is_empty() {
         "$".to_owned()
     } else {
-        source.records.join(".")
+        path::of_keys(&source.records)
     };
     let Kind::Object(object) = &record.kind else {
         diags.push(

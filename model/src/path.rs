@@ -30,6 +30,13 @@ pub fn json(path: &str) -> String {
     format!("{path}{JSON}")
 }
 
+/// Object keys from the root, as a dotted path (`results.conversations`); empty for
+/// none.
+pub fn of_keys(keys: &[String]) -> String {
+    keys.iter()
+        .fold(String::new(), |path, key| member(&path, key))
+}
+
 /// `base` followed by a field's source steps.
 pub fn of_steps(base: &str, steps: &[Step]) -> String {
     let mut out = base.to_owned();
@@ -62,5 +69,8 @@ mod tests {
             item(&member("results", "conversations")),
             "results.conversations[]"
         );
+        let keys = ["results".to_owned(), "conversations".to_owned()];
+        assert_eq!(of_keys(&keys), "results.conversations");
+        assert_eq!(of_keys(&[]), "");
     }
 }

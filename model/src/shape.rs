@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use indexmap::IndexMap;
 
-use crate::format;
+use crate::{format, path};
 
 /// How many distinct values a string may show before it stops being an enum candidate.
 pub const ENUM_CANDIDATE_LIMIT: usize = 12;
@@ -299,7 +299,7 @@ fn merge_kinds(a: Kind, b: Kind, path: &str) -> Kind {
             Kind::String(x)
         }
         (Kind::Array(mut x), Kind::Array(y)) => {
-            x.merge(*y, &format!("{path}[]"));
+            x.merge(*y, &path::item(path));
             Kind::Array(x)
         }
         (Kind::Object(mut x), Kind::Object(y)) => {
@@ -368,7 +368,7 @@ impl Object {
             match other.shift_remove(name) {
                 Some(theirs) => {
                     field.required &= theirs.required;
-                    field.node.merge(theirs.node, &format!("{path}.{name}"));
+                    field.node.merge(theirs.node, &path::member(path, name));
                 }
                 None => field.required = false,
             }

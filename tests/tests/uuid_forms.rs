@@ -80,3 +80,23 @@ fn each_uuid_form_infers_and_loads_consistently() {
         assert_eq!(back[1]["ref"], id, "{form}: stored as it came");
     }
 }
+
+/// The `$filter` parser and key predicates read GUIDs by the same rule: the dashed
+/// form in either case is a GUID, the other spellings are not.
+#[test]
+fn filters_and_keys_take_exactly_the_inferred_uuid_form() {
+    use cai_bridge::serve::filter::{key, parse, Property};
+    let ty = LogicalType::Uuid;
+    let id = [Property {
+        name: "id",
+        column: "\"id\"",
+        ty: &ty,
+    }];
+    for (form, value, inferred) in FORMS {
+        let as_guid = inferred == LogicalType::Uuid;
+        let filter = parse(&format!("id eq '{value}'"), &id);
+        assert_eq!(filter.is_ok(), as_guid, "{form}: $filter id eq '{value}'");
+        let key = key(&format!("'{value}'"), &id);
+        assert_eq!(key.is_ok(), as_guid, "{form}: key ('{value}')");
+    }
+}

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use cai_bridge_model::{Entity, EntityKind, Member, MemberValue, Model, Record, Role};
+use cai_bridge_model::{path, Entity, EntityKind, Member, MemberValue, Model, Record, Role};
 
 /// The JSON Schema of one record, with the entities it maps to.
 pub fn emit(model: &Model) -> Value {
@@ -16,7 +16,10 @@ pub fn emit(model: &Model) -> Value {
             json!("https://json-schema.org/draft/2020-12/schema"),
         );
         map.insert("title".into(), json!(root.rust_name));
-        map.insert("x-records".into(), json!(model.source.records.join(".")));
+        map.insert(
+            "x-records".into(),
+            json!(path::of_keys(&model.source.records)),
+        );
         map.insert(
             "x-enum-candidates".into(),
             json!(model
