@@ -3,96 +3,7 @@
 //! the service would send, both answer with the same status and the same entities in
 //! the same order.
 
-use std::net::SocketAddr;
-use std::path::Path;
-
-use cai_bridge::load::Loader;
-use cai_bridge::serve::ODataServer;
-use cai_bridge_mock::{MockConfig, MockServer};
-use serde_json::Value;
-
-fn loopback() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 0))
-}
-
-/// A database of 300 mock conversations (1000+ messages, so answers page).
-fn database(rt: &tokio::runtime::Runtime, db: &Path) {
-    let artifacts = cai_logs_bridge::artifacts();
-    let mock = rt
-        .block_on(MockServer::start(MockConfig::new(300), loopback()))
-        .expect("mock starts");
-    Loader::open(db, &artifacts)
-        .expect("opens")
-        .load(mock.conversations())
-        .expect("loads");
-    rt.block_on(mock.shutdown());
-}
-
-/// The server on a fresh database (kept alive by the returned temp dir).
-fn serve_database(rt: &tokio::runtime::Runtime) -> (tempfile::TempDir, ODataServer) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("bridge.db");
-    database(rt, &db);
-    let server = rt
-        .block_on(ODataServer::start(
-            &cai_logs_bridge::artifacts(),
-            &db,
-            loopback(),
-        ))
-        .expect("serves");
-    (dir, server)
-}
-
-/// What one answer says, in the shape `tests/cap/serve-check.js` reports CAP's.
-fn ours(rt: &tokio::runtime::Runtime, base: &str, relative: &str) -> Value {
-    let bare = relative
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_');
-    let url = if bare {
-        format!("{base}{relative}?$top=1000")
-    } else {
-        format!("{base}{relative}")
-    };
-    let (status, body) = rt.block_on(async {
-        let response = reqwest::get(&url).await.expect("request");
-        let status = response.status().as_u16();
-        (status, response.text().await.expect("body"))
-    });
-    let mut entry = serde_json::json!({ "status": status });
-    match serde_json::from_str::<Value>(&body) {
-        Ok(json) if status == 200 && json["value"].is_array() => {
-            entry["count"] = json["value"].as_array().map(Vec::len).into();
-            entry["value"] = json["value"].clone();
-            if let Some(next) = json.get("@odata.nextLink") {
-                entry["nextLink"] = next.clone();
-            }
-            if let Some(count) = json.get("@odata.count") {
-                entry["odataCount"] = count.clone();
-            }
-        }
-        Ok(json) if status == 200 && json.is_object() => entry["entity"] = json,
-        Ok(json) => entry["body"] = json,
-        Err(_) => entry["body"] = Value::String(body),
-    }
-    entry
-}
-
-/// Numbers compared as numbers (`3` and `3.0` are one value to a JSON client).
-fn numbers_as_f64(value: &Value) -> Value {
-    match value {
-        Value::Number(n) => n
-            .as_f64()
-            .and_then(serde_json::Number::from_f64)
-            .map_or(Value::Null, Value::Number),
-        Value::Array(items) => Value::Array(items.iter().map(numbers_as_f64).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), numbers_as_f64(v)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
+use cai_bridge_tests::differential::{database, differences, ours, serve_database};
 
 #[test]
 fn answers_as_cap_does_for_the_same_file() {
@@ -150,49 +61,9 @@ fn answers_as_cap_does_for_the_same_file() {
     )])
     .collect();
 
-    let artifacts = cai_logs_bridge::artifacts();
-    let server = rt
-        .block_on(ODataServer::start(&artifacts, &db, loopback()))
-        .expect("serves");
-    let base = server.url();
-    let answers: Vec<Value> = requests.iter().map(|r| ours(&rt, &base, r)).collect();
-    rt.block_on(server.shutdown());
-
     let cap_project = cai_bridge_tests::repo().join("generated-example/cap");
-    let cap = cai_bridge_tests::oracle::cap_serve(&cap_project, &db, &requests);
-    let mut differences = Vec::new();
-    for (request, ours) in requests.iter().zip(&answers) {
-        let theirs = &cap[request.as_str()];
-        let (status, cap_status) = (ours["status"].as_u64(), theirs["status"].as_u64());
-        let agree = match (status, cap_status) {
-            (Some(a), Some(b)) if a >= 400 && b >= 400 => (a < 500) == (b < 500),
-            (a, b) => {
-                a == b
-                    && numbers_as_f64(&ours["value"]) == numbers_as_f64(&theirs["value"])
-                    && ours["odataCount"] == theirs["odataCount"]
-                    && ours["nextLink"].is_null() == theirs["nextLink"].is_null()
-                    && numbers_as_f64(&without_context(&ours["entity"]))
-                        == numbers_as_f64(&without_context(&theirs["entity"]))
-                    && (ours["body"].is_null() || ours["body"] == theirs["body"])
-            }
-        };
-        // A 200 carries what was asked for, so agreeing is not agreeing on nothing.
-        if ours["status"] == 200 {
-            let carried = if request.contains("/$count") {
-                ours["body"].is_number()
-            } else {
-                ours["value"].is_array() || ours["entity"].is_object()
-            };
-            assert!(carried, "{request}: {ours}");
-        }
-        if !agree {
-            differences.push(format!(
-                "{request}\n  ours: {}\n  CAP:  {}",
-                abbreviate(ours),
-                abbreviate(theirs)
-            ));
-        }
-    }
+    let artifacts = cai_logs_bridge::artifacts();
+    let differences = differences(&rt, &artifacts, &db, &cap_project, &requests);
     assert!(
         differences.is_empty(),
         "{} of {} requests answered differently:\n{}",
@@ -200,27 +71,6 @@ fn answers_as_cap_does_for_the_same_file() {
         requests.len(),
         differences.join("\n")
     );
-}
-
-fn without_context(entity: &Value) -> Value {
-    let mut entity = entity.clone();
-    if let Some(map) = entity.as_object_mut() {
-        map.retain(|k, _| !k.starts_with('@'));
-    }
-    entity
-}
-
-fn abbreviate(value: &Value) -> String {
-    let text = value.to_string();
-    if text.len() > 600 {
-        let cut = (0..=600)
-            .rev()
-            .find(|&i| text.is_char_boundary(i))
-            .unwrap_or(0);
-        format!("{}…", &text[..cut])
-    } else {
-        text
-    }
 }
 
 /// Where CAP is lenient (it reads `$top=-1` as no `$top`) or has no answer, the
