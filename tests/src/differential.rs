@@ -29,6 +29,33 @@ pub fn database(rt: &tokio::runtime::Runtime, db: &Path) {
     rt.block_on(mock.shutdown());
 }
 
+/// A database of the hostile fixture's model (`tests/golden-hostile`): `items` copies
+/// of its sample records, each with its own id and varied numbers, so that filters,
+/// orders and pages have something to tell apart.
+pub fn hostile_database(db: &Path, items: usize) {
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::repo().join("tests/fixtures/hostile/samples/sample.json"))
+            .expect("the hostile sample"),
+    )
+    .expect("JSON");
+    let originals = sample["data"]["items"].as_array().expect("items").clone();
+    let records: Vec<Value> = (0..items)
+        .map(|i| {
+            let mut item = originals[i % originals.len()].clone();
+            item["id"] = Value::String(format!("{i:08x}-0000-4000-8000-{:012x}", i * 7919));
+            item["position"] = (i as u64 % 13).into();
+            item["amount"] = ((i % 17) as f64 * 1.25).into();
+            item["paid"] = (i % 3 == 0).into();
+            item["status"] = ["in-progress", "done", "new"][i % 3].into();
+            item
+        })
+        .collect();
+    Loader::open(db, &cai_bridge_golden_hostile::artifacts())
+        .expect("opens")
+        .load(&records)
+        .expect("loads");
+}
+
 /// Our server on a fresh CAI database (kept alive by the returned temp dir).
 pub fn serve_database(rt: &tokio::runtime::Runtime) -> (tempfile::TempDir, ODataServer) {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -204,3 +204,25 @@ fn cap_serves_what_was_loaded() {
     let first = &served["MessageFacts"]["value"][0];
     assert!(first.get("top_intent_slug").is_some(), "{first}");
 }
+
+/// An array kept as JSON text (here a recursive tree's children, cut by the
+/// generator) is stored as the JSON it was and read back as the same array.
+#[test]
+fn arrays_in_json_columns_are_kept_as_json() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("hostile.db");
+    cai_bridge_tests::differential::hostile_database(&db, 3);
+    let artifacts = cai_bridge_golden_hostile::artifacts();
+    let conn = rusqlite::Connection::open(&db).expect("opens");
+    let back = read_back(&conn, &artifacts.model).expect("reads back");
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            cai_bridge_tests::repo().join("tests/fixtures/hostile/samples/sample.json"),
+        )
+        .expect("sample"),
+    )
+    .expect("JSON");
+    let children = &sample["data"]["items"][0]["tree"]["children"];
+    assert!(children.as_array().is_some_and(|c| !c.is_empty()));
+    assert_eq!(&back[0]["tree"]["children"], children);
+}

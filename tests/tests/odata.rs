@@ -164,3 +164,46 @@ fn next_links_page_through_every_entity_once() {
     assert_eq!(pages, [1000, 100]);
     rt.block_on(server.shutdown());
 }
+
+/// The second model, with names hostile to every target and three levels of
+/// composition, answers as CAP does too.
+#[test]
+fn a_second_model_answers_as_cap_does() {
+    use cai_bridge_tests::differential::hostile_database;
+    let rt = cai_bridge_tests::runtime();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("hostile.db");
+    hostile_database(&db, 60);
+    let requests: Vec<String> = [
+        "Items",
+        "Lines",
+        "Values",
+        "Tags",
+        "LineFacts",
+        "Items?$count=true&$top=5",
+        "Items?$select=id,order,select&$orderby=order%20desc,id&$top=7",
+        "Items?$filter=paid%20eq%20true%20and%20amount%20gt%205&$orderby=amount,id",
+        "Items?$filter=status%20eq%20'done'%20or%20position%20le%202&$count=true&$top=4",
+        "Lines?$filter=qty%20ge%202&$orderby=sku&$top=20",
+        "Items/$count?$filter=paid%20eq%20false",
+        "Items(00000000-0000-4000-8000-000000000000)",
+        "Items?$filter=nope%20eq%201",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let differences = cai_bridge_tests::differential::differences(
+        &rt,
+        &cai_bridge_golden_hostile::artifacts(),
+        &db,
+        &cai_bridge_tests::repo().join("tests/golden-hostile/cap"),
+        &requests,
+    );
+    assert!(
+        differences.is_empty(),
+        "{} of {} requests answered differently:\n{}",
+        differences.len(),
+        requests.len(),
+        differences.join("\n")
+    );
+}

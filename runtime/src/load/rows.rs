@@ -3,7 +3,9 @@
 //! in. Values are borrowed from the record where they can be, so a row costs one
 //! vector, not an allocation per field.
 
-use cai_bridge_model::{Entity, MemberValue, Model, Record as Layout, Role, Step};
+use cai_bridge_model::{
+    path, Entity, LogicalType, MemberValue, Model, Record as Layout, Role, Step,
+};
 use rusqlite::types::{ToSqlOutput, Value as Sql, ValueRef};
 use serde_json::Value as Json;
 
@@ -99,7 +101,15 @@ impl<'m> Walker<'m> {
                             Some(json) => value::to_sql(&Cell::Json(json), &field.ty),
                             None => Err("expected a value, found an object".to_owned()),
                         },
-                        Member::List(_) => Err("expected a value, found an array".to_owned()),
+                        // An array in a JSON column (recursive data, say) is kept as
+                        // JSON text, as an object there is.
+                        Member::List(items) => match json_array(&items) {
+                            Some(array) if field.ty == LogicalType::Json => {
+                                value::to_sql(&Cell::Json(&array), &field.ty)
+                                    .map(|v| ToSqlOutput::Owned(bound_value(&v)))
+                            }
+                            _ => Err("expected a value, found an array".to_owned()),
+                        },
                     },
                     Ok(Found::Owned(json)) => value::to_sql(&json.cell(), &field.ty)
                         .map(|v| ToSqlOutput::Owned(bound_value(&v))),
@@ -281,20 +291,17 @@ fn field_path(role: Role, source: &[Step], name: &str) -> String {
     }
 }
 
+/// The items of a list member as one JSON array, when every item is JSON.
+fn json_array(items: &[&dyn Record]) -> Option<Json> {
+    items
+        .iter()
+        .map(|item| item.json().cloned())
+        .collect::<Option<Vec<_>>>()
+        .map(Json::Array)
+}
+
 fn path_of(steps: &[Step]) -> String {
-    let mut out = String::new();
-    for step in steps {
-        match step {
-            Step::Key(key) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(key);
-            }
-            Step::Json => out.push_str("(json)"),
-        }
-    }
-    out
+    path::of_steps("", steps)
 }
 
 fn describe_key(entity: &Entity, values: &[ToSqlOutput<'_>], position: Option<i64>) -> String {

@@ -6,3 +6,13 @@
 
 /// The wire records of `GET /orders`, generated into `src/model.rs`.
 pub mod model;
+
+/// The committed model, DDL and CSDL, as the runtime takes them.
+pub fn artifacts() -> cai_bridge::Artifacts {
+    cai_bridge::Artifacts::committed(
+        include_str!("model.json"),
+        include_str!("../db/schema.sql"),
+        include_str!("../odata/metadata.xml"),
+    )
+    .expect("src/model.json is the generator's own output")
+}
