@@ -17,18 +17,21 @@
 mod catalog;
 mod error;
 pub mod filter;
+mod listen;
 mod pool;
 mod read;
 mod request;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::oneshot;
+use rusqlite::InterruptHandle;
+use tokio::sync::{oneshot, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::load::{check_schema, SchemaError};
@@ -81,7 +84,18 @@ pub struct ODataServer {
 struct Shared {
     catalog: Catalog,
     pool: pool::Pool,
+    /// One permit per request being answered: SQLite reads run on blocking threads,
+    /// and this keeps their number (and the connections they hold) bounded however
+    /// many clients wait.
+    readers: Arc<Semaphore>,
 }
+
+/// Requests answered at once; the rest wait their turn (within [`REQUEST_TIMEOUT`]).
+const READERS: usize = 4;
+
+/// The longest a request may take, waiting included; then it is interrupted and
+/// answered 503, so a query too heavy for the file cannot hold a reader forever.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl ODataServer {
     /// Checks `db` against the bridge's model (read-only) and serves it on `addr`
@@ -94,11 +108,15 @@ impl ODataServer {
         if !db.is_file() {
             return Err(ServeError::NoDatabase(db.to_owned()));
         }
-        let pool = pool::Pool::new(db.to_owned());
-        check_schema(&pool.open().map_err(SchemaError::from)?, &artifacts.model)?;
+        let pool = pool::Pool::new(db.to_owned(), READERS).map_err(SchemaError::from)?;
+        check_schema(&*pool.get().map_err(SchemaError::from)?, &artifacts.model)?;
         let catalog = Catalog::new(artifacts);
         let path = catalog.path.clone();
-        let shared = Arc::new(Shared { catalog, pool });
+        let shared = Arc::new(Shared {
+            catalog,
+            pool,
+            readers: Arc::new(Semaphore::new(READERS)),
+        });
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| ServeError::Bind { addr, source })?;
@@ -107,14 +125,7 @@ impl ODataServer {
             .map_err(|source| ServeError::Bind { addr, source })?;
         let app = axum::Router::new().fallback(handle).with_state(shared);
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(error) = server.await {
-                tracing::error!(%error, "the OData server stopped");
-            }
-        });
+        let task = tokio::spawn(listen::serve(listener, app, stopped));
         tracing::info!(%addr, %path, "OData server listening");
         Ok(ODataServer {
             addr,
@@ -164,25 +175,64 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let answered = tokio::task::spawn_blocking(move || {
-        answer(
-            &shared,
-            uri.path(),
-            uri.query().unwrap_or_default(),
-            &accept,
-        )
+    // Where the running query can be interrupted from, once it has a connection.
+    let interrupt: Arc<Mutex<Option<InterruptHandle>>> = Arc::default();
+    let slot = Arc::clone(&interrupt);
+    let readers = Arc::clone(&shared.readers);
+    let answered = tokio::time::timeout(REQUEST_TIMEOUT, async move {
+        let permit = readers.acquire_owned().await;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            answer(
+                &shared,
+                &slot,
+                uri.path(),
+                uri.query().unwrap_or_default(),
+                &accept,
+            )
+        })
+        .await
     })
     .await;
     match answered {
-        Ok(Ok(answer)) => respond(answer),
-        Ok(Err(error)) => error.into_response(),
-        Err(join) => ODataError::internal(&join).into_response(),
+        Ok(Ok(Ok(answer))) => respond(answer),
+        Ok(Ok(Err(error))) => error.into_response(),
+        Ok(Err(join)) => ODataError::internal(&join).into_response(),
+        Err(_) => {
+            if let Some(handle) = interrupt
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+            {
+                handle.interrupt();
+            }
+            tracing::warn!("a request took longer than {REQUEST_TIMEOUT:?}; interrupted");
+            ODataError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the request took longer than {} s; ask for less (a $filter, a smaller $top), or retry later",
+                    REQUEST_TIMEOUT.as_secs()
+                ),
+            )
+            .into_response()
+        }
     }
 }
 
-fn answer(shared: &Shared, path: &str, query: &str, accept: &str) -> Result<Answer, ODataError> {
+fn answer(
+    shared: &Shared,
+    interrupt: &Mutex<Option<InterruptHandle>>,
+    path: &str,
+    query: &str,
+    accept: &str,
+) -> Result<Answer, ODataError> {
     let catalog = &shared.catalog;
-    let connection = || shared.pool.get().map_err(|e| ODataError::internal(&e));
+    let connection = || {
+        let conn = shared.pool.get().map_err(|e| ODataError::internal(&e))?;
+        *interrupt.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(conn.get_interrupt_handle());
+        Ok(conn)
+    };
     match request::resource(catalog, path)? {
         Resource::ServiceDocument => Ok(read::service_document(catalog)),
         Resource::Metadata => Ok(Answer::Xml(catalog.metadata.clone())),

@@ -1,5 +1,10 @@
 //! Read-only SQLite connections for the request handlers, kept for reuse: opening a
 //! connection and preparing its statements costs more than most reads.
+//!
+//! A database in WAL mode needs its `-shm` file even to be read, and a reader creates
+//! it when it is missing. On a read-only volume (a ConfigMap, a snapshot, a read-only
+//! mount) that fails; the pool then opens the file as immutable, which SQLite reads
+//! without any lock or side file. That is right there: nothing can write it either.
 
 use std::ops::Deref;
 use std::path::PathBuf;
@@ -8,31 +13,54 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-/// Idle connections kept at most; more are opened under load and closed after it.
-const IDLE: usize = 8;
-
 /// A pool of read-only connections to one database file.
 pub struct Pool {
     path: PathBuf,
+    /// Whether the file is opened as immutable (it sits where nothing can be written).
+    immutable: bool,
+    /// Idle connections kept at most (the server runs at most this many reads at once).
+    keep: usize,
     idle: Mutex<Vec<Connection>>,
 }
 
 impl Pool {
-    /// A pool for `path` (nothing opened yet).
-    pub fn new(path: PathBuf) -> Pool {
-        Pool {
+    /// A pool for `path` that keeps up to `keep` idle connections. Opens one to find
+    /// out how the file can be read, and keeps it.
+    pub fn new(path: PathBuf, keep: usize) -> rusqlite::Result<Pool> {
+        let mut pool = Pool {
             path,
+            immutable: false,
+            keep,
             idle: Mutex::new(Vec::new()),
-        }
+        };
+        let first = match pool.open().and_then(readable) {
+            Ok(conn) => conn,
+            Err(error) if cannot_write_beside(&error) => {
+                tracing::info!(%error, "the database cannot be opened for shared reading; reading it as immutable");
+                pool.immutable = true;
+                pool.open().and_then(readable)?
+            }
+            Err(error) => return Err(error),
+        };
+        pool.idle
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(first);
+        Ok(pool)
     }
 
     /// Opens a read-only connection that waits for a writer (a running sync) instead
     /// of failing with "database is locked".
-    pub fn open(&self) -> rusqlite::Result<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+    fn open(&self) -> rusqlite::Result<Connection> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = if self.immutable {
+            let mut url = url::Url::from_file_path(&self.path)
+                .map_err(|()| rusqlite::Error::InvalidPath(self.path.clone()))?;
+            url.set_query(Some("immutable=1"));
+            Connection::open_with_flags(url.as_str(), flags | OpenFlags::SQLITE_OPEN_URI)?
+        } else {
+            Connection::open_with_flags(&self.path, flags)?
+        };
         conn.busy_timeout(Duration::from_secs(5))?;
         Ok(conn)
     }
@@ -78,9 +106,22 @@ impl Drop for Pooled<'_> {
                 .idle
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            if idle.len() < IDLE {
+            if idle.len() < self.pool.keep {
                 idle.push(conn);
             }
         }
     }
+}
+
+/// `conn` once a read went through (opening alone touches no file).
+fn readable(conn: Connection) -> rusqlite::Result<Connection> {
+    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+    Ok(conn)
+}
+
+/// Whether opening failed because SQLite could not create or write a file beside the
+/// database (its `-shm`), as on a read-only volume.
+fn cannot_write_beside(error: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::{CannotOpen, ReadOnly};
+    matches!(error.sqlite_error_code(), Some(CannotOpen | ReadOnly))
 }

@@ -79,7 +79,17 @@ pub fn collection(
             }
         })
         .collect();
-    order.extend(set.keys().map(|k| format!("{} ASC", k.column)));
+    // Keys already ordered by need no second term.
+    let ordered: Vec<&str> = options
+        .orderby
+        .iter()
+        .map(|&(i, _)| set.properties[i].column.as_str())
+        .collect();
+    order.extend(
+        set.keys()
+            .filter(|k| !ordered.contains(&k.column.as_str()))
+            .map(|k| format!("{} ASC", k.column)),
+    );
     let remaining = options.top.map(|t| t.saturating_sub(options.skiptoken));
     let limit = remaining.unwrap_or(u64::MAX).min(PAGE);
     let sql = format!(

@@ -244,8 +244,11 @@ fn select(set: &EntitySet, value: &str) -> Result<Vec<usize>, ODataError> {
     Ok(out)
 }
 
+/// The `$orderby` items, each property once: a later mention of a property already
+/// ordered by changes nothing, and dropping it keeps the `ORDER BY` within SQLite's
+/// limit of terms however long the option is.
 fn orderby(set: &EntitySet, value: &str) -> Result<Vec<(usize, bool)>, ODataError> {
-    value
+    let items: Vec<(usize, bool)> = value
         .split(',')
         .map(|item| {
             let mut words = item.split_whitespace();
@@ -268,5 +271,16 @@ fn orderby(set: &EntitySet, value: &str) -> Result<Vec<(usize, bool)>, ODataErro
             }
             Ok((property(set, name, "$orderby")?, desc))
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    let mut seen = Vec::with_capacity(items.len());
+    Ok(items
+        .into_iter()
+        .filter(|(index, _)| {
+            let first = !seen.contains(index);
+            if first {
+                seen.push(*index);
+            }
+            first
+        })
+        .collect())
 }

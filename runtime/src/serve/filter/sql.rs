@@ -80,7 +80,19 @@ pub(super) fn condition(node: &Node) -> Result<Frag, FilterError> {
     }
 }
 
+/// `items` joined by `separator` in parentheses. SQLite nests a flat `a OR b OR c …`
+/// one level per term and refuses past 1000 levels, which a long member selection
+/// reaches; so past [`FLAT`] terms the list is cut in halves, each joined the same
+/// way, and nests only about log2(n) deeper. Parameters stay in the text's order.
 fn join(items: &[Node], separator: &str) -> Result<Frag, FilterError> {
+    if items.len() > FLAT {
+        let (left, right) = items.split_at(items.len() / 2);
+        return Ok(Frag::sql("(")
+            .with(&join(left, separator)?)
+            .add(separator)
+            .with(&join(right, separator)?)
+            .add(")"));
+    }
     let mut out = Frag::sql("(");
     for (i, item) in items.iter().enumerate() {
         out = out
@@ -89,6 +101,9 @@ fn join(items: &[Node], separator: &str) -> Result<Frag, FilterError> {
     }
     Ok(out.add(")"))
 }
+
+/// The most terms joined flat; see [`join`].
+const FLAT: usize = 16;
 
 fn value(node: &Node) -> Result<Operand<'_>, FilterError> {
     let Node(kind, at) = node;

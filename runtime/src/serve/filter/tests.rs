@@ -118,6 +118,17 @@ fn emits_bound_parameters_and_quoted_columns() {
     for (filter, want, params) in cases {
         assert_eq!(sql(filter), (want.to_owned(), params), "{filter}");
     }
+    // A long chain nests as a balanced tree, not one level per term.
+    let chain = vec!["age eq 1"; 40].join(" or ");
+    let (s, p) = sql(&chain);
+    assert_eq!(p.len(), 40);
+    let mut depth = 0;
+    let mut deepest = 0;
+    for c in s.chars() {
+        depth += i32::from(c == '(') - i32::from(c == ')');
+        deepest = deepest.max(depth);
+    }
+    assert!(deepest <= 3, "{s}");
     let (s, p) = sql("age in (10, null, 20)");
     assert_eq!(s, "(\"age\" IN (?, ?) OR \"age\" IS NULL)");
     assert_eq!(p, vec![Value::Integer(10), Value::Integer(20)]);
