@@ -782,9 +782,10 @@ impl Builder<'_> {
                     cds_path: field.name.clone(),
                     ty: field.ty.clone(),
                     key: false,
-                    // ... but keeps `not null` on a column of an explicit left join,
-                    // although it may be null there; we say what CAP says.
-                    not_null: field.not_null,
+                    // A record without such a child (a message without intents) has
+                    // nulls here, whatever the child's own column says; the CDS
+                    // writer types these columns so that CAP says so too.
+                    not_null: false,
                 });
             }
             tops.push(FactTop {

@@ -207,3 +207,38 @@ fn a_second_model_answers_as_cap_does() {
         differences.join("\n")
     );
 }
+
+/// `$metadata` tells the truth: no property declared `Nullable="false"` holds a null
+/// in the data served (the fact view's left-joined top intent did, for a message
+/// without intents). CAP compiles the same CDS to the same CSDL (cap_conformance).
+#[test]
+fn no_property_declared_not_null_holds_a_null() {
+    let rt = cai_bridge_tests::runtime();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("bridge.db");
+    database(&rt, &db);
+    let artifacts = cai_logs_bridge::artifacts();
+    let conn = rusqlite::Connection::open(&db).expect("opens");
+    let csdl = roxmltree::Document::parse(&artifacts.metadata).expect("CSDL");
+    let mut checked = 0;
+    let mut nulls_seen = 0;
+    for ty in csdl.descendants().filter(|n| n.has_tag_name("EntityType")) {
+        let view = artifacts.model.view(ty.attribute("Name").expect("name"));
+        for property in ty.children().filter(|n| n.has_tag_name("Property")) {
+            let name = property.attribute("Name").expect("name");
+            let nulls: i64 = conn
+                .query_row(
+                    &format!("SELECT count(*) FROM \"{view}\" WHERE \"{name}\" IS NULL"),
+                    [],
+                    |r| r.get(0),
+                )
+                .expect("count");
+            if property.attribute("Nullable") == Some("false") {
+                assert_eq!(nulls, 0, "{view}.{name} is declared not null");
+                checked += 1;
+            }
+            nulls_seen += usize::from(nulls > 0);
+        }
+    }
+    assert!(checked > 10 && nulls_seen > 0, "{checked} checked, {nulls_seen} with nulls");
+}

@@ -111,7 +111,7 @@ entity MessageFacts as select from Messages as f
   f.conversation.start_at as conversation_start_at,
   f.conversation.channel_id as conversation_channel_id,
   f.conversation.channel_type as conversation_channel_type,
-  t0.slug as top_intent_slug,
-  t0.confidence as top_intent_confidence,
-  t0.description as top_intent_description
+  t0.slug as top_intent_slug : String,
+  t0.confidence as top_intent_confidence : Double,
+  t0.description as top_intent_description : String
 };

@@ -264,14 +264,18 @@ fn fact(model: &Model, fact: &Fact) -> CdsFact {
         .columns
         .iter()
         .map(|c| {
-            let source = match c.from {
-                FactSource::Fact | FactSource::Ancestor(_) => path("f", &c.cds_path),
-                FactSource::Top(i) => path(&format!("t{i}"), &c.cds_path),
+            let (source, ty) = match c.from {
+                FactSource::Fact | FactSource::Ancestor(_) => (path("f", &c.cds_path), None),
+                // CAP would carry the child column's `not null` into the view, though
+                // the left join leaves it null where there is no child; a type of
+                // its own drops that (and changes nothing in the SQL).
+                FactSource::Top(i) => (path(&format!("t{i}"), &c.cds_path), Some(c.ty.cds())),
             };
             format!(
-                "{}{source} as {}",
+                "{}{source} as {}{}",
                 if c.key { "key " } else { "" },
-                cds(&c.name)
+                cds(&c.name),
+                ty.map_or_else(String::new, |ty| format!(" : {ty}"))
             )
         })
         .collect();
