@@ -240,5 +240,8 @@ fn no_property_declared_not_null_holds_a_null() {
             nulls_seen += usize::from(nulls > 0);
         }
     }
-    assert!(checked > 10 && nulls_seen > 0, "{checked} checked, {nulls_seen} with nulls");
+    assert!(
+        checked > 10 && nulls_seen > 0,
+        "{checked} checked, {nulls_seen} with nulls"
+    );
 }
