@@ -49,6 +49,7 @@ Outputs (under --out):
   cap/db/schema.cds     CDS entities with compositions
   cap/srv/service.cds   read-only OData V4 service
   odata/metadata.xml    OData V4 CSDL ($metadata)
+  odata/metadata.json   the same CSDL as JSON ($metadata?$format=json)
 
 Examples:
   cai-bridge generate --spec specs/cai-logs-v2/openapi.yaml \\

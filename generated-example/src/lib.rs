@@ -15,10 +15,13 @@ pub const SCHEMA_SQL: &str = include_str!("../db/schema.sql");
 /// The OData V4 CSDL, served as `$metadata`.
 pub const METADATA_XML: &str = include_str!("../odata/metadata.xml");
 
+/// The same CSDL as JSON.
+pub const METADATA_JSON: &str = include_str!("../odata/metadata.json");
+
 /// The committed model, DDL and CSDL, as the runtime takes them.
 pub fn artifacts() -> cai_bridge::Artifacts {
     // The JSON is written by the generator from this very type; a failure here is a
     // build defect, not a runtime condition.
-    cai_bridge::Artifacts::committed(MODEL_JSON, SCHEMA_SQL, METADATA_XML)
+    cai_bridge::Artifacts::committed(MODEL_JSON, SCHEMA_SQL, METADATA_XML, METADATA_JSON)
         .expect("src/model.json is the generator's own output")
 }

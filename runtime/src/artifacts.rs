@@ -17,20 +17,24 @@ pub struct Artifacts {
     pub ddl: Cow<'static, str>,
     /// `odata/metadata.xml`: served as `$metadata`.
     pub metadata: Cow<'static, str>,
+    /// `odata/metadata.json`: served as `$metadata?$format=json`.
+    pub metadata_json: Cow<'static, str>,
 }
 
 impl Artifacts {
     /// A generated bridge's committed artifacts: `src/model.json` as the generator
-    /// wrote it, `db/schema.sql` and `odata/metadata.xml`.
+    /// wrote it, `db/schema.sql`, `odata/metadata.xml` and `odata/metadata.json`.
     pub fn committed(
         model_json: &str,
         ddl: &'static str,
         metadata: &'static str,
+        metadata_json: &'static str,
     ) -> Result<Self, serde_json::Error> {
         Ok(Artifacts {
             model: serde_json::from_str(model_json)?,
             ddl: Cow::Borrowed(ddl),
             metadata: Cow::Borrowed(metadata),
+            metadata_json: Cow::Borrowed(metadata_json),
         })
     }
 
@@ -42,6 +46,7 @@ impl Artifacts {
         Artifacts {
             ddl: Cow::Owned(sql::emit(&model, &header)),
             metadata: Cow::Owned(csdl::emit(&model, &header)),
+            metadata_json: Cow::Owned(csdl::emit_json(&model)),
             model,
         }
     }

@@ -4,6 +4,7 @@
 //! the same order.
 
 use cai_bridge_tests::differential::{database, differences, ours, serve_database};
+use serde_json::Value;
 
 #[test]
 fn answers_as_cap_does_for_the_same_file() {
@@ -244,4 +245,69 @@ fn no_property_declared_not_null_holds_a_null() {
         checked > 10 && nulls_seen > 0,
         "{checked} checked, {nulls_seen} with nulls"
     );
+}
+
+/// `$metadata` as CSDL JSON (`$format=json`, or `Accept: application/json`) describes
+/// the same container, entity types, keys, properties and navigation as CAP's; the
+/// annotations CAP adds of its own (`@Core.Links`, `Validation.AllowedValues`) aside.
+#[test]
+fn metadata_as_json_describes_what_cap_describes() {
+    use cai_bridge_tests::differential::{hostile_database, loopback};
+    let rt = cai_bridge_tests::runtime();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cai = dir.path().join("bridge.db");
+    database(&rt, &cai);
+    let hostile = dir.path().join("hostile.db");
+    hostile_database(&hostile, 3);
+    let cases = [
+        (cai_logs_bridge::artifacts(), cai, "generated-example/cap"),
+        (
+            cai_bridge_golden_hostile::artifacts(),
+            hostile,
+            "tests/golden-hostile/cap",
+        ),
+    ];
+    let request = "$metadata?$format=json".to_owned();
+    for (artifacts, db, project) in cases {
+        let server = rt
+            .block_on(cai_bridge::serve::ODataServer::start(
+                &artifacts,
+                &db,
+                loopback(),
+            ))
+            .expect("serves");
+        let ours = ours(&rt, &server.url(), &request);
+        let by_accept = rt.block_on(async {
+            reqwest::Client::new()
+                .get(format!("{}$metadata", server.url()))
+                .header("accept", "application/json")
+                .send()
+                .await
+                .expect("request")
+                .json::<Value>()
+                .await
+                .expect("JSON")
+        });
+        rt.block_on(server.shutdown());
+        let cap = cai_bridge_tests::oracle::cap_serve(
+            &cai_bridge_tests::repo().join(project),
+            &db,
+            std::slice::from_ref(&request),
+        );
+        let theirs = &cap[request.as_str()]["entity"];
+        assert_eq!(ours["status"], 200, "{ours}");
+        assert_eq!(by_accept, ours["entity"]);
+        let service = &artifacts.model.service.name;
+        let structure = |csdl: &Value| -> Value {
+            let mut schema = csdl[service.as_str()].clone();
+            let map = schema.as_object_mut().expect("schema");
+            map.retain(|k, _| !k.starts_with('@') && !k.starts_with('$'));
+            Value::Object(map.clone())
+        };
+        assert_eq!(structure(&ours["entity"]), structure(theirs), "{project}");
+        assert_eq!(
+            ours["entity"]["$EntityContainer"],
+            theirs["$EntityContainer"]
+        );
+    }
 }

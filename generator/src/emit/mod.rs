@@ -40,6 +40,7 @@ pub fn all(model: &Model, templates: &Templates) -> Result<BTreeMap<String, Stri
         paths::CSDL.to_owned(),
         templates.render("metadata.xml", &metadata, csdl::Csdl::write)?,
     );
+    out.insert(paths::CSDL_JSON.to_owned(), metadata.write_json());
     let mut json = serde_json::to_string_pretty(model).map_err(|e| Error::Template {
         name: paths::MODEL.to_owned(),
         message: e.to_string(),

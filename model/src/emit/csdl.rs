@@ -72,6 +72,11 @@ pub fn emit(model: &Model, header: &str) -> String {
     view(model, header).write()
 }
 
+/// `odata/metadata.json`: the same CSDL as JSON (JSON has no comments: no header).
+pub fn emit_json(model: &Model) -> String {
+    view(model, "").write_json()
+}
+
 const REFERENCES: &str = r#"  <edmx:Reference Uri="https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Capabilities.V1.xml">
     <edmx:Include Alias="Capabilities" Namespace="Org.OData.Capabilities.V1"/>
   </edmx:Reference>
@@ -202,6 +207,125 @@ impl EntityType {
             }
         }
         out.push_str("      </EntityType>\n");
+    }
+}
+
+impl Csdl {
+    /// The same CSDL in its JSON form (OData CSDL JSON 4.01, as CAP serves it for
+    /// `$metadata?$format=json`): `$Nullable` written where a property may be null
+    /// (absent means not null in JSON), `Edm.String` left implicit, facets as numbers.
+    pub fn write_json(&self) -> String {
+        use serde_json::{json, Map, Value};
+        let service = &self.service;
+        let mut container = Map::new();
+        container.insert("$Kind".into(), json!("EntityContainer"));
+        let mut schema = Map::new();
+        let mut annotations = Map::new();
+        for ty in &self.types {
+            let mut set = Map::new();
+            set.insert("$Collection".into(), json!(true));
+            set.insert("$Type".into(), json!(format!("{service}.{}", ty.name)));
+            if !ty.bindings.is_empty() {
+                let bindings: Map<String, Value> = ty
+                    .bindings
+                    .iter()
+                    .map(|b| (b.path.clone(), json!(b.target)))
+                    .collect();
+                set.insert("$NavigationPropertyBinding".into(), Value::Object(bindings));
+            }
+            container.insert(ty.name.clone(), Value::Object(set));
+
+            let mut members = Map::new();
+            members.insert("$Kind".into(), json!("EntityType"));
+            members.insert("$Key".into(), json!(ty.keys));
+            for member in &ty.members {
+                members.insert(member.name.clone(), Value::Object(member.json()));
+            }
+            schema.insert(ty.name.clone(), Value::Object(members));
+
+            annotations.insert(
+                format!("{service}.EntityContainer/{}", ty.name),
+                json!({
+                    "@Capabilities.DeleteRestrictions": {"Deletable": false},
+                    "@Capabilities.InsertRestrictions": {"Insertable": false},
+                    "@Capabilities.UpdateRestrictions": {"Updatable": false},
+                }),
+            );
+            for computed in &ty.computed {
+                annotations.insert(
+                    format!("{service}.{}/{computed}", ty.name),
+                    json!({"@Core.ComputedDefaultValue": true}),
+                );
+            }
+        }
+        let mut namespace = Map::new();
+        namespace.insert("EntityContainer".into(), Value::Object(container));
+        namespace.extend(schema);
+        namespace.insert("$Annotations".into(), Value::Object(annotations));
+        let document = json!({
+            "$Version": "4.0",
+            "$EntityContainer": format!("{service}.EntityContainer"),
+            "$Reference": {
+                "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Capabilities.V1.xml": {
+                    "$Include": [{"$Alias": "Capabilities", "$Namespace": "Org.OData.Capabilities.V1"}]
+                },
+                "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.xml": {
+                    "$Include": [{"$Alias": "Core", "$Namespace": "Org.OData.Core.V1"}]
+                }
+            },
+            service.clone(): Value::Object(namespace),
+        });
+        let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+impl Member {
+    /// The member's CSDL JSON object.
+    fn json(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::{json, Map, Value};
+        let mut out = Map::new();
+        if let Some(nav) = &self.navigation {
+            out.insert("$Kind".into(), json!("NavigationProperty"));
+            let (target, collection) = match nav
+                .ty
+                .strip_prefix("Collection(")
+                .and_then(|t| t.strip_suffix(')'))
+            {
+                Some(item) => (item, true),
+                None => (nav.ty.as_str(), false),
+            };
+            out.insert("$Type".into(), json!(target));
+            out.insert("$Partner".into(), json!(nav.partner));
+            if collection {
+                out.insert("$Collection".into(), json!(true));
+                out.insert("$OnDelete".into(), json!("Cascade"));
+            } else {
+                out.insert("$Nullable".into(), json!(true));
+                let constraints: Map<String, Value> = nav
+                    .constraints
+                    .iter()
+                    .map(|c| (c.property.clone(), json!(c.referenced)))
+                    .collect();
+                out.insert("$ReferentialConstraint".into(), Value::Object(constraints));
+            }
+        } else if let Some(property) = &self.property {
+            if property.ty != "Edm.String" {
+                out.insert("$Type".into(), json!(property.ty));
+            }
+            for facet in &property.facets {
+                let value = facet
+                    .value
+                    .parse::<u64>()
+                    .map_or_else(|_| json!(facet.value), |n| json!(n));
+                out.insert(format!("${}", facet.name), value);
+            }
+            if !property.not_null {
+                out.insert("$Nullable".into(), json!(true));
+            }
+        }
+        out
     }
 }
 

@@ -26,6 +26,8 @@ pub mod paths {
     pub const CDS_SERVICE: &str = "cap/srv/service.cds";
     /// OData V4 CSDL.
     pub const CSDL: &str = "odata/metadata.xml";
+    /// The same CSDL as JSON.
+    pub const CSDL_JSON: &str = "odata/metadata.json";
     /// The model itself, which the runtime reads.
     pub const MODEL: &str = "src/model.json";
 }

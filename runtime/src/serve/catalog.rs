@@ -14,6 +14,8 @@ pub struct Catalog {
     pub sets: Vec<EntitySet>,
     /// The `$metadata` document, byte for byte the bridge's `odata/metadata.xml`.
     pub metadata: String,
+    /// The same as CSDL JSON, the bridge's `odata/metadata.json`.
+    pub metadata_json: String,
 }
 
 /// One entity set.
@@ -76,6 +78,7 @@ impl Catalog {
             path: model.service.path.trim_end_matches('/').to_owned(),
             sets,
             metadata: artifacts.metadata.clone().into_owned(),
+            metadata_json: artifacts.metadata_json.clone().into_owned(),
         }
     }
 

@@ -18,6 +18,7 @@ mod catalog;
 mod error;
 pub mod filter;
 mod listen;
+mod metadata;
 mod pool;
 mod read;
 mod request;
@@ -235,7 +236,7 @@ fn answer(
     };
     match request::resource(catalog, path)? {
         Resource::ServiceDocument => Ok(read::service_document(catalog)),
-        Resource::Metadata => Ok(Answer::Xml(catalog.metadata.clone())),
+        Resource::Metadata => metadata::answer(catalog, query, accept),
         Resource::Collection { set, count_only } => {
             let options = request::options(set, query, accept)?;
             read::collection(&*connection()?, set, &options, count_only)
@@ -252,6 +253,7 @@ fn respond(answer: Answer) -> Response {
         Answer::Json(body) => ("application/json;odata.metadata=minimal", body),
         Answer::Text(text) => ("text/plain", text.into_bytes()),
         Answer::Xml(text) => ("application/xml", text.into_bytes()),
+        Answer::CsdlJson(text) => ("application/json", text.into_bytes()),
     };
     let mut response = body.into_response();
     let headers = response.headers_mut();

@@ -25,6 +25,8 @@ pub enum Answer {
     Text(String),
     /// `application/xml` (`$metadata`).
     Xml(String),
+    /// `application/json` (`$metadata` as CSDL JSON).
+    CsdlJson(String),
 }
 
 /// The service document.

@@ -13,6 +13,7 @@ pub fn artifacts() -> cai_bridge::Artifacts {
         include_str!("model.json"),
         include_str!("../db/schema.sql"),
         include_str!("../odata/metadata.xml"),
+        include_str!("../odata/metadata.json"),
     )
     .expect("src/model.json is the generator's own output")
 }
