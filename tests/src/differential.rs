@@ -81,12 +81,17 @@ pub fn ours(rt: &tokio::runtime::Runtime, base: &str, relative: &str) -> Value {
     } else {
         format!("{base}{relative}")
     };
-    let (status, body) = rt.block_on(async {
+    let (status, content_type, body) = rt.block_on(async {
         let response = reqwest::get(&url).await.expect("request");
         let status = response.status().as_u16();
-        (status, response.text().await.expect("body"))
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (status, content_type, response.text().await.expect("body"))
     });
-    let mut entry = serde_json::json!({ "status": status });
+    let mut entry = serde_json::json!({ "status": status, "contentType": content_type });
     match serde_json::from_str::<Value>(&body) {
         Ok(json) if status == 200 && json["value"].is_array() => {
             entry["count"] = json["value"].as_array().map(Vec::len).into();
@@ -96,6 +101,9 @@ pub fn ours(rt: &tokio::runtime::Runtime, base: &str, relative: &str) -> Value {
             }
             if let Some(count) = json.get("@odata.count") {
                 entry["odataCount"] = count.clone();
+            }
+            if let Some(context) = json.get("@odata.context") {
+                entry["context"] = context.clone();
             }
         }
         Ok(json) if status == 200 && json.is_object() => entry["entity"] = json,
@@ -126,7 +134,8 @@ pub fn numbers_as_f64(value: &Value) -> Value {
 /// serving the CAP project `cap_project` on the same file, and lists every request
 /// the two answer differently: statuses (4xx against 4xx agree), entities in order,
 /// `@odata.count`, whether there is a next link, single entities and plain bodies.
-/// Every 200 of ours must carry what was asked for.
+/// `@odata.context` and `Content-Type` are compared too. Every 200 of ours must carry
+/// what was asked for.
 pub fn differences(
     rt: &tokio::runtime::Runtime,
     artifacts: &Artifacts,
@@ -151,6 +160,10 @@ pub fn differences(
                 a == b
                     && numbers_as_f64(&ours["value"]) == numbers_as_f64(&theirs["value"])
                     && ours["odataCount"] == theirs["odataCount"]
+                    && ours["context"] == theirs["context"]
+                    && ours["contentType"] == theirs["contentType"]
+                    && ours["entity"].get("@odata.context")
+                        == theirs["entity"].get("@odata.context")
                     && ours["nextLink"].is_null() == theirs["nextLink"].is_null()
                     && numbers_as_f64(&without_context(&ours["entity"]))
                         == numbers_as_f64(&without_context(&theirs["entity"]))

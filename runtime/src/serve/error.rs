@@ -44,14 +44,19 @@ impl ODataError {
 
 impl IntoResponse for ODataError {
     fn into_response(self) -> Response {
+        // CAP's shape, with the severity SAP's UIs read (4: error).
         let body = serde_json::json!({
-            "error": { "code": self.status.as_u16().to_string(), "message": self.message }
+            "error": {
+                "code": self.status.as_u16().to_string(),
+                "message": self.message,
+                "@Common.numericSeverity": 4,
+            }
         });
         let mut response = (self.status, body.to_string()).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json;odata.metadata=minimal"),
+            HeaderValue::from_static("application/json; charset=utf-8"),
         );
         headers.insert("OData-Version", HeaderValue::from_static("4.0"));
         response

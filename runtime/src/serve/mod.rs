@@ -91,6 +91,9 @@ struct Shared {
     readers: Arc<Semaphore>,
 }
 
+/// The media type of every JSON answer, CAP's.
+const JSON: &str = "application/json; charset=utf-8";
+
 /// Requests answered at once; the rest wait their turn (within [`REQUEST_TIMEOUT`]).
 const READERS: usize = 4;
 
@@ -250,10 +253,11 @@ fn answer(
 
 fn respond(answer: Answer) -> Response {
     let (content_type, body) = match answer {
-        Answer::Json(body) => ("application/json;odata.metadata=minimal", body),
-        Answer::Text(text) => ("text/plain", text.into_bytes()),
-        Answer::Xml(text) => ("application/xml", text.into_bytes()),
-        Answer::CsdlJson(text) => ("application/json", text.into_bytes()),
+        // The media types CAP sends, so a client that worked with CAP works here.
+        Answer::Json(body) => (JSON, body),
+        Answer::Text(text) => ("text/plain; charset=utf-8", text.into_bytes()),
+        Answer::Xml(text) => ("application/xml; charset=utf-8", text.into_bytes()),
+        Answer::CsdlJson(text) => (JSON, text.into_bytes()),
     };
     let mut response = body.into_response();
     let headers = response.headers_mut();

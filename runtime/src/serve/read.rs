@@ -106,7 +106,7 @@ pub fn collection(
 
     let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(b"{\"@odata.context\":");
-    push_json_str(&mut out, &context(set, options.select.as_deref()));
+    push_json_str(&mut out, &context(set));
     if let Some(total) = total {
         let _ = write!(out, ",\"@odata.count\":{total}");
     }
@@ -176,7 +176,7 @@ pub fn entity(
         )));
     };
     let mut out = b"{\"@odata.context\":".to_vec();
-    let context = format!("{}/$entity", context(set, options.select.as_deref()));
+    let context = format!("{}/$entity", context(set));
     push_json_str(&mut out, &context);
     push_properties(&mut out, row, set, &columns, options.ieee754, true)?;
     out.push(b'}');
@@ -234,19 +234,9 @@ fn key_condition(set: &EntitySet, key: &str) -> Result<Filter, ODataError> {
         .map_err(|e| ODataError::bad_request(format!("key ({}): {e}", filter::cut(key))))
 }
 
-fn context(set: &EntitySet, select: Option<&[usize]>) -> String {
-    match select {
-        Some(columns) => format!(
-            "$metadata#{}({})",
-            set.name,
-            columns
-                .iter()
-                .map(|&i| set.properties[i].name.as_str())
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-        None => format!("$metadata#{}", set.name),
-    }
+/// The context URL, as CAP writes it: the set alone, whatever `$select` picked.
+fn context(set: &EntitySet) -> String {
+    format!("$metadata#{}", set.name)
 }
 
 fn query_one(conn: &Connection, sql: &str, params: &[Value]) -> Result<i64, ODataError> {
