@@ -17,7 +17,8 @@
 // the service path (`Conversations?$filter=...`, `Messages/$count`, `Conversations('id')`),
 // sent as given. A 200 with an entity (not a collection) carries "entity"; a collection may
 // carry "odataCount" (@odata.count) and "context" (@odata.context). Every answer carries
-// "contentType", its Content-Type header.
+// "contentType", its Content-Type header. An argument `POST <relative>\n<content type>\n\n<body>`
+// is posted (a $batch, say) and its answer reported as "text".
 //
 // Authentication is CAP's "dummy" strategy (every request is a privileged user), so
 // @requires/@restrict annotations do not hide rows: this checks data, not authorization.
@@ -67,6 +68,19 @@ function get(port, urlPath) {
   })
 }
 
+function post(port, urlPath, contentType, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
+    })
+    req.on('error', reject)
+    req.setTimeout(30000, () => req.destroy(new Error(`timeout on POST ${urlPath}`)))
+    req.end(body)
+  })
+}
+
 let server
 async function main() {
   const csn = await cds.load([path.join(dir, 'db'), path.join(dir, 'srv')])
@@ -91,6 +105,15 @@ async function main() {
 
   const out = {}
   for (const es of entitySets) {
+    // `POST <relative>\n<content type>\n\n<body>` posts the body and reports the answer
+    // as text ("text"), headers and all left to the caller to parse.
+    if (es.startsWith('POST ')) {
+      const [head, ...rest] = es.split('\n\n')
+      const [line, contentType] = head.split('\n')
+      const r = await post(port, `${srvPath}/${line.slice(5)}`, contentType, rest.join('\n\n'))
+      out[es] = { status: r.status, contentType: r.headers['content-type'], text: r.body }
+      continue
+    }
     // A bare entity set name reads the set; anything else is a URL relative to the service.
     const relative = /^[A-Za-z_][A-Za-z0-9_]*$/.test(es) ? `${es}?$top=1000` : es
     const r = await get(port, `${srvPath}/${relative}`)

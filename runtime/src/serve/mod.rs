@@ -14,6 +14,7 @@
 //! Authentication is the platform's: on Kyma the APIRule checks SAP Analytics
 //! Cloud's OAuth2 token before a request reaches this server.
 
+mod batch;
 mod catalog;
 mod error;
 pub mod filter;
@@ -156,13 +157,22 @@ impl ODataServer {
     }
 }
 
-/// Every request: only reads, answered on a blocking thread (SQLite is synchronous).
+/// Every request: reads, and `$batch`es of reads.
 async fn handle(
     State(shared): State<Arc<Shared>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: axum::body::Body,
 ) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if method == Method::POST && uri.path() == format!("{}/$batch", shared.catalog.path) {
+        return batch::answer(&shared, &headers, body).await;
+    }
     if method != Method::GET && method != Method::HEAD {
         let mut response = ODataError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -174,11 +184,18 @@ async fn handle(
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return response;
     }
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    read(
+        Arc::clone(&shared),
+        uri.path().to_owned(),
+        uri.query().unwrap_or_default().to_owned(),
+        accept,
+    )
+    .await
+}
+
+/// One read, answered on a blocking thread (SQLite is synchronous) within the
+/// reader limit and the request timeout.
+async fn read(shared: Arc<Shared>, path: String, query: String, accept: String) -> Response {
     // Where the running query can be interrupted from, once it has a connection.
     let interrupt: Arc<Mutex<Option<InterruptHandle>>> = Arc::default();
     let slot = Arc::clone(&interrupt);
@@ -187,13 +204,7 @@ async fn handle(
         let permit = readers.acquire_owned().await;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            answer(
-                &shared,
-                &slot,
-                uri.path(),
-                uri.query().unwrap_or_default(),
-                &accept,
-            )
+            answer(&shared, &slot, &path, &query, &accept)
         })
         .await
     })
