@@ -7,8 +7,11 @@ use cai_bridge::serve::ODataServer;
 use cai_bridge_tests::differential::{database, loopback, numbers_as_f64};
 use serde_json::{json, Value};
 
+/// One part's answer: its status and body (JSON where it is JSON).
+type Answer = (u16, Value);
+
 /// Statuses and bodies (JSON parsed) of a multipart answer's parts.
-fn multipart_parts(text: &str, boundary: &str) -> Vec<(u16, Value)> {
+fn multipart_parts(text: &str, boundary: &str) -> Vec<Answer> {
     text.split(&format!("--{boundary}"))
         .skip(1)
         .filter(|part| !part.starts_with("--"))
@@ -122,9 +125,9 @@ fn batches_answer_as_cap_does() {
         );
         assert_eq!(ct.as_str(), theirs["contentType"], "{content_type}");
         let cap_text = theirs["text"].as_str().expect("CAP's answer");
-        let (ours, cap): (Vec<(u16, Value)>, Vec<(u16, Value)>) =
+        let (ours, cap): (Vec<Answer>, Vec<Answer>) =
             if content_type.starts_with("application/json") {
-                let parse = |text: &str| -> Vec<(u16, Value)> {
+                let parse = |text: &str| -> Vec<Answer> {
                     let v: Value = serde_json::from_str(text).expect("JSON batch answer");
                     v["responses"]
                         .as_array()
@@ -137,7 +140,7 @@ fn batches_answer_as_cap_does() {
             } else {
                 (multipart_parts(text, "b1"), multipart_parts(cap_text, "b1"))
             };
-        let statuses = |parts: &[(u16, Value)]| parts.iter().map(|p| p.0).collect::<Vec<_>>();
+        let statuses = |parts: &[Answer]| parts.iter().map(|p| p.0).collect::<Vec<_>>();
         assert_eq!(
             statuses(&ours),
             statuses(&cap),
@@ -160,5 +163,8 @@ fn batches_answer_as_cap_does() {
         answered_reads += statuses(&ours).iter().filter(|&&s| s == 200).count();
     }
     // Agreeing is not agreeing on nothing: the reads were answered.
-    assert!(answered_reads >= 2 * reads.len(), "{answered_reads} reads answered");
+    assert!(
+        answered_reads >= 2 * reads.len(),
+        "{answered_reads} reads answered"
+    );
 }
