@@ -17,6 +17,7 @@ pub struct Catalog {
 }
 
 /// One entity set.
+#[derive(Debug)]
 pub struct EntitySet {
     /// Its name in URLs (`Conversations`).
     pub name: String,
@@ -27,6 +28,7 @@ pub struct EntitySet {
 }
 
 /// One structural property.
+#[derive(Clone, Debug)]
 pub struct Property {
     /// Its name in URLs and JSON.
     pub name: String,

@@ -14,12 +14,14 @@
 //! Authentication is the platform's: on Kyma the APIRule checks SAP Analytics
 //! Cloud's OAuth2 token before a request reaches this server.
 
+mod apply;
 mod catalog;
 mod error;
 pub mod filter;
 mod pool;
 mod read;
 mod request;
+mod search;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
