@@ -240,18 +240,18 @@ fn conditions(
         terms.push(filter.sql);
         params.extend(filter.params);
     }
-    if let Some(filter) = match &options.search {
+    let search = match &options.search {
         Some(text) => search::condition(&set.properties, text)?,
         None => None,
-    } {
-        terms.push(filter.sql);
-        params.extend(filter.params);
+    };
+    if let Some(search) = search {
+        terms.push(search.sql);
+        params.extend(search.params);
     }
     let sql = match terms.as_slice() {
         [] => String::new(),
         [one] => format!(" WHERE {one}"),
-        [a, b] => format!(" WHERE ({a}) AND ({b})"),
-        more => format!(" WHERE ({})", more.join(") AND (")),
+        both => format!(" WHERE ({})", both.join(") AND (")),
     };
     Ok((sql, params))
 }
