@@ -92,7 +92,7 @@ fn every_client_mistake_is_a_4xx_with_an_odata_error() {
         ("Conversations?$orderby=id%20sideways", 400, "sideways"),
         ("Conversations?$expand=messages", 400, "$expand"),
         ("Conversations?$count=maybe", 400, "$count"),
-        ("Conversations?$format=xml", 406, "JSON"),
+        ("Conversations?$format=xml", 501, "JSON"),
         ("Conversations?$nope=1", 400, "$nope"),
         ("Conversations('a','b')", 400, "key"),
         ("Messages('only-one')", 400, "key"),

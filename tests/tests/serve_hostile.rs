@@ -1,5 +1,6 @@
 //! Generated hostile requests: 10,000 URLs assembled from the service's own names,
-//! OData syntax, garbage and broken encodings. Every answer is below 500, no body
+//! OData syntax, garbage and broken encodings. Every answer is below 500 (or CAP's
+//! 501 for what OData has and neither implements), no body
 //! carries SQL, and the server answers a plain read afterwards; then 64 connections
 //! read pages for 10 s without one error.
 
@@ -224,7 +225,9 @@ fn ten_thousand_hostile_requests_get_no_5xx() {
                 (status, response.text().await.unwrap_or_default())
             });
             *statuses.borrow_mut().entry(status).or_default() += 1;
-            prop_assert!(status < 500, "{relative}: {status} {body}");
+            // 501 is CAP's answer to valid OData it does not implement (an unknown
+            // function, `$format=xml`), given here alike; every other 5xx is a fault.
+            prop_assert!(status < 500 || status == 501, "{relative}: {status} {body}");
             let lower = body.to_ascii_lowercase();
             let sql =
                 lower.contains("sqlite") || (lower.contains("select ") && lower.contains(" from "));

@@ -19,6 +19,7 @@ pub struct Catalog {
 }
 
 /// One entity set.
+#[derive(Debug)]
 pub struct EntitySet {
     /// Its name in URLs (`Conversations`).
     pub name: String,
@@ -29,6 +30,7 @@ pub struct EntitySet {
 }
 
 /// One structural property.
+#[derive(Clone, Debug)]
 pub struct Property {
     /// Its name in URLs and JSON.
     pub name: String,

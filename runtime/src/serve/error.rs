@@ -32,6 +32,16 @@ impl ODataError {
         }
     }
 
+    /// The answer to a refused `$filter` (`context` says where it was): a 400, or a 501
+    /// for valid OData that the service does not implement, as CAP answers it.
+    pub fn filter(context: &str, error: super::filter::FilterError) -> Self {
+        let status = match error.unsupported {
+            true => StatusCode::NOT_IMPLEMENTED,
+            false => StatusCode::BAD_REQUEST,
+        };
+        Self::new(status, format!("{context}: {error}"))
+    }
+
     /// 500, logged with its cause (which the client does not see).
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "OData request failed");

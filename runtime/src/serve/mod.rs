@@ -3,8 +3,8 @@
 //! answers CAP would give for the same file (`cds serve` stays a drop-in alternative).
 //!
 //! - `GET <path>/` service document, `<path>/$metadata` the CSDL, `<path>/<Set>` with
-//!   `$select`, `$filter`, `$orderby`, `$top`, `$skip`, `$count`; `<path>/<Set>/$count`
-//!   and `<path>/<Set>(key)`.
+//!   `$select`, `$filter`, `$search`, `$apply` (aggregation), `$orderby`, `$top`,
+//!   `$skip`, `$count`; `<path>/<Set>/$count` and `<path>/<Set>(key)`.
 //! - Pages of at most 1000 entities with `@odata.nextLink` (`$skiptoken`), ties
 //!   ordered by key, nulls written, as CAP does; Int64 as strings when the client
 //!   asks for `IEEE754Compatible=true`, so values above 2^53 survive JavaScript.
@@ -14,6 +14,7 @@
 //! Authentication is the platform's: on Kyma the APIRule checks SAP Analytics
 //! Cloud's OAuth2 token before a request reaches this server.
 
+mod apply;
 mod batch;
 mod catalog;
 mod error;
@@ -23,6 +24,7 @@ mod metadata;
 mod pool;
 mod read;
 mod request;
+mod search;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -12,6 +12,7 @@ use super::catalog::{Catalog, EntitySet, Property};
 use super::error::ODataError;
 use super::filter::{self, Filter};
 use super::request::Options;
+use super::search;
 
 /// The most entities one response holds (CAP's default `cds.query.limit.max`); more
 /// are behind `@odata.nextLink`.
@@ -50,14 +51,16 @@ pub fn collection(
     options: &Options,
     count_only: bool,
 ) -> Result<Answer, ODataError> {
-    let filter = match &options.filter {
-        Some(text) => Some(parse_filter(set, text)?),
-        None => None,
+    // After `$apply`, the set read is its result: a subquery with values of its own.
+    let (set, params, ties) = match &options.apply {
+        Some(applied) => (&applied.set, applied.params.clone(), applied.order.clone()),
+        None => (
+            set,
+            Vec::new(),
+            set.keys().map(|k| format!("{} ASC", k.column)).collect(),
+        ),
     };
-    let (where_sql, mut params) = match filter {
-        Some(Filter { sql, params }) => (format!(" WHERE {sql}"), params),
-        None => (String::new(), Vec::new()),
-    };
+    let (where_sql, mut params) = conditions(set, options, params)?;
     let count = || -> Result<i64, ODataError> {
         let sql = format!("SELECT count(*) FROM {}{where_sql}", set.view);
         query_one(conn, &sql, &params)
@@ -68,7 +71,8 @@ pub fn collection(
     let total = if options.count { Some(count()?) } else { None };
 
     let columns = selected(set, options);
-    // Ties are ordered by key, as CAP does, so that pages do not overlap.
+    // Ties are ordered by key (or a group's values), as CAP does, so that pages do not
+    // overlap.
     let mut order: Vec<String> = options
         .orderby
         .iter()
@@ -81,24 +85,27 @@ pub fn collection(
             }
         })
         .collect();
-    // Keys already ordered by need no second term.
-    let ordered: Vec<&str> = options
+    // Ties already ordered by need no second term (SQLite takes 2,000 at most).
+    let ordered: Vec<String> = options
         .orderby
         .iter()
-        .map(|&(i, _)| set.properties[i].column.as_str())
+        .map(|&(i, _)| format!("{} ", set.properties[i].column))
         .collect();
-    order.extend(
-        set.keys()
-            .filter(|k| !ordered.contains(&k.column.as_str()))
-            .map(|k| format!("{} ASC", k.column)),
-    );
+    order.extend(ties.into_iter().filter(|tie| {
+        !ordered
+            .iter()
+            .any(|column| tie.starts_with(column.as_str()))
+    }));
+    let order = match order.is_empty() {
+        true => String::new(),
+        false => format!(" ORDER BY {}", order.join(", ")),
+    };
     let remaining = options.top.map(|t| t.saturating_sub(options.skiptoken));
     let limit = remaining.unwrap_or(u64::MAX).min(PAGE);
     let sql = format!(
-        "SELECT {} FROM {}{where_sql} ORDER BY {} LIMIT ? OFFSET ?",
+        "SELECT {} FROM {}{where_sql}{order} LIMIT ? OFFSET ?",
         column_list(set, &columns),
         set.view,
-        order.join(", ")
     );
     let offset = options.skip.saturating_add(options.skiptoken);
     params.push(Value::Integer(to_i64(limit + 1)));
@@ -116,10 +123,10 @@ pub fn collection(
         .map_err(|e| ODataError::internal(&e))?;
     let mut rows = stmt
         .query(rusqlite::params_from_iter(params.iter()))
-        .map_err(|e| ODataError::internal(&e))?;
+        .map_err(failed)?;
     let mut written = 0u64;
     let mut more = false;
-    while let Some(row) = rows.next().map_err(|e| ODataError::internal(&e))? {
+    while let Some(row) = rows.next().map_err(failed)? {
         if written == limit {
             // A next page only while `$top` wants more.
             more = remaining.is_none_or(|r| r > limit);
@@ -155,6 +162,11 @@ pub fn entity(
     key: &str,
     options: &Options,
 ) -> Result<Answer, ODataError> {
+    if options.apply.is_some() || options.search.is_some() {
+        return Err(ODataError::bad_request(
+            "$apply and $search read collections; leave them out when reading one entity by key",
+        ));
+    }
     let Filter { sql, params } = key_condition(set, key)?;
     let columns = selected(set, options);
     let query = format!(
@@ -224,7 +236,49 @@ fn filter_properties<'s>(
 /// Parses `$filter` text on `set`.
 fn parse_filter(set: &EntitySet, text: &str) -> Result<Filter, ODataError> {
     filter::parse(text, &filter_properties(set.properties.iter()))
-        .map_err(|e| ODataError::bad_request(format!("$filter: {e}")))
+        .map_err(|e| ODataError::filter("$filter", e))
+}
+
+/// The ` WHERE …` of `$filter` and `$search` on `set` (empty if neither restricts), and
+/// the values of its `?`s after those of `params`.
+fn conditions(
+    set: &EntitySet,
+    options: &Options,
+    mut params: Vec<Value>,
+) -> Result<(String, Vec<Value>), ODataError> {
+    let mut terms = Vec::new();
+    if let Some(text) = &options.filter {
+        let filter = parse_filter(set, text)?;
+        terms.push(filter.sql);
+        params.extend(filter.params);
+    }
+    let search = match &options.search {
+        Some(text) => search::condition(&set.properties, text)?,
+        None => None,
+    };
+    if let Some(search) = search {
+        terms.push(search.sql);
+        params.extend(search.params);
+    }
+    let sql = match terms.as_slice() {
+        [] => String::new(),
+        [one] => format!(" WHERE {one}"),
+        both => format!(" WHERE ({})", both.join(") AND (")),
+    };
+    Ok((sql, params))
+}
+
+/// A read that failed: a 500, except for a sum past 64 bits (SQLite refuses it), which
+/// only a narrower request can avoid.
+fn failed(error: rusqlite::Error) -> ODataError {
+    match &error {
+        rusqlite::Error::SqliteFailure(_, Some(message)) if message == "integer overflow" => {
+            ODataError::bad_request(
+                "a sum does not fit into 64 bits; sum fewer rows (filter first) or a smaller property",
+            )
+        }
+        _ => ODataError::internal(&error),
+    }
 }
 
 /// The condition a key predicate names: `('a')` for a single key, `(k1='a',k2=1)` for a
@@ -244,7 +298,7 @@ fn query_one(conn: &Connection, sql: &str, params: &[Value]) -> Result<i64, ODat
         .and_then(|mut stmt| {
             stmt.query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))
         })
-        .map_err(|e| ODataError::internal(&e))
+        .map_err(failed)
 }
 
 fn to_i64(n: u64) -> i64 {

@@ -4,6 +4,7 @@
 
 use percent_encoding::percent_decode_str;
 
+use super::apply::{self, Applied};
 use super::catalog::{Catalog, EntitySet};
 use super::error::ODataError;
 use super::filter::cut;
@@ -92,10 +93,15 @@ pub fn resource<'c>(catalog: &'c Catalog, path: &str) -> Result<Resource<'c>, OD
 /// The system query options of a request.
 #[derive(Debug, Default)]
 pub struct Options {
+    /// `$apply`: the set it makes, which the other options then read instead of the
+    /// requested set (their property indexes are its properties').
+    pub apply: Option<Applied>,
     /// `$select`: property indexes (`None`: all).
     pub select: Option<Vec<usize>>,
     /// `$filter`, decoded (parsed later against the set).
     pub filter: Option<String>,
+    /// `$search`, decoded (parsed later against the set).
+    pub search: Option<String>,
     /// `$orderby`: property index and whether descending.
     pub orderby: Vec<(usize, bool)>,
     /// `$top`.
@@ -115,8 +121,6 @@ pub struct Options {
 /// Options the service does not support, and why.
 const UNSUPPORTED: &[(&str, &str)] = &[
     ("$expand", "the entity sets are flat (SAP Analytics Cloud cannot follow navigation); read the fact set or each set on its own"),
-    ("$search", "use $filter with contains(...)"),
-    ("$apply", "aggregate in SAP Analytics Cloud"),
     ("$compute", "compute in SAP Analytics Cloud"),
     ("$levels", "the entity sets are flat"),
     ("$index", "it is for collections of primitive values only"),
@@ -131,6 +135,8 @@ pub fn options(set: &EntitySet, query: &str, accept: &str) -> Result<Options, OD
         ..Options::default()
     };
     let mut seen: Vec<String> = Vec::new();
+    // Resolved once the query is read: after `$apply`, they name its result's properties.
+    let (mut select_text, mut orderby_text, mut apply_text) = (None, None, None);
     let mut next = form_urlencoded::Serializer::new(String::new());
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
         if name != "$skiptoken" {
@@ -147,9 +153,11 @@ pub fn options(set: &EntitySet, query: &str, accept: &str) -> Result<Options, OD
         }
         seen.push(name.to_string());
         match &*name {
-            "$select" => options.select = Some(select(set, &value)?),
+            "$select" => select_text = Some(value),
             "$filter" => options.filter = Some(value.into_owned()),
-            "$orderby" => options.orderby = orderby(set, &value)?,
+            "$search" => options.search = Some(value.into_owned()),
+            "$orderby" => orderby_text = Some(value),
+            "$apply" => apply_text = Some(value),
             "$top" => options.top = Some(number(&name, &value)?),
             "$skip" => options.skip = number(&name, &value)?,
             "$skiptoken" => options.skiptoken = number(&name, &value)?,
@@ -167,9 +175,10 @@ pub fn options(set: &EntitySet, query: &str, accept: &str) -> Result<Options, OD
             "$format" => {
                 let media = value.split(';').next().unwrap_or_default().trim();
                 if media != "json" && media != "application/json" {
+                    // 501 as CAP answers: another format is valid OData, just not done here.
                     return Err(ODataError::new(
-                        axum::http::StatusCode::NOT_ACCEPTABLE,
-                        format!("$format=`{value}`: this service answers in JSON only; write $format=json or leave it out"),
+                        axum::http::StatusCode::NOT_IMPLEMENTED,
+                        format!("$format=`{}`: this service answers in JSON only; write $format=json or leave it out", cut(&value)),
                     ));
                 }
                 options.ieee754 |= ieee754(&value);
@@ -178,7 +187,7 @@ pub fn options(set: &EntitySet, query: &str, accept: &str) -> Result<Options, OD
                 let why = UNSUPPORTED
                     .iter()
                     .find(|(n, _)| *n == other)
-                    .map_or("it is not an OData V4 system query option, or not one this read-only service knows; supported: $select, $filter, $orderby, $top, $skip, $count, $format", |(_, why)| why);
+                    .map_or("it is not an OData V4 system query option, or not one this read-only service knows; supported: $select, $filter, $search, $apply, $orderby, $top, $skip, $count, $format", |(_, why)| why);
                 return Err(ODataError::bad_request(format!(
                     "`{other}` is not supported: {why}"
                 )));
@@ -186,6 +195,16 @@ pub fn options(set: &EntitySet, query: &str, accept: &str) -> Result<Options, OD
         }
     }
     options.next_base = next.finish();
+    if let Some(text) = apply_text {
+        options.apply = Some(apply::apply(set, &text)?);
+    }
+    let result = options.apply.as_ref().map_or(set, |a| &a.set);
+    if let Some(text) = select_text {
+        options.select = Some(select(result, &text)?);
+    }
+    if let Some(text) = orderby_text {
+        options.orderby = orderby(result, &text)?;
+    }
     Ok(options)
 }
 

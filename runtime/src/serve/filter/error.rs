@@ -37,8 +37,8 @@ impl Position {
     }
 }
 
-/// A `$filter` or key predicate that was refused. Its text is the message of a 400:
-/// `{message} at character {offset}, near {near}. Hint: {hint}`.
+/// A `$filter` or key predicate that was refused. Its text is the message of the error
+/// answer: `{message} at character {offset}, near {near}. Hint: {hint}`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message} at character {}, near {}. Hint: {hint}", .at.offset, .at.near)]
 pub struct FilterError {
@@ -48,6 +48,9 @@ pub struct FilterError {
     pub message: String,
     /// What to write instead.
     pub hint: String,
+    /// Valid OData that this service does not implement (an unknown function, say): a
+    /// 501 as CAP answers it, rather than a 400 that would call the client wrong.
+    pub unsupported: bool,
 }
 
 /// A [`FilterError`] at `at`.
@@ -57,5 +60,23 @@ pub(super) fn err(
     hint: impl Into<String>,
 ) -> FilterError {
     let (at, message, hint) = (at.clone(), message.into(), hint.into());
-    FilterError { at, message, hint }
+    let unsupported = false;
+    FilterError {
+        at,
+        message,
+        hint,
+        unsupported,
+    }
+}
+
+/// A [`FilterError`] at `at` for valid OData that the service does not implement.
+pub(super) fn unsupported(
+    at: &Position,
+    message: impl Into<String>,
+    hint: impl Into<String>,
+) -> FilterError {
+    FilterError {
+        unsupported: true,
+        ..err(at, message, hint)
+    }
 }

@@ -6,7 +6,7 @@ use cai_bridge_model::{format, LogicalType};
 use rusqlite::types::Value;
 
 use super::error::{err, FilterError, Position};
-use super::lex::Lit;
+use super::lex::{time_of_day, Lit};
 
 /// What a column holds, as far as comparing goes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -18,6 +18,8 @@ pub(super) enum Kind {
     Bool,
     Stamp,
     Date,
+    /// A time of day; no property has this kind, only `time(…)` and literals.
+    Time,
 }
 
 impl Kind {
@@ -45,6 +47,7 @@ impl Kind {
             Kind::Bool => ("a Boolean", "true or false"),
             Kind::Stamp => ("a date-time", "a date-time such as 2021-02-05T17:45:17Z or a date"),
             Kind::Date => ("a date", "a date, e.g. 2021-02-05"),
+            Kind::Time => ("a time of day", "a time of day, e.g. 13:45:00"),
         }
     }
 
@@ -85,6 +88,8 @@ pub(super) fn coerce(
             .map(Value::Text),
         (Kind::Date, Lit::Date(d)) => text(d),
         (Kind::Date, Lit::Str(s)) if format::is_date(s) => text(s),
+        (Kind::Time, Lit::Time(t)) => text(t),
+        (Kind::Time, Lit::Str(s)) => time_of_day(s).map(Value::Text),
         _ => None,
     };
     value.ok_or_else(|| {

@@ -40,6 +40,8 @@ pub(super) enum Lit {
     /// Already normalized to the stored form.
     Stamp(String),
     Guid(String),
+    /// A time of day, normalized to `HH:MM:SS.sss` (the form `time(…)` gives).
+    Time(String),
 }
 
 impl Lit {
@@ -54,6 +56,7 @@ impl Lit {
             Lit::Date(_) => "a date",
             Lit::Stamp(_) => "a date-time",
             Lit::Guid(_) => "a GUID",
+            Lit::Time(_) => "a time of day",
         }
     }
 }
@@ -118,6 +121,7 @@ pub(super) fn lex(text: &str, grammar: Grammar) -> Result<Vec<(Tok, Position)>, 
                 Tok::Lit(Lit::Guid(span(&chars, start, i)))
             }
             _ if shaped(&chars, i, "dddd-dd-dd") => Tok::Lit(lex_temporal(&chars, &mut i)?),
+            _ if shaped(&chars, i, "dd:dd") => Tok::Lit(lex_time(&chars, &mut i)?),
             _ if shaped(&chars, i, "d") || shaped(&chars, i, "-d") => {
                 Tok::Lit(lex_number(&chars, &mut i)?)
             }
@@ -222,6 +226,48 @@ fn lex_temporal(chars: &[char], i: &mut usize) -> Result<Lit, FilterError> {
                 "write e.g. 2021-02-05T17:45:17.044Z",
             )
         })
+}
+
+/// A time of day, `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fff`.
+fn lex_time(chars: &[char], i: &mut usize) -> Result<Lit, FilterError> {
+    let start = *i;
+    let mut j = start + 5;
+    while chars
+        .get(j)
+        .is_some_and(|&c| c.is_ascii_digit() || c == ':' || c == '.')
+    {
+        j += 1;
+    }
+    *i = j;
+    let text = span(chars, start, j);
+    let at = Position::new(start + 1, &text);
+    time_of_day(&text)
+        .map(Lit::Time)
+        .ok_or_else(|| err(&at, "invalid time of day", "write e.g. 13:45:00"))
+}
+
+/// `HH:MM[:SS[.fff]]` as `HH:MM:SS.sss` (milliseconds, as timestamps are stored; more
+/// digits are cut, not rounded, like a timestamp's), or `None` if it is not a time.
+pub(super) fn time_of_day(text: &str) -> Option<String> {
+    let (clock, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let parts: Vec<&str> = clock.split(':').collect();
+    let two = |s: &str, below: u32| {
+        (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+            .filter(|&n| n < below)
+    };
+    let (h, m, s) = match parts.as_slice() {
+        [h, m] => (two(h, 24)?, two(m, 60)?, 0),
+        [h, m, s] => (two(h, 24)?, two(m, 60)?, two(s, 60)?),
+        _ => return None,
+    };
+    let digits = fraction.bytes().all(|b| b.is_ascii_digit());
+    if !digits || (text.contains('.') && (fraction.is_empty() || parts.len() != 3)) {
+        return None;
+    }
+    let millis: String = fraction.chars().chain("000".chars()).take(3).collect();
+    Some(format!("{h:02}:{m:02}:{s:02}.{millis}"))
 }
 
 fn lex_number(chars: &[char], i: &mut usize) -> Result<Lit, FilterError> {

@@ -15,6 +15,7 @@
 //! takes the same literals but can never be a condition of the client's choosing.
 
 mod error;
+mod func;
 mod key;
 mod kind;
 mod lex;

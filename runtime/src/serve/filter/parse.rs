@@ -3,6 +3,7 @@
 //! a hint, where the parser knows what the client was writing.
 
 use super::error::{cut, err, FilterError, Position};
+use super::func;
 use super::kind::Kind;
 use super::lex::{word_literal, Lit, Tok};
 use super::Property;
@@ -20,14 +21,10 @@ const OPS: [Op; 6] = [
 ];
 const KEYWORDS: &str = "and or not eq ne gt ge lt le in";
 const UNSUPPORTED_OPS: &str = "add sub mul div divby mod has";
-const FUNCTIONS: &str = "contains startswith endswith tolower toupper length";
-const OTHER_FUNCTIONS: &str = "concat indexof substring matchesPattern trim year month day hour \
-    minute second fractionalseconds totalseconds date time totaloffsetminutes now mindatetime \
-    maxdatetime round floor ceiling cast isof any all";
 /// The hint for what this service does not do.
-pub(super) const SUPPORTED: &str =
-    "SAP Analytics Cloud sends only eq, ne, gt, ge, lt, le, and, or; this \
-    service also understands not, in, contains, startswith, endswith, tolower, toupper, length";
+const SUPPORTED: &str = "SAP Analytics Cloud sends only eq, ne, gt, ge, lt, le, and, or; this \
+    service also understands not, in and the canonical functions CAP answers (contains, \
+    indexof, substring, year, date, round, …)";
 
 /// An operator's OData name and its SQL.
 pub(super) type Op = (&'static str, &'static str);
@@ -349,23 +346,20 @@ impl Parser<'_, '_> {
     }
 
     fn call(&mut self, name: String, at: Position) -> Result<Node, FilterError> {
-        if !listed(FUNCTIONS, &name) {
-            let what = match listed(OTHER_FUNCTIONS, &name) {
-                true => format!("function `{name}` is not supported"),
-                false => format!("unknown function `{}`", cut(&name)),
+        let (name, least, most) = func::lookup(&name, &at)?;
+        let args = self.list(name)?;
+        if args.len() < least || args.len() > most {
+            let takes = match (least, most) {
+                (l, m) if l == m => format!("{l}"),
+                (l, m) => format!("{l} to {m}"),
             };
-            return Err(err(&at, what, format!("supported functions: {FUNCTIONS}")));
+            let what = format!("`{name}` takes {takes} argument(s), not {}", args.len());
+            return Err(err(
+                &at,
+                what,
+                "e.g. contains(name,'abc'), year(created), now()",
+            ));
         }
-        let args = self.list(&name)?;
-        let arity = if listed("tolower toupper length", &name) {
-            1
-        } else {
-            2
-        };
-        if args.len() != arity {
-            let what = format!("`{name}` takes {arity} argument(s), not {}", args.len());
-            return Err(err(&at, what, "e.g. contains(name,'abc'), tolower(name)"));
-        }
-        Ok(Node(NodeKind::Call(name, args), at))
+        Ok(Node(NodeKind::Call(name.to_owned(), args), at))
     }
 }

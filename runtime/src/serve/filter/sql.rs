@@ -4,9 +4,10 @@
 use rusqlite::types::Value;
 
 use super::error::{err, FilterError, Position};
+use super::func::{self, Arg};
 use super::kind::{coerce, Kind};
 use super::lex::Lit;
-use super::parse::{Node, NodeKind, Op, SUPPORTED};
+use super::parse::{Node, NodeKind, Op};
 
 /// SQL and the values of its `?`s in text order, so that fragments concatenate (and repeat).
 #[derive(Default)]
@@ -18,26 +19,26 @@ pub(super) struct Frag {
 }
 
 impl Frag {
-    fn sql(sql: &str) -> Frag {
+    pub(super) fn sql(sql: &str) -> Frag {
         Frag {
             sql: sql.to_owned(),
             params: Vec::new(),
         }
     }
 
-    fn bound(value: Value) -> Frag {
+    pub(super) fn bound(value: Value) -> Frag {
         Frag {
             sql: "?".to_owned(),
             params: vec![value],
         }
     }
 
-    fn add(mut self, sql: &str) -> Frag {
+    pub(super) fn add(mut self, sql: &str) -> Frag {
         self.sql.push_str(sql);
         self
     }
 
-    fn with(mut self, other: &Frag) -> Frag {
+    pub(super) fn with(mut self, other: &Frag) -> Frag {
         self.sql.push_str(&other.sql);
         self.params.extend(other.params.iter().cloned());
         self
@@ -127,57 +128,41 @@ fn value(node: &Node) -> Result<Operand<'_>, FilterError> {
     Ok(Operand::Expr(frag, kind, label, at))
 }
 
-/// A function's SQL and result kind. SQLite's LIKE ignores ASCII case and gives `%` and `_`
-/// meaning; OData's functions do neither, so `instr` and `substr` compare exactly.
+/// A function's SQL and result kind, its arguments translated and typed.
 fn call(name: &str, args: &[Node], at: &Position) -> Result<(Frag, Kind), FilterError> {
-    let texts = args
-        .iter()
-        .map(|a| text_arg(name, a))
-        .collect::<Result<Vec<_>, _>>()?;
-    let f = Frag::sql;
-    Ok(match (name, texts.as_slice()) {
-        ("contains", [a, b]) => (
-            f("instr(").with(a).add(", ").with(b).add(") > 0"),
-            Kind::Bool,
-        ),
-        ("startswith", [a, b]) => (
-            f("instr(").with(a).add(", ").with(b).add(") = 1"),
-            Kind::Bool,
-        ),
-        // If b is longer than a, the start falls before a and substr yields at most all of a,
-        // which cannot equal b; if b is empty, it yields '' from past a's end. Both are right.
-        ("endswith", [a, b]) => {
-            let start = f("substr(")
-                .with(a)
-                .add(", length(")
-                .with(a)
-                .add(") - length(")
-                .with(b);
-            (start.add(") + 1) = ").with(b), Kind::Bool)
-        }
-        ("tolower", [a]) => (f("lower(").with(a).add(")"), Kind::Text),
-        ("toupper", [a]) => (f("upper(").with(a).add(")"), Kind::Text),
-        ("length", [a]) => (f("length(").with(a).add(")"), Kind::Int),
-        _ => return Err(err(at, format!("cannot apply `{name}` here"), SUPPORTED)),
-    })
+    let args = args.iter().map(arg).collect::<Result<Vec<_>, _>>()?;
+    func::call(name, &args, at)
 }
 
-fn text_arg(name: &str, node: &Node) -> Result<Frag, FilterError> {
-    match value(node)? {
-        Operand::Expr(frag, kind, ..) if kind.is_text() => Ok(frag),
-        Operand::Lit(Lit::Str(s) | Lit::Guid(s), _) => Ok(Frag::bound(Value::Text(s.clone()))),
-        Operand::Expr(_, kind, label, at) => {
-            let what = format!(
-                "`{name}` takes text, but `{label}` is {}",
-                kind.describe().0
-            );
-            Err(err(at, what, "apply it to a string property"))
-        }
+/// An argument of a function: an expression, or a literal bound in the kind it is.
+fn arg(node: &Node) -> Result<Arg, FilterError> {
+    let (frag, kind, label, at) = match value(node)? {
+        Operand::Expr(frag, kind, label, at) => (frag, kind, format!("`{label}`"), at),
         Operand::Lit(lit, at) => {
-            let what = format!("`{name}` takes text, not {}", lit.describe());
-            Err(err(at, what, Kind::Text.describe().1))
+            let (value, kind) = match lit {
+                Lit::Str(s) => (Value::Text(s.clone()), Kind::Text),
+                Lit::Guid(s) => (Value::Text(s.clone()), Kind::Uuid),
+                Lit::Int(n) => (Value::Integer(*n), Kind::Int),
+                Lit::Num(x) => (Value::Real(*x), Kind::Double),
+                Lit::Bool(b) => (Value::Integer(i64::from(*b)), Kind::Bool),
+                Lit::Date(d) => (Value::Text(d.clone()), Kind::Date),
+                Lit::Stamp(t) => (Value::Text(t.clone()), Kind::Stamp),
+                Lit::Time(t) => (Value::Text(t.clone()), Kind::Time),
+                Lit::Null => {
+                    let hint = "pass a property or a value";
+                    return Err(err(at, "null is not an argument of a function", hint));
+                }
+            };
+            (Frag::bound(value), kind, at.near.clone(), at)
         }
-    }
+    };
+    let at = at.clone();
+    Ok(Arg {
+        frag,
+        kind,
+        label,
+        at,
+    })
 }
 
 fn compare(op: Op, left: &Node, right: &Node, at: &Position) -> Result<Frag, FilterError> {

@@ -224,6 +224,115 @@ fn string_functions_are_case_sensitive_and_literal() {
 }
 
 #[test]
+fn date_and_time_functions_read_the_stored_utc_text() {
+    check(&[
+        ("year(created) eq 2021", &[1, 2, 5]),
+        ("year(day) eq 2021", &[1, 2, 6]),
+        ("YEAR(created) eq 2020", &[4]),
+        ("month(created) eq 2 and day(created) eq 5", &[1, 2, 5]),
+        ("hour(created) eq 16", &[5]),
+        ("minute(created) eq 45 and second(created) eq 18", &[2]),
+        ("fractionalseconds(created) eq 0.044", &[1, 5]),
+        ("fractionalseconds(created) eq 0", &[2, 4]),
+        ("date(created) eq 2021-02-05", &[1, 2, 5]),
+        ("date(created) eq day", &[1, 4]),
+        ("time(created) lt 17:00", &[4, 5]),
+        ("time(created) eq 17:45:18", &[2]),
+        ("time(created) eq 17:45:17", &[]),
+        ("time(created) eq '17:45:17.044'", &[1]),
+        ("hour(10:30:00) eq 10 and age eq 30", &[1]),
+        ("year(2021-02-05) eq 2021 and age eq 30", &[1]),
+        ("totaloffsetminutes(created) eq 0", &[1, 2, 4, 5]),
+        ("created lt now()", &[1, 2, 4, 5]),
+        (
+            "created lt maxdatetime() and created gt mindatetime()",
+            &[1, 2, 4, 5],
+        ),
+    ]);
+}
+
+#[test]
+fn string_and_arithmetic_functions_match_the_right_rows() {
+    check(&[
+        ("indexof(name,'eta') eq 1", &[2]),
+        ("indexof(name,'x') eq -1", &[1, 2, 3, 4, 6]),
+        ("substring(name,1) eq 'lpha'", &[1]),
+        ("substring(name,1,2) eq 'lp'", &[1]),
+        ("substring(name,-3) eq 'off'", &[3, 6]),
+        ("concat(name,'!') eq 'beta!'", &[2]),
+        ("concat(concat(name,'-'),name) eq 'beta-beta'", &[2]),
+        ("trim(concat(' ',name)) eq name", &[1, 2, 3, 4, 6]),
+        ("round(score) eq 2", &[1, 4]),
+        ("round(score,1) eq 1.5", &[1]),
+        ("floor(score) eq 1", &[1]),
+        ("floor(score) eq -1", &[5]),
+        ("ceiling(score) eq 1", &[2]),
+        ("ceiling(score) eq 0", &[5]),
+        ("floor(age) eq 30", &[1]),
+    ]);
+}
+
+#[test]
+fn functions_take_what_odata_says_and_unknown_ones_are_not_supported() {
+    let cases: &[(&str, &str, bool)] = &[
+        (
+            "year(name) eq 1",
+            "`year` takes a date-time or a date, but `name` is a string at character 6",
+            false,
+        ),
+        (
+            "hour(day) eq 1",
+            "`hour` takes a date-time or a time of day, but `day` is a date",
+            false,
+        ),
+        (
+            "year(created) eq '2021'",
+            "`year(…)` is an integer, not a string",
+            false,
+        ),
+        (
+            "time(created) eq 25:00",
+            "invalid time of day at character 18",
+            false,
+        ),
+        (
+            "substring(name,'1') eq 'a'",
+            "`substring` takes an integer, but `'1'` is a string",
+            false,
+        ),
+        ("totalseconds(created) eq 1", "takes a duration", false),
+        (
+            "now(created) eq now()",
+            "`now` takes 0 argument(s), not 1",
+            false,
+        ),
+        (
+            "substring(name) eq 'a'",
+            "`substring` takes 2 to 3 argument(s), not 1",
+            false,
+        ),
+        ("year(null) eq 1", "null is not an argument", false),
+        (
+            "round(name) eq 1",
+            "`round` takes an integer or a number",
+            false,
+        ),
+        ("foo(name) eq 1", "function `foo` is not supported", true),
+        (
+            "cast(name) eq 'a'",
+            "function `cast` is not supported",
+            true,
+        ),
+        ("isof(name)", "function `isof` is not supported", true),
+    ];
+    for (filter, want, unsupported) in cases {
+        let e = parse(filter, &properties()).expect_err(filter);
+        assert!(e.to_string().contains(want), "{filter}: {e}");
+        assert_eq!(e.unsupported, *unsupported, "{filter}: {e}");
+    }
+}
+
+#[test]
 fn temporal_booleans_and_guids_match_the_right_rows() {
     check(&[
         ("created eq 2021-02-05T18:45:17.044+01:00", &[1]),
@@ -287,11 +396,11 @@ fn refuses_with_offset_token_and_hint() {
         ("Name eq 'a'", "did you mean `name`?"),
         (
             "age eq 1 and foo(name)",
-            "unknown function `foo` at character 14",
+            "function `foo` is not supported at character 14",
         ),
         (
-            "substring(name,1) eq 'a'",
-            "function `substring` is not supported at character 1",
+            "matchesPattern(name,'a')",
+            "function `matchesPattern` is not supported at character 1",
         ),
         (
             "(age eq 1",
@@ -368,7 +477,7 @@ fn refuses_with_offset_token_and_hint() {
         ("name eq \"a\"", "strings go in single quotes"),
         (
             "contains(age,'1')",
-            "`contains` takes text, but `age` is an integer",
+            "`contains` takes a string or a GUID, but `age` is an integer",
         ),
         (
             "contains(name)",
@@ -376,7 +485,7 @@ fn refuses_with_offset_token_and_hint() {
         ),
         (
             "contains(name,5)",
-            "`contains` takes text, not an integer at character 15",
+            "`contains` takes a string or a GUID, but `5` is an integer at character 15",
         ),
         ("tolower(name)", "`tolower(…)` is not a condition"),
         ("name", "`name` is not a condition at character 1"),
@@ -557,7 +666,8 @@ proptest::proptest! {
             "name", "age", "score", "closed", "created", "day", "id", "eq", "ne", "gt", "le",
             "and", "or", "not", "in", "(", ")", ",", "'a''%'", "10", "-1.5e2", "null", "true",
             "2021-02-05", "2021-02-05T17:45:17+01:00", "contains(", "tolower(", "length(",
-            "endswith(", "1ddbe87b-b897-39a0-9031-bbf61480fde9", "/", "add", "$it",
+            "endswith(", "1ddbe87b-b897-39a0-9031-bbf61480fde9", "/", "add", "$it", "year(",
+            "time(", "10:30", "substring(", "concat(", "floor(", "now()", "fractionalseconds(",
         ]),
         0..14,
     )) {
