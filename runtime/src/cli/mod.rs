@@ -131,20 +131,24 @@ impl ServeArgs {
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
-  # The bridge issues tokens to one client (SAP Analytics Cloud: OAuth 2.0 Client Credentials,
-  # token URL http://HOST:4004/oauth/token):
-  export BRIDGE_CLIENT_ID=sac BRIDGE_CLIENT_SECRET=...   # or BRIDGE_CLIENT_SECRET_FILE=/etc/bridge/client-secret
+  # Tokens from the bridge itself, for one client (in SAP Analytics Cloud:
+  # OAuth 2.0 Client Credentials, token URL http://HOST:4004/oauth/token):
+  export BRIDGE_CLIENT_ID=sac BRIDGE_CLIENT_SECRET=...
   cai-logs-bridge serve --db bridge.db
-  TOKEN=$(curl -s -u \"$BRIDGE_CLIENT_ID:$BRIDGE_CLIENT_SECRET\" -d grant_type=client_credentials \\
-    http://127.0.0.1:4004/oauth/token | jq -r .access_token)
-  curl -H \"Authorization: Bearer $TOKEN\" 'http://127.0.0.1:4004/odata/v4/catalog/MessageFacts?$top=3'
+  TOKEN=$(curl -s -u \"$BRIDGE_CLIENT_ID:$BRIDGE_CLIENT_SECRET\" \\
+    -d grant_type=client_credentials http://127.0.0.1:4004/oauth/token \\
+    | jq -r .access_token)
+  curl -H \"Authorization: Bearer $TOKEN\" \\
+    'http://127.0.0.1:4004/odata/v4/catalog/MessageFacts?$top=3'
+  # (BRIDGE_CLIENT_SECRET_FILE=/etc/bridge/client-secret reads a mounted Secret)
 
   # In a container, tokens from SAP Cloud Identity Services:
   cai-logs-bridge serve --db bridge.db --addr 0.0.0.0:4004 \\
-    --jwt-issuer https://TENANT.accounts.ondemand.com --jwt-audience CLIENT_ID \\
+    --jwt-issuer https://TENANT.accounts.ondemand.com \\
+    --jwt-audience CLIENT_ID \\
     --jwks-url https://TENANT.accounts.ondemand.com/oauth2/certs
 
-  # Behind a gateway that checks every request (a Kyma APIRule with a jwt rule):
+  # Behind a gateway that checks every request (a Kyma APIRule's jwt rule):
   cai-logs-bridge serve --db bridge.db --addr 0.0.0.0:4004 --no-auth";
 
 /// Where OData is served by default: CAP's port, on loopback only.
