@@ -229,11 +229,11 @@ impl EmbeddedAuth {
     /// `BRIDGE_CLIENT_SECRET_FILE`), the signing key from `BRIDGE_SIGNING_KEY` (or
     /// `BRIDGE_SIGNING_KEY_FILE`) if set.
     pub fn from_env() -> Result<Self, SettingsError> {
-        Self::resolve_with(&environment)
+        Self::resolve_with(environment)
     }
 
     /// The same with an explicit environment (tests).
-    pub fn resolve_with(env: &impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+    pub fn resolve_with(env: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let client_id = env(CLIENT_ID).ok_or(SettingsError::Missing {
             what: CLIENT_ID,
             hint: NO_CREDENTIALS,
