@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # OData serving speed: the demo database (CONVERSATIONS mock conversations, synced),
 # served by a release build, read page by page the way SAC imports the fact set
-# (following @odata.nextLink), ROUNDS times; prints rows, pages, wall time and rows/s.
+# (following @odata.nextLink), ROUNDS times, with a bearer token as SAC sends one (so
+# the token check is measured too); prints rows, pages, wall time and rows/s.
 #
 #   bench/serve.sh [CONVERSATIONS] [ROUNDS]     # default 2000 conversations, 5 rounds
 #
@@ -14,23 +15,27 @@ work="$(mktemp -d)"
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 cargo build -q --release -p cai-logs-bridge --manifest-path "$repo/Cargo.toml"
-bridge="$repo/target/release/cai-logs-bridge"
+bridge="${CARGO_TARGET_DIR:-$repo/target}/release/cai-logs-bridge"
 "$bridge" demo --quiet --once --addr 127.0.0.1:0 --conversations "$conversations" \
   --db "$work/bench.db" > /dev/null
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+export BRIDGE_CLIENT_ID=bench BRIDGE_CLIENT_SECRET="bench-$RANDOM-$RANDOM"
 "$bridge" serve --db "$work/bench.db" --addr "127.0.0.1:$port" > /dev/null &
 pid=$!
 base="http://127.0.0.1:$port/odata/v4/catalog/"
-for _ in $(seq 50); do curl -sf "$base" > /dev/null && break; sleep 0.1; done
-python3 - "$base" "$rounds" <<'PY'
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/health/ready" > /dev/null && break; sleep 0.1; done
+token="$(curl -sf -u "$BRIDGE_CLIENT_ID:$BRIDGE_CLIENT_SECRET" -d grant_type=client_credentials \
+  "http://127.0.0.1:$port/oauth/token" | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')"
+python3 - "$base" "$rounds" "$token" <<'PY'
 import json, sys, time, urllib.request
-base, rounds = sys.argv[1], int(sys.argv[2])
+base, rounds, token = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rows = pages = 0
 start = time.perf_counter()
 for _ in range(rounds):
     url = base + "MessageFacts"
     while url:
-        with urllib.request.urlopen(url) as r:
+        request = urllib.request.Request(url, headers={"Authorization": "Bearer " + token})
+        with urllib.request.urlopen(request) as r:
             page = json.load(r)
         rows += len(page["value"])
         pages += 1

@@ -1,17 +1,25 @@
 //! The demo: the whole pipeline on one machine with no account anywhere. A mock CAI
 //! API on a free loopback port, a sync through it into SQLite, a report of what
-//! landed where, and the database served as OData V4 on localhost.
+//! landed where, and the database served as OData V4 on localhost, with the
+//! embedded token endpoint for a demo client whose credentials it prints.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use cai_bridge::cli::{Context, Failure};
-use cai_bridge::serve::ODataServer;
-use cai_bridge::settings::SyncSettings;
+use cai_bridge::serve::{Auth, EmbeddedAuth, ODataServer};
+use cai_bridge::settings::{Secret, SyncSettings};
 use cai_bridge::sync::{self, Range};
 use cai_bridge::{Artifacts, Model};
 
 use crate::{MockConfig, MockServer};
+
+/// The demo client's id at the token endpoint.
+pub const DEMO_CLIENT_ID: &str = "demo-client";
+
+/// The demo client's secret: printed, since the demo serves on loopback and the point
+/// is to be tried; a real bridge reads its own from `BRIDGE_CLIENT_SECRET`.
+pub const DEMO_CLIENT_SECRET: &str = "demo-secret";
 
 /// What the demo does.
 pub struct Demo {
@@ -66,31 +74,46 @@ pub fn run(cx: &Context<'_>, demo: &Demo) -> Result<(), Failure> {
     serve(runtime, cx.artifacts, demo)
 }
 
-/// Serves the database, shows where, and reads a first page over HTTP.
+/// Serves the database with the embedded token endpoint, shows where, and reads a
+/// first page over HTTP with a token, as SAP Analytics Cloud would.
 fn serve(
     runtime: &tokio::runtime::Runtime,
     artifacts: &Artifacts,
     demo: &Demo,
 ) -> Result<(), Failure> {
     let model = &artifacts.model;
+    let auth = Auth::Embedded(EmbeddedAuth::new(
+        DEMO_CLIENT_ID,
+        Secret::new(DEMO_CLIENT_SECRET),
+    ));
     runtime.block_on(async {
-        let server = ODataServer::start(artifacts, &demo.db, demo.addr)
+        let server = ODataServer::start(artifacts, &demo.db, demo.addr, auth)
             .await
             .map_err(|e| (e.exit_code(), e.to_string()))?;
         let url = server.url();
+        let token_url = server
+            .token_url()
+            .ok_or_else(|| Failure::new(1, "the demo server has no token endpoint"))?;
         let set = model
             .fact
             .as_ref()
             .map_or(&model.root().name, |fact| &fact.name);
         let first = format!("{url}{set}?$top=3");
         println!("\nOData V4 for SAP Analytics Cloud: {url}");
-        println!("  {url}$metadata");
-        println!("  {first}");
-        let page = read_page(&first).await;
+        println!("  $metadata:  {url}$metadata");
+        println!(
+            "  OAuth 2.0 client credentials: token URL {token_url}, client id {DEMO_CLIENT_ID}, secret {DEMO_CLIENT_SECRET}"
+        );
+        let page = read_page(&token_url, &first).await;
         match &page {
-            Ok(body) => println!("\n{body}"),
+            Ok(body) => println!("\n{first}\n{body}"),
             Err(e) => eprintln!("error: cannot read {first}: {e}"),
         }
+        println!("\nWith curl: a token, then a query:");
+        println!(
+            "  TOKEN=$(curl -s -u {DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET} -d grant_type=client_credentials {token_url} | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')"
+        );
+        println!("  curl -H \"Authorization: Bearer $TOKEN\" '{first}'");
         if page.is_ok() && !demo.once {
             println!("\nServing until Ctrl-C.");
             let _ = cai_bridge::signal::wait_for_signal().await;
@@ -100,8 +123,29 @@ fn serve(
     })
 }
 
-async fn read_page(url: &str) -> Result<String, String> {
-    let response = reqwest::get(url).await.map_err(|e| e.to_string())?;
+/// Gets a token for the demo client, then reads `url` with it.
+async fn read_page(token_url: &str, url: &str) -> Result<String, String> {
+    let http = reqwest::Client::new();
+    let answer = http
+        .post(token_url)
+        .basic_auth(DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !answer.status().is_success() {
+        return Err(format!("the token endpoint answered {}", answer.status()));
+    }
+    let token: serde_json::Value = answer.json().await.map_err(|e| e.to_string())?;
+    let token = token["access_token"]
+        .as_str()
+        .ok_or("the token endpoint answered no access_token")?;
+    let response = http
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
     let status = response.status();
     let body = response.text().await.map_err(|e| e.to_string())?;
     if !status.is_success() {

@@ -6,7 +6,8 @@
 //!   every entity of a [`Model`], with upserts by stable keys.
 //! - [`sync`]: the API into the database, window by window ([`auth`]: OAuth2 and the
 //!   developer token; [`settings`]: where they come from).
-//! - [`serve`]: the database as OData V4 for SAP Analytics Cloud.
+//! - [`serve`]: the database as OData V4 for SAP Analytics Cloud, to bearer tokens
+//!   of its own token endpoint or of an identity provider ([`serve::Auth`]).
 //! - [`cli`]: the bridge's command line, generic over its artifacts.
 //! - [`Bridge`] and `#[derive(Bridge)]`: a struct's rows and shape; with the default
 //!   feature `builder`, also its model, DDL, CDS and CSDL built at run time, for

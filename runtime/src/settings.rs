@@ -172,7 +172,9 @@ impl ApiSettings {
     }
 }
 
-fn secret(
+/// A secret from the environment (`from_env`), else from `file`; `what` and `hint`
+/// name it when neither is set.
+pub(crate) fn secret(
     from_env: Option<String>,
     file: Option<&Path>,
     what: &'static str,

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use cai_bridge::load::Loader;
-use cai_bridge::serve::ODataServer;
+use cai_bridge::serve::{Auth, ODataServer};
 use cai_bridge::Artifacts;
 use cai_bridge_mock::{MockConfig, MockServer};
 use serde_json::Value;
@@ -56,7 +56,8 @@ pub fn hostile_database(db: &Path, items: usize) {
         .expect("loads");
 }
 
-/// Our server on a fresh CAI database (kept alive by the returned temp dir).
+/// Our server on a fresh CAI database (kept alive by the returned temp dir), without
+/// authentication: CAP is compared on what it answers, and `serve_auth` tests the auth.
 pub fn serve_database(rt: &tokio::runtime::Runtime) -> (tempfile::TempDir, ODataServer) {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("bridge.db");
@@ -66,6 +67,7 @@ pub fn serve_database(rt: &tokio::runtime::Runtime) -> (tempfile::TempDir, OData
             &cai_logs_bridge::artifacts(),
             &db,
             loopback(),
+            Auth::Disabled,
         ))
         .expect("serves");
     (dir, server)
@@ -135,7 +137,7 @@ pub fn numbers_as_f64(value: &Value) -> Value {
 /// the two answer differently: statuses (4xx against 4xx agree), entities in order,
 /// `@odata.count`, whether there is a next link, single entities and plain bodies.
 /// `@odata.context` and `Content-Type` are compared too. Every 200 of ours must carry
-/// what was asked for.
+/// what was asked for. Ours runs without authentication, as CAP does here.
 pub fn differences(
     rt: &tokio::runtime::Runtime,
     artifacts: &Artifacts,
@@ -144,7 +146,12 @@ pub fn differences(
     requests: &[String],
 ) -> Vec<String> {
     let server = rt
-        .block_on(ODataServer::start(artifacts, db, loopback()))
+        .block_on(ODataServer::start(
+            artifacts,
+            db,
+            loopback(),
+            Auth::Disabled,
+        ))
         .expect("serves");
     let base = server.url();
     let answers: Vec<Value> = requests.iter().map(|r| ours(rt, &base, r)).collect();

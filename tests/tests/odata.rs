@@ -274,6 +274,7 @@ fn metadata_as_json_describes_what_cap_describes() {
                 &artifacts,
                 &db,
                 loopback(),
+                cai_bridge::serve::Auth::Disabled,
             ))
             .expect("serves");
         let ours = ours(&rt, &server.url(), &request);

@@ -356,6 +356,7 @@ fn where_cap_is_wrong_we_are_right() {
             &cai_bridge_golden_hostile::artifacts(),
             &db,
             cai_bridge_tests::differential::loopback(),
+            cai_bridge::serve::Auth::Disabled,
         ))
         .expect("serves");
     let base = server.url();

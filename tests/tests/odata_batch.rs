@@ -83,7 +83,12 @@ fn batches_answer_as_cap_does() {
     ];
     let artifacts = cai_logs_bridge::artifacts();
     let server = rt
-        .block_on(ODataServer::start(&artifacts, &db, loopback()))
+        .block_on(ODataServer::start(
+            &artifacts,
+            &db,
+            loopback(),
+            cai_bridge::serve::Auth::Disabled,
+        ))
         .expect("serves");
     let ours: Vec<(u16, String, String)> = cases
         .iter()

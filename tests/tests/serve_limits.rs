@@ -112,6 +112,7 @@ fn a_database_that_cannot_be_written_beside_is_served() {
             &cai_logs_bridge::artifacts(),
             &db,
             loopback(),
+            cai_bridge::serve::Auth::Disabled,
         ))
         .expect("serves a file it cannot write beside");
     let answer = ours(&rt, &server.url(), "Conversations?$count=true&$top=1");

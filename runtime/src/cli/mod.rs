@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::load::Loader;
+use crate::serve::{Auth, AuthOptions};
 use crate::settings::{read_config, ApiSettings, SyncSettings};
 use crate::sync::{self, Range};
 use crate::Artifacts;
@@ -31,6 +32,9 @@ Exit codes:
 
 Environment (wins over bridge.toml):
   CAI_BASE_URL, CAI_TOKEN_URL, CAI_CLIENT_ID, CAI_CLIENT_SECRET, CAI_DEVELOPER_TOKEN
+  serve: BRIDGE_CLIENT_ID, BRIDGE_CLIENT_SECRET or BRIDGE_CLIENT_SECRET_FILE, BRIDGE_SIGNING_KEY
+    or BRIDGE_SIGNING_KEY_FILE, BRIDGE_TOKEN_LIFETIME; or BRIDGE_JWT_ISSUER, BRIDGE_JWT_AUDIENCE,
+    BRIDGE_JWKS_URL, BRIDGE_JWT_SCOPE
   RUST_LOG   log filter, e.g. RUST_LOG=info or RUST_LOG=cai_bridge=debug (logs go to stderr)";
 
 /// A bridge: SAP Conversational AI logs (or any REST API's records) into SQLite.
@@ -55,9 +59,13 @@ enum Command<E: Extension> {
     )]
     Sync(SyncArgs),
     /// Serve the database as OData V4, read-only, for SAP Analytics Cloud (until Ctrl-C).
-    #[command(
-        after_help = "Examples:\n  cai-logs-bridge serve --db bridge.db\n  cai-logs-bridge serve --db bridge.db --addr 0.0.0.0:4004   # in a container"
-    )]
+    ///
+    /// Every OData request needs `Authorization: Bearer <token>`. By default the
+    /// bridge issues the tokens itself (POST /oauth/token, OAuth2 client credentials)
+    /// to the one client in BRIDGE_CLIENT_ID and BRIDGE_CLIENT_SECRET; with
+    /// --jwt-issuer, --jwt-audience and --jwks-url it accepts an identity provider's
+    /// tokens instead. /health/live and /health/ready need no token.
+    #[command(after_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
     /// Erase one conversation (a root record) and every row that belongs to it.
     Purge(PurgeArgs),
@@ -86,7 +94,62 @@ struct ServeArgs {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_ADDR)]
     addr: SocketAddr,
+    /// No authentication, for a bridge behind a gateway that checks every request:
+    /// anyone who reaches the port reads everything.
+    #[arg(long, conflicts_with_all = ["jwt_issuer", "jwt_audience", "jwks_url", "jwt_scope", "token_lifetime"])]
+    no_auth: bool,
+    /// Accept tokens of this issuer (their `iss`) instead of issuing them [env: BRIDGE_JWT_ISSUER].
+    #[arg(long, value_name = "URL")]
+    jwt_issuer: Option<String>,
+    /// The audience those tokens must carry in `aud` [env: BRIDGE_JWT_AUDIENCE].
+    #[arg(long, value_name = "AUD")]
+    jwt_audience: Option<String>,
+    /// Where the issuer publishes its signing keys (RS256, ES256) [env: BRIDGE_JWKS_URL].
+    #[arg(long, value_name = "URL")]
+    jwks_url: Option<String>,
+    /// A scope those tokens must carry (`scope` or `scp`) [env: BRIDGE_JWT_SCOPE].
+    #[arg(long, value_name = "SCOPE")]
+    jwt_scope: Option<String>,
+    /// Lifetime of the tokens POST /oauth/token issues, in seconds (default 3600)
+    /// [env: BRIDGE_TOKEN_LIFETIME].
+    #[arg(long, value_name = "SECONDS")]
+    token_lifetime: Option<u64>,
 }
+
+impl ServeArgs {
+    fn auth_options(&self) -> AuthOptions {
+        AuthOptions {
+            no_auth: self.no_auth,
+            jwt_issuer: self.jwt_issuer.clone(),
+            jwt_audience: self.jwt_audience.clone(),
+            jwks_url: self.jwks_url.clone(),
+            jwt_scope: self.jwt_scope.clone(),
+            token_lifetime: self.token_lifetime,
+        }
+    }
+}
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  # Tokens from the bridge itself, for one client (in SAP Analytics Cloud:
+  # OAuth 2.0 Client Credentials, token URL http://HOST:4004/oauth/token):
+  export BRIDGE_CLIENT_ID=sac BRIDGE_CLIENT_SECRET=...
+  cai-logs-bridge serve --db bridge.db
+  TOKEN=$(curl -s -u \"$BRIDGE_CLIENT_ID:$BRIDGE_CLIENT_SECRET\" \\
+    -d grant_type=client_credentials http://127.0.0.1:4004/oauth/token \\
+    | jq -r .access_token)
+  curl -H \"Authorization: Bearer $TOKEN\" \\
+    'http://127.0.0.1:4004/odata/v4/catalog/MessageFacts?$top=3'
+  # (BRIDGE_CLIENT_SECRET_FILE=/etc/bridge/client-secret reads a mounted Secret)
+
+  # In a container, tokens from SAP Cloud Identity Services:
+  cai-logs-bridge serve --db bridge.db --addr 0.0.0.0:4004 \\
+    --jwt-issuer https://TENANT.accounts.ondemand.com \\
+    --jwt-audience CLIENT_ID \\
+    --jwks-url https://TENANT.accounts.ondemand.com/oauth2/certs
+
+  # Behind a gateway that checks every request (a Kyma APIRule's jwt rule):
+  cai-logs-bridge serve --db bridge.db --addr 0.0.0.0:4004 --no-auth";
 
 /// Where OData is served by default: CAP's port, on loopback only.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:4004";
@@ -252,8 +315,12 @@ fn execute<E: Extension>(
             println!("purged {} ({rows} rows)", args.conversation);
             Ok(())
         }
-        Command::Serve(args) => crate::serve::run(runtime, artifacts, &args.db, args.addr)
-            .map_err(|e| Failure::new(e.exit_code(), e.to_string())),
+        Command::Serve(args) => {
+            // Before the database: a bridge without credentials must not start at all.
+            let auth = Auth::resolve(&args.auth_options()).map_err(usage)?;
+            crate::serve::run(runtime, artifacts, &args.db, args.addr, auth)
+                .map_err(|e| Failure::new(e.exit_code(), e.to_string()))
+        }
         Command::Extension(extension) => extension.run(&Context {
             artifacts,
             runtime,

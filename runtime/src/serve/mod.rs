@@ -11,14 +11,17 @@
 //! - Every client mistake is a 4xx with an OData error body; 5xx only for faults of
 //!   the server, logged with their cause.
 //!
-//! Authentication is the platform's: on Kyma the APIRule checks SAP Analytics
-//! Cloud's OAuth2 token before a request reaches this server.
+//! Every OData request needs a bearer token, from the server's own `POST
+//! /oauth/token` or from an external issuer ([`Auth`], see [`auth`]); `/health/live`
+//! and `/health/ready` need none.
 
 mod apply;
+pub mod auth;
 mod batch;
 mod catalog;
 mod error;
 pub mod filter;
+mod health;
 mod listen;
 mod metadata;
 mod pool;
@@ -40,6 +43,7 @@ use tokio::task::JoinHandle;
 
 use crate::load::{check_schema, SchemaError};
 use crate::Artifacts;
+pub use auth::{Auth, AuthOptions, AuthSetupError, EmbeddedAuth, PlatformAuth};
 use catalog::Catalog;
 use error::ODataError;
 use read::Answer;
@@ -57,6 +61,9 @@ pub enum ServeError {
     /// Waiting for the stop signal failed.
     #[error("cannot wait for a stop signal: {0}")]
     Signal(std::io::Error),
+    /// Authentication could not be set up.
+    #[error(transparent)]
+    Auth(#[from] AuthSetupError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}; pick another address with --addr")]
     Bind {
@@ -71,7 +78,7 @@ impl ServeError {
     /// The exit code of the bridge CLI for this error (see `cli`).
     pub fn exit_code(&self) -> u8 {
         match self {
-            ServeError::Bind { .. } => 2,
+            ServeError::Bind { .. } | ServeError::Auth(_) => 2,
             _ => 3,
         }
     }
@@ -81,6 +88,7 @@ impl ServeError {
 pub struct ODataServer {
     addr: SocketAddr,
     path: String,
+    token_endpoint: bool,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
@@ -106,11 +114,12 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl ODataServer {
     /// Checks `db` against the bridge's model (read-only) and serves it on `addr`
-    /// (port 0 picks a free one).
+    /// (port 0 picks a free one) to the requests `auth` lets through.
     pub async fn start(
         artifacts: &Artifacts,
         db: &Path,
         addr: SocketAddr,
+        auth: Auth,
     ) -> Result<Self, ServeError> {
         if !db.is_file() {
             return Err(ServeError::NoDatabase(db.to_owned()));
@@ -130,13 +139,18 @@ impl ODataServer {
         let addr = listener
             .local_addr()
             .map_err(|source| ServeError::Bind { addr, source })?;
-        let app = axum::Router::new().fallback(handle).with_state(shared);
+        let token_endpoint = matches!(auth, Auth::Embedded(_));
+        let odata = axum::Router::new()
+            .fallback(handle)
+            .with_state(Arc::clone(&shared));
+        let app = auth::router(auth, odata, &path)?.merge(health::router(shared));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(listen::serve(listener, app, stopped));
         tracing::info!(%addr, %path, "OData server listening");
         Ok(ODataServer {
             addr,
             path,
+            token_endpoint,
             stop,
             task,
         })
@@ -150,6 +164,13 @@ impl ODataServer {
     /// The service URL (`http://127.0.0.1:4004/odata/v4/catalog/`).
     pub fn url(&self) -> String {
         format!("http://{}{}/", self.addr, self.path)
+    }
+
+    /// The embedded token endpoint (`http://127.0.0.1:4004/oauth/token`), if the
+    /// server has one ([`Auth::Embedded`]).
+    pub fn token_url(&self) -> Option<String> {
+        self.token_endpoint
+            .then(|| format!("http://{}{}", self.addr, auth::TOKEN_PATH))
     }
 
     /// Stops accepting requests, lets running ones finish, and waits.
@@ -285,11 +306,15 @@ pub fn run(
     artifacts: &Artifacts,
     db: &Path,
     addr: SocketAddr,
+    auth: Auth,
 ) -> Result<(), ServeError> {
     runtime.block_on(async {
-        let server = ODataServer::start(artifacts, db, addr).await?;
+        let server = ODataServer::start(artifacts, db, addr, auth).await?;
         println!("OData V4 service: {}", server.url());
         println!("  $metadata:      {}$metadata", server.url());
+        if let Some(token_url) = server.token_url() {
+            println!("  token (POST):   {token_url}");
+        }
         let signal = crate::signal::wait_for_signal().await;
         server.shutdown().await;
         signal.map_err(ServeError::Signal)
