@@ -32,12 +32,12 @@ impl Frag {
         }
     }
 
-    fn add(mut self, sql: &str) -> Frag {
+    pub(super) fn add(mut self, sql: &str) -> Frag {
         self.sql.push_str(sql);
         self
     }
 
-    fn with(mut self, other: &Frag) -> Frag {
+    pub(super) fn with(mut self, other: &Frag) -> Frag {
         self.sql.push_str(&other.sql);
         self.params.extend(other.params.iter().cloned());
         self
@@ -59,6 +59,7 @@ pub(super) fn condition(node: &Node) -> Result<Frag, FilterError> {
         NodeKind::Not(inner) => Ok(Frag::sql("NOT (").with(&condition(inner)?).add(")")),
         NodeKind::Cmp(op, left, right) => compare(*op, left, right, at),
         NodeKind::In(left, items) => in_list(left, items),
+        NodeKind::Exists(from, body, all) => super::path::exists(from, body.as_deref(), *all),
         NodeKind::Call(name, args) => match call(name, args, at)? {
             (frag, Kind::Bool) => Ok(frag),
             _ => Err(err(
