@@ -16,7 +16,8 @@
 // A bare entity set name is read with ?$top=1000; any other argument is a URL relative to
 // the service path (`Conversations?$filter=...`, `Messages/$count`, `Conversations('id')`),
 // sent as given. A 200 with an entity (not a collection) carries "entity"; a collection may
-// carry "odataCount" (@odata.count).
+// carry "odataCount" (@odata.count) and carries "context" (@odata.context). Every entry has
+// "type", the media type of the answer without parameters ("" when it has no body, as a 204).
 //
 // Authentication is CAP's "dummy" strategy (every request is a privileged user), so
 // @requires/@restrict annotations do not hide rows: this checks data, not authorization.
@@ -59,7 +60,7 @@ function get(port, urlPath) {
     const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { accept: urlPath.endsWith('$metadata') ? 'application/xml' : 'application/json' } }, (res) => {
       const chunks = []
       res.on('data', (c) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }))
+      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'] || '', body: Buffer.concat(chunks).toString('utf8') }))
     })
     req.on('error', reject)
     req.setTimeout(30000, () => req.destroy(new Error(`timeout on ${urlPath}`)))
@@ -93,7 +94,7 @@ async function main() {
     // A bare entity set name reads the set; anything else is a URL relative to the service.
     const relative = /^[A-Za-z_][A-Za-z0-9_]*$/.test(es) ? `${es}?$top=1000` : es
     const r = await get(port, `${srvPath}/${relative}`)
-    const entry = { status: r.status }
+    const entry = { status: r.status, type: r.type.split(';')[0].trim() }
     let json
     try { json = JSON.parse(r.body) } catch { json = undefined }
     if (r.status === 200 && json && Array.isArray(json.value)) {
@@ -101,6 +102,7 @@ async function main() {
       entry.value = json.value
       if (json['@odata.nextLink']) entry.nextLink = json['@odata.nextLink']
       if (json['@odata.count'] !== undefined) entry.odataCount = json['@odata.count']
+      if (json['@odata.context'] !== undefined) entry.context = json['@odata.context']
     } else if (r.status === 200 && json && typeof json === 'object') {
       entry.entity = json
     } else {

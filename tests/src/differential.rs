@@ -81,12 +81,23 @@ pub fn ours(rt: &tokio::runtime::Runtime, base: &str, relative: &str) -> Value {
     } else {
         format!("{base}{relative}")
     };
-    let (status, body) = rt.block_on(async {
+    let (status, media, body) = rt.block_on(async {
         let response = reqwest::get(&url).await.expect("request");
         let status = response.status().as_u16();
-        (status, response.text().await.expect("body"))
+        let media = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let media = media
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        (status, media, response.text().await.expect("body"))
     });
-    let mut entry = serde_json::json!({ "status": status });
+    let mut entry = serde_json::json!({ "status": status, "type": media });
     match serde_json::from_str::<Value>(&body) {
         Ok(json) if status == 200 && json["value"].is_array() => {
             entry["count"] = json["value"].as_array().map(Vec::len).into();
@@ -96,6 +107,9 @@ pub fn ours(rt: &tokio::runtime::Runtime, base: &str, relative: &str) -> Value {
             }
             if let Some(count) = json.get("@odata.count") {
                 entry["odataCount"] = count.clone();
+            }
+            if let Some(context) = json.get("@odata.context") {
+                entry["context"] = context.clone();
             }
         }
         Ok(json) if status == 200 && json.is_object() => entry["entity"] = json,
@@ -124,9 +138,10 @@ pub fn numbers_as_f64(value: &Value) -> Value {
 
 /// Sends every request to our server (for `artifacts`, on `db`) and to the real CAP
 /// serving the CAP project `cap_project` on the same file, and lists every request
-/// the two answer differently: statuses (4xx against 4xx agree), entities in order,
-/// `@odata.count`, whether there is a next link, single entities and plain bodies.
-/// Every 200 of ours must carry what was asked for.
+/// the two answer differently: statuses (4xx against 4xx agree), media types,
+/// entities in order (nested ones included), `@odata.count`, `@odata.context`,
+/// whether there is a next link, single entities and plain bodies (a `/$value`'s
+/// text, a 204's emptiness). Every 200 of ours must carry what was asked for.
 pub fn differences(
     rt: &tokio::runtime::Runtime,
     artifacts: &Artifacts,
@@ -149,6 +164,9 @@ pub fn differences(
             (Some(a), Some(b)) if a >= 400 && b >= 400 => (a < 500) == (b < 500),
             (a, b) => {
                 a == b
+                    && ours["type"] == theirs["type"]
+                    && ours["context"] == theirs["context"]
+                    && ours["entity"]["@odata.context"] == theirs["entity"]["@odata.context"]
                     && numbers_as_f64(&ours["value"]) == numbers_as_f64(&theirs["value"])
                     && ours["odataCount"] == theirs["odataCount"]
                     && ours["nextLink"].is_null() == theirs["nextLink"].is_null()
@@ -159,8 +177,11 @@ pub fn differences(
         };
         // A 200 carries what was asked for, so agreeing is not agreeing on nothing.
         if ours["status"] == 200 {
-            let carried = if request.contains("/$count") {
+            let path = request.split('?').next().unwrap_or_default();
+            let carried = if path.ends_with("/$count") {
                 ours["body"].is_number()
+            } else if path.ends_with("/$value") {
+                !ours["body"].is_null() && ours["body"] != ""
             } else {
                 ours["value"].is_array() || ours["entity"].is_object()
             };

@@ -3,8 +3,11 @@
 //! answers CAP would give for the same file (`cds serve` stays a drop-in alternative).
 //!
 //! - `GET <path>/` service document, `<path>/$metadata` the CSDL, `<path>/<Set>` with
-//!   `$select`, `$filter`, `$orderby`, `$top`, `$skip`, `$count`; `<path>/<Set>/$count`
-//!   and `<path>/<Set>(key)`.
+//!   `$select`, `$filter`, `$expand`, `$orderby`, `$top`, `$skip`, `$count`;
+//!   `<path>/<Set>/$count` and `<path>/<Set>(key)`.
+//! - Navigation as CAP answers it (see `expand`, `nested` and the filter's `path`):
+//!   compositions and the association back, in `$expand` (nested, with options) and
+//!   in `$filter` (`a/b`, `any`, `all`, `a/$count`).
 //! - Pages of at most 1000 entities with `@odata.nextLink` (`$skiptoken`), ties
 //!   ordered by key, nulls written, as CAP does; Int64 as strings when the client
 //!   asks for `IEEE754Compatible=true`, so values above 2^53 survive JavaScript.
@@ -16,7 +19,9 @@
 
 mod catalog;
 mod error;
+mod expand;
 pub mod filter;
+mod nested;
 mod pool;
 mod read;
 mod request;
@@ -35,7 +40,7 @@ use crate::load::{check_schema, SchemaError};
 use crate::Artifacts;
 use catalog::Catalog;
 use error::ODataError;
-use read::Answer;
+use read::{Answer, Source};
 use request::Resource;
 
 /// Why the server could not start.
@@ -188,17 +193,29 @@ fn answer(shared: &Shared, path: &str, query: &str, accept: &str) -> Result<Answ
         Resource::Metadata => Ok(Answer::Xml(catalog.metadata.clone())),
         Resource::Collection { set, count_only } => {
             let options = request::options(set, query, accept)?;
-            read::collection(&*connection()?, set, &options, count_only)
+            read::collection(
+                &*connection()?,
+                catalog,
+                &Source::set(set),
+                &options,
+                count_only,
+            )
         }
         Resource::Entity { set, key } => {
             let options = request::options(set, query, accept)?;
-            read::entity(&*connection()?, set, &key, &options)
+            read::entity(&*connection()?, catalog, &Source::key(set, &key)?, &options)
         }
     }
 }
 
 fn respond(answer: Answer) -> Response {
     let (content_type, body) = match answer {
+        Answer::NoContent => {
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            let headers = response.headers_mut();
+            headers.insert("OData-Version", HeaderValue::from_static("4.0"));
+            return response;
+        }
         Answer::Json(body) => ("application/json;odata.metadata=minimal", body),
         Answer::Text(text) => ("text/plain", text.into_bytes()),
         Answer::Xml(text) => ("application/xml", text.into_bytes()),

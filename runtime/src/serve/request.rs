@@ -96,6 +96,8 @@ pub struct Options {
     pub select: Option<Vec<usize>>,
     /// `$filter`, decoded (parsed later against the set).
     pub filter: Option<String>,
+    /// `$expand`, decoded (parsed later against the catalog, by `expand`).
+    pub expand: Option<String>,
     /// `$orderby`: property index and whether descending.
     pub orderby: Vec<(usize, bool)>,
     /// `$top`.
@@ -114,11 +116,13 @@ pub struct Options {
 
 /// Options the service does not support, and why.
 const UNSUPPORTED: &[(&str, &str)] = &[
-    ("$expand", "the entity sets are flat (SAP Analytics Cloud cannot follow navigation); read the fact set or each set on its own"),
     ("$search", "use $filter with contains(...)"),
     ("$apply", "aggregate in SAP Analytics Cloud"),
     ("$compute", "compute in SAP Analytics Cloud"),
-    ("$levels", "the entity sets are flat"),
+    (
+        "$levels",
+        "there are no recursive hierarchies; nest $expand instead",
+    ),
     ("$index", "it is for collections of primitive values only"),
     ("$schemaversion", "the service has one schema"),
     ("$deltatoken", "read with $filter on a timestamp instead"),
@@ -149,6 +153,7 @@ pub fn options(set: &EntitySet, query: &str, accept: &str) -> Result<Options, OD
         match &*name {
             "$select" => options.select = Some(select(set, &value)?),
             "$filter" => options.filter = Some(value.into_owned()),
+            "$expand" => options.expand = Some(value.into_owned()),
             "$orderby" => options.orderby = orderby(set, &value)?,
             "$top" => options.top = Some(number(&name, &value)?),
             "$skip" => options.skip = number(&name, &value)?,
@@ -178,7 +183,7 @@ pub fn options(set: &EntitySet, query: &str, accept: &str) -> Result<Options, OD
                 let why = UNSUPPORTED
                     .iter()
                     .find(|(n, _)| *n == other)
-                    .map_or("it is not an OData V4 system query option, or not one this read-only service knows; supported: $select, $filter, $orderby, $top, $skip, $count, $format", |(_, why)| why);
+                    .map_or("it is not an OData V4 system query option, or not one this read-only service knows; supported: $select, $filter, $expand, $orderby, $top, $skip, $count, $format", |(_, why)| why);
                 return Err(ODataError::bad_request(format!(
                     "`{other}` is not supported: {why}"
                 )));
@@ -196,7 +201,8 @@ fn ieee754(media: &str) -> bool {
         .contains("ieee754compatible=true")
 }
 
-fn number(name: &str, value: &str) -> Result<u64, ODataError> {
+/// A non-negative whole number, the value of option `name`.
+pub(super) fn number(name: &str, value: &str) -> Result<u64, ODataError> {
     value.trim().parse().map_err(|_| {
         ODataError::bad_request(format!(
             "{name}=`{value}` is not a non-negative whole number"
@@ -207,7 +213,8 @@ fn number(name: &str, value: &str) -> Result<u64, ODataError> {
 fn property(set: &EntitySet, name: &str, option: &str) -> Result<usize, ODataError> {
     if name.contains('/') {
         return Err(ODataError::bad_request(format!(
-            "{option}: `{name}` is a path; the entity sets are flat, name a property of {}",
+            "{option}: `{}` is a path; name a property of {} (to read related entities, $expand them)",
+            cut(name),
             set.name
         )));
     }
@@ -225,7 +232,10 @@ fn property(set: &EntitySet, name: &str, option: &str) -> Result<usize, ODataErr
     })
 }
 
-fn select(set: &EntitySet, value: &str) -> Result<Vec<usize>, ODataError> {
+/// `$select` on `set`: property indexes. A navigation property selects nothing, as
+/// in CAP (it is `$expand` that reads related entities), but still makes the
+/// selection explicit.
+pub(super) fn select(set: &EntitySet, value: &str) -> Result<Vec<usize>, ODataError> {
     let mut out = Vec::new();
     for item in value.split(',').map(str::trim) {
         if item == "*" {
@@ -236,6 +246,9 @@ fn select(set: &EntitySet, value: &str) -> Result<Vec<usize>, ODataError> {
                 "$select has an empty item; write $select=a,b",
             ));
         }
+        if set.navigation(item).is_some() {
+            continue;
+        }
         let index = property(set, item, "$select")?;
         if !out.contains(&index) {
             out.push(index);
@@ -244,7 +257,8 @@ fn select(set: &EntitySet, value: &str) -> Result<Vec<usize>, ODataError> {
     Ok(out)
 }
 
-fn orderby(set: &EntitySet, value: &str) -> Result<Vec<(usize, bool)>, ODataError> {
+/// `$orderby` on `set`: property indexes, each with whether it is descending.
+pub(super) fn orderby(set: &EntitySet, value: &str) -> Result<Vec<(usize, bool)>, ODataError> {
     value
         .split(',')
         .map(|item| {
