@@ -115,7 +115,17 @@ fn every_client_mistake_is_a_4xx_with_an_odata_error() {
             404,
             "no entity",
         ),
-        ("Conversations/id", 400, "not supported"),
+        ("Conversations/id", 400, "one entity"),
+        (
+            "Conversations(00000000-0000-0000-0000-000000000000)/nope",
+            404,
+            "not a property or navigation property",
+        ),
+        (
+            "Conversations(00000000-0000-0000-0000-000000000000)/$count",
+            400,
+            "collection",
+        ),
         ("Nope", 404, "Conversations"),
     ];
     for (relative, status, needle) in cases {

@@ -4,10 +4,11 @@
 //!
 //! - `GET <path>/` service document, `<path>/$metadata` the CSDL, `<path>/<Set>` with
 //!   `$select`, `$filter`, `$expand`, `$orderby`, `$top`, `$skip`, `$count`;
-//!   `<path>/<Set>/$count` and `<path>/<Set>(key)`.
-//! - Navigation as CAP answers it (see `expand`, `nested` and the filter's `path`):
-//!   compositions and the association back, in `$expand` (nested, with options) and
-//!   in `$filter` (`a/b`, `any`, `all`, `a/$count`).
+//!   `<path>/<Set>/$count` and `<path>/<Set>(key)`, then navigation and property
+//!   segments (`…(key)/messages`, `…/conversation`, `…/channel_type/$value`).
+//! - Navigation as CAP answers it (see `expand`, `nested`, `navigation` and the
+//!   filter's `path`): compositions and the association back, in `$expand` (nested,
+//!   with options), in paths and in `$filter` (`a/b`, `any`, `all`, `a/$count`).
 //! - Pages of at most 1000 entities with `@odata.nextLink` (`$skiptoken`), ties
 //!   ordered by key, nulls written, as CAP does; Int64 as strings when the client
 //!   asks for `IEEE754Compatible=true`, so values above 2^53 survive JavaScript.
@@ -21,6 +22,7 @@ mod catalog;
 mod error;
 mod expand;
 pub mod filter;
+mod navigation;
 mod nested;
 mod pool;
 mod read;
@@ -205,6 +207,7 @@ fn answer(shared: &Shared, path: &str, query: &str, accept: &str) -> Result<Answ
             let options = request::options(set, query, accept)?;
             read::entity(&*connection()?, catalog, &Source::key(set, &key)?, &options)
         }
+        Resource::Path(path) => navigation::answer(&*connection()?, catalog, &path, query, accept),
     }
 }
 

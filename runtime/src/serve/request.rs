@@ -7,6 +7,7 @@ use percent_encoding::percent_decode_str;
 use super::catalog::{Catalog, EntitySet};
 use super::error::ODataError;
 use super::filter::cut;
+use super::navigation::Path;
 
 /// What a path names.
 pub enum Resource<'c> {
@@ -28,6 +29,9 @@ pub enum Resource<'c> {
         /// The key predicate between the parentheses, percent-decoded.
         key: String,
     },
+    /// `/Set(key)/…`: navigation and property segments after a key, resolved by
+    /// `navigation` (it needs the database to tell 404 from 204).
+    Path(Path<'c>),
 }
 
 /// Reads the resource `path` names under the service.
@@ -81,10 +85,16 @@ pub fn resource<'c>(catalog: &'c Catalog, path: &str) -> Result<Resource<'c>, OD
             count_only: true,
         }),
         (Some(key), []) => Ok(Resource::Entity { set, key }),
-        (_, more) => Err(ODataError::bad_request(format!(
-            "`/{}` after `{first}` is not supported: this service reads entity sets, \
-             single entities by key and `/$count`",
-            more.join("/")
+        (Some(key), more) => Ok(Resource::Path(Path {
+            set,
+            key,
+            segments: more.to_vec(),
+            raw: rest.to_owned(),
+        })),
+        (None, more) => Err(ODataError::bad_request(format!(
+            "`/{}` after `{first}`: navigation and properties start from one entity; \
+             write {first}(key)/…",
+            cut(&more.join("/"))
         ))),
     }
 }
