@@ -16,8 +16,9 @@
 // A bare entity set name is read with ?$top=1000; any other argument is a URL relative to
 // the service path (`Conversations?$filter=...`, `Messages/$count`, `Conversations('id')`),
 // sent as given. A 200 with an entity (not a collection) carries "entity"; a collection may
-// carry "odataCount" (@odata.count) and "context" (@odata.context). Every answer carries
-// "contentType", its Content-Type header. An argument `POST <relative>\n<content type>\n\n<body>`
+// carry "odataCount" (@odata.count) and "context" (@odata.context). Every entry has
+// "contentType", its Content-Type header, and "type", the media type without parameters
+// ("" when it has no body, as a 204). An argument `POST <relative>\n<content type>\n\n<body>`
 // is posted (a $batch, say) and its answer reported as "text".
 //
 // Authentication is CAP's "dummy" strategy (every request is a privileged user), so
@@ -117,7 +118,7 @@ async function main() {
     // A bare entity set name reads the set; anything else is a URL relative to the service.
     const relative = /^[A-Za-z_][A-Za-z0-9_]*$/.test(es) ? `${es}?$top=1000` : es
     const r = await get(port, `${srvPath}/${relative}`)
-    const entry = { status: r.status, contentType: r.headers['content-type'] }
+    const entry = { status: r.status, contentType: r.headers['content-type'], type: (r.headers['content-type'] || '').split(';')[0].trim() }
     let json
     try { json = JSON.parse(r.body) } catch { json = undefined }
     if (r.status === 200 && json && Array.isArray(json.value)) {

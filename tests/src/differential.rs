@@ -88,12 +88,21 @@ pub fn ours(rt: &tokio::runtime::Runtime, base: &str, relative: &str) -> Value {
         let status = response.status().as_u16();
         let content_type = response
             .headers()
-            .get("content-type")
+            .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         (status, content_type, response.text().await.expect("body"))
     });
-    let mut entry = serde_json::json!({ "status": status, "contentType": content_type });
+    let media = content_type
+        .as_deref()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let mut entry =
+        serde_json::json!({ "status": status, "contentType": content_type, "type": media });
     match serde_json::from_str::<Value>(&body) {
         Ok(json) if status == 200 && json["value"].is_array() => {
             entry["count"] = json["value"].as_array().map(Vec::len).into();
@@ -134,9 +143,10 @@ pub fn numbers_as_f64(value: &Value) -> Value {
 
 /// Sends every request to our server (for `artifacts`, on `db`) and to the real CAP
 /// serving the CAP project `cap_project` on the same file, and lists every request
-/// the two answer differently: statuses (4xx against 4xx agree), entities in order,
-/// `@odata.count`, whether there is a next link, single entities and plain bodies.
-/// `@odata.context` and `Content-Type` are compared too. Every 200 of ours must carry
+/// the two answer differently: statuses (4xx against 4xx agree), media types (and
+/// the whole `Content-Type`), entities in order (nested ones included),
+/// `@odata.count`, `@odata.context`, whether there is a next link, single entities and
+/// plain bodies (a `/$value`'s text, a 204's emptiness). Every 200 of ours must carry
 /// what was asked for. Ours runs without authentication, as CAP does here.
 pub fn differences(
     rt: &tokio::runtime::Runtime,
@@ -165,12 +175,12 @@ pub fn differences(
             (Some(a), Some(b)) if a >= 400 && b >= 400 => (a < 500) == (b < 500),
             (a, b) => {
                 a == b
+                    && ours["type"] == theirs["type"]
+                    && ours["context"] == theirs["context"]
+                    && ours["entity"]["@odata.context"] == theirs["entity"]["@odata.context"]
                     && numbers_as_f64(&ours["value"]) == numbers_as_f64(&theirs["value"])
                     && ours["odataCount"] == theirs["odataCount"]
-                    && ours["context"] == theirs["context"]
                     && ours["contentType"] == theirs["contentType"]
-                    && ours["entity"].get("@odata.context")
-                        == theirs["entity"].get("@odata.context")
                     && ours["nextLink"].is_null() == theirs["nextLink"].is_null()
                     && numbers_as_f64(&without_context(&ours["entity"]))
                         == numbers_as_f64(&without_context(&theirs["entity"]))
@@ -179,8 +189,11 @@ pub fn differences(
         };
         // A 200 carries what was asked for, so agreeing is not agreeing on nothing.
         if ours["status"] == 200 {
-            let carried = if request.contains("/$count") {
+            let path = request.split('?').next().unwrap_or_default();
+            let carried = if path.ends_with("/$count") {
                 ours["body"].is_number()
+            } else if path.ends_with("/$value") {
+                !ours["body"].is_null() && ours["body"] != ""
             } else {
                 ours["value"].is_array() || ours["entity"].is_object()
             };

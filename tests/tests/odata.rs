@@ -74,9 +74,9 @@ fn answers_as_cap_does_for_the_same_file() {
     );
 }
 
-/// Where CAP is lenient (it reads `$top=-1` as no `$top`) or has no answer, the
-/// server still answers every mistake with a 4xx and an OData error that says what
-/// is wrong.
+/// Where CAP is lenient (it reads `$top=-1` as no `$top`, lets the last of two
+/// expansions of one navigation property win) or has no answer, the server still answers
+/// every mistake with a 4xx and an OData error that says what is wrong.
 #[test]
 fn every_client_mistake_is_a_4xx_with_an_odata_error() {
     let rt = cai_bridge_tests::runtime();
@@ -90,7 +90,22 @@ fn every_client_mistake_is_a_4xx_with_an_odata_error() {
         ("Conversations?$filter=nope%20eq%201", 400, "nope"),
         ("Conversations?$select=nope", 400, "nope"),
         ("Conversations?$orderby=id%20sideways", 400, "sideways"),
-        ("Conversations?$expand=messages", 400, "$expand"),
+        ("Conversations?$expand=nope", 400, "nope"),
+        ("Conversations?$expand=messages,messages", 400, "twice"),
+        ("Conversations?$expand=messages($top=-1)", 400, "$top"),
+        ("Messages?$expand=conversation($top=1)", 400, "single entity"),
+        (
+            "Conversations?$expand=messages($expand=intents($expand=message($expand=conversation)))",
+            400,
+            "deeper",
+        ),
+        ("Conversations?$filter=messages/nlp_status%20eq%201", 400, "any"),
+        (
+            "Conversations?$filter=messages/any(m:nlp_status%20eq%201)",
+            400,
+            "lambda variable",
+        ),
+        ("Messages?$select=conversation/channel_type", 400, "path"),
         ("Conversations?$count=maybe", 400, "$count"),
         ("Conversations?$format=xml", 501, "JSON"),
         ("Conversations?$nope=1", 400, "$nope"),
@@ -101,7 +116,17 @@ fn every_client_mistake_is_a_4xx_with_an_odata_error() {
             404,
             "no entity",
         ),
-        ("Conversations/id", 400, "not supported"),
+        ("Conversations/id", 400, "one entity"),
+        (
+            "Conversations(00000000-0000-0000-0000-000000000000)/nope",
+            404,
+            "not a property or navigation property",
+        ),
+        (
+            "Conversations(00000000-0000-0000-0000-000000000000)/$count",
+            400,
+            "collection",
+        ),
         ("Nope", 404, "Conversations"),
     ];
     for (relative, status, needle) in cases {

@@ -1,9 +1,11 @@
 //! What the service exposes, read once from the model: an entity set per entity and
-//! one for the fact view, each with its properties in `$metadata` order, the service
-//! view CAP would read it from, and the `$metadata` document itself.
+//! one for the fact view, each with its properties in `$metadata` order, its
+//! navigation properties with the foreign keys they follow, the service view CAP
+//! would read it from, and the `$metadata` document itself.
 
-use cai_bridge_model::LogicalType;
+use cai_bridge_model::{LogicalType, Model};
 
+use super::filter;
 use crate::Artifacts;
 
 /// The service: its path, its entity sets and its CSDL.
@@ -27,6 +29,24 @@ pub struct EntitySet {
     pub view: String,
     /// Its properties, in `$metadata` order.
     pub properties: Vec<Property>,
+    /// Its navigation properties, in `$metadata` order: the association to the
+    /// parent, then the compositions of children. The fact set has none.
+    pub navigations: Vec<Navigation>,
+}
+
+/// A navigation property: a composition (parent to children) or the association
+/// back (child to parent), both over the foreign key CAP derives.
+#[derive(Debug)]
+pub struct Navigation {
+    /// Its name in URLs and JSON (`messages`, `conversation`).
+    pub name: String,
+    /// The set it leads to (an index into [`Catalog::sets`]).
+    pub target: usize,
+    /// To many (a composition) or to one (the association to the parent).
+    pub many: bool,
+    /// The column pairs that must be equal: (a property here, one of the target),
+    /// as property indexes.
+    pub on: Vec<(usize, usize)>,
 }
 
 /// One structural property.
@@ -63,8 +83,12 @@ impl Catalog {
                     .iter()
                     .map(|f| property(&f.name, &f.ty, f.key))
                     .collect(),
+                navigations: Vec::new(),
             })
             .collect();
+        for (index, set) in sets.iter_mut().enumerate() {
+            set.navigations = navigations(model, index);
+        }
         if let Some(fact) = &model.fact {
             sets.push(EntitySet {
                 name: fact.name.clone(),
@@ -74,6 +98,7 @@ impl Catalog {
                     .iter()
                     .map(|c| property(&c.name, &c.ty, c.key))
                     .collect(),
+                navigations: Vec::new(),
             });
         }
         Catalog {
@@ -88,6 +113,103 @@ impl Catalog {
     pub fn set(&self, name: &str) -> Option<&EntitySet> {
         self.sets.iter().find(|s| s.name == name)
     }
+
+    /// The index of `set` in [`Catalog::sets`].
+    pub fn index(&self, set: &EntitySet) -> usize {
+        // Names are unique in a service.
+        self.sets
+            .iter()
+            .position(|s| s.name == set.name)
+            .unwrap_or_default()
+    }
+
+    /// Every set as `$filter` sees it, with where its navigation properties lead.
+    pub fn filter_entities(&self) -> Vec<filter::Entity<'_>> {
+        self.sets
+            .iter()
+            .map(|set| filter::Entity {
+                name: &set.name,
+                table: &set.view,
+                properties: filter_properties(set.properties.iter()),
+                navigations: set
+                    .navigations
+                    .iter()
+                    .map(|n| filter::Navigation {
+                        name: &n.name,
+                        target: n.target,
+                        many: n.many,
+                        on: n
+                            .on
+                            .iter()
+                            .map(|&(here, there)| {
+                                let target = &self.sets[n.target];
+                                (
+                                    set.properties[here].column.as_str(),
+                                    target.properties[there].column.as_str(),
+                                )
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+/// `properties` as the filter module names them.
+pub fn filter_properties<'s>(
+    properties: impl Iterator<Item = &'s Property>,
+) -> Vec<filter::Property<'s>> {
+    properties
+        .map(|p| filter::Property {
+            name: &p.name,
+            column: &p.column,
+            ty: &p.ty,
+        })
+        .collect()
+}
+
+/// The navigation properties of entity `index`, from the model: the association to
+/// its parent first (CDS declares it first, as a key), then its compositions.
+fn navigations(model: &Model, index: usize) -> Vec<Navigation> {
+    let entity = &model.entities[index];
+    let column = |entity: usize, name: &str| {
+        let fields = &model.entities[entity].fields;
+        fields.iter().position(|f| f.name == name)
+    };
+    let mut out = Vec::new();
+    if let Some(parent) = &entity.parent {
+        let on = parent.foreign_keys.iter().filter_map(|fk| {
+            Some((
+                column(index, &fk.column)?,
+                column(parent.entity, &fk.references)?,
+            ))
+        });
+        out.push(Navigation {
+            name: parent.association.clone(),
+            target: parent.entity,
+            many: false,
+            on: on.collect(),
+        });
+    }
+    for child in &entity.children {
+        let Some(back) = &model.entities[child.entity].parent else {
+            continue;
+        };
+        let on = back.foreign_keys.iter().filter_map(|fk| {
+            Some((
+                column(index, &fk.references)?,
+                column(child.entity, &fk.column)?,
+            ))
+        });
+        out.push(Navigation {
+            name: child.composition.clone(),
+            target: child.entity,
+            many: true,
+            on: on.collect(),
+        });
+    }
+    out
 }
 
 impl EntitySet {
@@ -102,6 +224,11 @@ impl EntitySet {
     /// The key properties, in key order.
     pub fn keys(&self) -> impl Iterator<Item = &Property> {
         self.properties.iter().filter(|p| p.key)
+    }
+
+    /// The navigation property named `name`.
+    pub fn navigation(&self, name: &str) -> Option<&Navigation> {
+        self.navigations.iter().find(|n| n.name == name)
     }
 
     /// Up to ten property names, for hints.

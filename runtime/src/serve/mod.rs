@@ -3,8 +3,13 @@
 //! answers CAP would give for the same file (`cds serve` stays a drop-in alternative).
 //!
 //! - `GET <path>/` service document, `<path>/$metadata` the CSDL, `<path>/<Set>` with
-//!   `$select`, `$filter`, `$search`, `$apply` (aggregation), `$orderby`, `$top`,
-//!   `$skip`, `$count`; `<path>/<Set>/$count` and `<path>/<Set>(key)`.
+//!   `$select`, `$filter`, `$search`, `$apply` (aggregation), `$expand`, `$orderby`,
+//!   `$top`, `$skip`, `$count`; `<path>/<Set>/$count` and `<path>/<Set>(key)`, then
+//!   navigation and property segments (`…(key)/messages`, `…/conversation`,
+//!   `…/channel_type/$value`); `POST <path>/$batch` of reads.
+//! - Navigation as CAP answers it (see `expand`, `nested`, `navigation` and the
+//!   filter's `path`): compositions and the association back, in `$expand` (nested,
+//!   with options), in paths and in `$filter` (`a/b`, `any`, `all`, `a/$count`).
 //! - Pages of at most 1000 entities with `@odata.nextLink` (`$skiptoken`), ties
 //!   ordered by key, nulls written, as CAP does; Int64 as strings when the client
 //!   asks for `IEEE754Compatible=true`, so values above 2^53 survive JavaScript.
@@ -20,10 +25,13 @@ pub mod auth;
 mod batch;
 mod catalog;
 mod error;
+mod expand;
 pub mod filter;
 mod health;
 mod listen;
 mod metadata;
+mod navigation;
+mod nested;
 mod pool;
 mod read;
 mod request;
@@ -46,7 +54,7 @@ use crate::Artifacts;
 pub use auth::{Auth, AuthOptions, AuthSetupError, EmbeddedAuth, PlatformAuth};
 use catalog::Catalog;
 use error::ODataError;
-use read::Answer;
+use read::{Answer, Source};
 use request::Resource;
 
 /// Why the server could not start.
@@ -276,17 +284,30 @@ fn answer(
         Resource::Metadata => metadata::answer(catalog, query, accept),
         Resource::Collection { set, count_only } => {
             let options = request::options(set, query, accept)?;
-            read::collection(&*connection()?, set, &options, count_only)
+            read::collection(
+                &*connection()?,
+                catalog,
+                &Source::set(set),
+                &options,
+                count_only,
+            )
         }
         Resource::Entity { set, key } => {
             let options = request::options(set, query, accept)?;
-            read::entity(&*connection()?, set, &key, &options)
+            read::entity(&*connection()?, catalog, &Source::key(set, &key)?, &options)
         }
+        Resource::Path(path) => navigation::answer(&*connection()?, catalog, &path, query, accept),
     }
 }
 
 fn respond(answer: Answer) -> Response {
     let (content_type, body) = match answer {
+        Answer::NoContent => {
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            let headers = response.headers_mut();
+            headers.insert("OData-Version", HeaderValue::from_static("4.0"));
+            return response;
+        }
         // The media types CAP sends, so a client that worked with CAP works here.
         Answer::Json(body) => (JSON, body),
         Answer::Text(text) => ("text/plain; charset=utf-8", text.into_bytes()),

@@ -1,6 +1,7 @@
 //! Answering reads: the SQL for a request (identifiers from the catalog, every value
 //! bound), run on the service views, and the rows written as OData JSON in
-//! `$metadata` property order, with server-driven paging as CAP does it.
+//! `$metadata` property order (expansions by `nested`), with server-driven paging as
+//! CAP does it.
 
 use std::io::Write as _;
 
@@ -8,9 +9,11 @@ use cai_bridge_model::LogicalType;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
-use super::catalog::{Catalog, EntitySet, Property};
+use super::catalog::{filter_properties, Catalog, EntitySet};
 use super::error::ODataError;
+use super::expand;
 use super::filter::{self, Filter};
+use super::nested;
 use super::request::Options;
 use super::search;
 
@@ -28,6 +31,8 @@ pub enum Answer {
     Xml(String),
     /// `application/json` (`$metadata` as CSDL JSON).
     CsdlJson(String),
+    /// Nothing (204): a to-one navigation that leads nowhere, a property that is null.
+    NoContent,
 }
 
 /// The service document.
@@ -44,23 +49,91 @@ pub fn service_document(catalog: &Catalog) -> Answer {
     )
 }
 
-/// Reads an entity set (or its `/$count`).
+/// Where the entities of a read come from: an entity set, or what a navigation path
+/// reached in it.
+pub struct Source<'c> {
+    /// The set.
+    pub set: &'c EntitySet,
+    /// The condition the path puts on the set: a key, or the foreign key of the
+    /// entity navigated from.
+    pub within: Option<Filter>,
+    /// The resource path under the service, for next links (`Messages`,
+    /// `Conversations(…)/messages`).
+    pub path: String,
+    /// How many segments come before the last (the `../` of `@odata.context`).
+    pub depth: usize,
+    /// Reached by a to-one navigation: a missing entity is no content (204), not 404.
+    pub to_one: bool,
+    /// The key as the client wrote it, for a 404's message.
+    pub key: String,
+}
+
+impl<'c> Source<'c> {
+    /// The whole set.
+    pub fn set(set: &'c EntitySet) -> Self {
+        Source {
+            set,
+            within: None,
+            path: set.name.clone(),
+            depth: 0,
+            to_one: false,
+            key: String::new(),
+        }
+    }
+
+    /// One entity of the set, by its key predicate (the text between the parentheses).
+    pub fn key(set: &'c EntitySet, key: &str) -> Result<Self, ODataError> {
+        Ok(Source {
+            within: Some(key_condition(set, key)?),
+            key: key.to_owned(),
+            ..Source::set(set)
+        })
+    }
+
+    /// `@odata.context` of what it reads.
+    fn context(&self) -> String {
+        format!("{}$metadata#{}", "../".repeat(self.depth), self.set.name)
+    }
+}
+
+/// Reads a collection (or its `/$count`).
 pub fn collection(
     conn: &Connection,
-    set: &EntitySet,
+    catalog: &Catalog,
+    source: &Source<'_>,
     options: &Options,
     count_only: bool,
 ) -> Result<Answer, ODataError> {
-    // After `$apply`, the set read is its result: a subquery with values of its own.
-    let (set, params, ties) = match &options.apply {
-        Some(applied) => (&applied.set, applied.params.clone(), applied.order.clone()),
-        None => (
-            set,
-            Vec::new(),
-            set.keys().map(|k| format!("{} ASC", k.column)).collect(),
-        ),
+    // After `$apply`, the set read is its result: a subquery with values of its own
+    // (and no navigation: its rows are groups, or entities of one set).
+    let (set, mut params, ties) = match &options.apply {
+        Some(applied) => {
+            if source.within.is_some() || options.expand.is_some() {
+                return Err(ODataError::bad_request(
+                    "$apply reads a whole entity set: leave out $expand, and apply it to the set itself",
+                ));
+            }
+            (&applied.set, applied.params.clone(), applied.order.clone())
+        }
+        None => (source.set, Vec::new(), key_order(source.set)),
     };
-    let (where_sql, mut params) = conditions(set, options, params)?;
+    let filter = match (&options.filter, &options.apply) {
+        (Some(text), Some(_)) => Some(parse_applied_filter(set, text)?),
+        (Some(text), None) => Some(parse_filter(catalog, set, text)?),
+        (None, _) => None,
+    };
+    let search = match &options.search {
+        Some(text) => search::condition(&set.properties, text)?,
+        None => None,
+    };
+    let expand = match &options.apply {
+        Some(_) => expand::parse(catalog, source.set, "")?,
+        None => expand::parse(catalog, set, options.expand.as_deref().unwrap_or_default())?,
+    };
+    let (where_sql, condition_params) =
+        conditions([source.within.as_ref(), filter.as_ref(), search.as_ref()]);
+    // The subquery's `?`s come first: it is in the FROM, before the WHERE.
+    params.extend(condition_params);
     let count = || -> Result<i64, ODataError> {
         let sql = format!("SELECT count(*) FROM {}{where_sql}", set.view);
         query_one(conn, &sql, &params)
@@ -70,41 +143,13 @@ pub fn collection(
     }
     let total = if options.count { Some(count()?) } else { None };
 
-    let columns = selected(set, options);
-    // Ties are ordered by key (or a group's values), as CAP does, so that pages do not
-    // overlap.
-    let mut order: Vec<String> = options
-        .orderby
-        .iter()
-        .map(|&(i, desc)| {
-            let column = &set.properties[i].column;
-            if desc {
-                format!("{column} DESC")
-            } else {
-                format!("{column} ASC")
-            }
-        })
-        .collect();
-    // Ties already ordered by need no second term (SQLite takes 2,000 at most).
-    let ordered: Vec<String> = options
-        .orderby
-        .iter()
-        .map(|&(i, _)| format!("{} ", set.properties[i].column))
-        .collect();
-    order.extend(ties.into_iter().filter(|tie| {
-        !ordered
-            .iter()
-            .any(|column| tie.starts_with(column.as_str()))
-    }));
-    let order = match order.is_empty() {
-        true => String::new(),
-        false => format!(" ORDER BY {}", order.join(", ")),
-    };
+    let level = nested::Level::new(set, options.select.as_deref(), &expand, false);
+    let order = order_by(set, &options.orderby, ties);
     let remaining = options.top.map(|t| t.saturating_sub(options.skiptoken));
     let limit = remaining.unwrap_or(u64::MAX).min(PAGE);
     let sql = format!(
         "SELECT {} FROM {}{where_sql}{order} LIMIT ? OFFSET ?",
-        column_list(set, &columns),
+        column_list(set, &level.columns),
         set.view,
     );
     let offset = options.skip.saturating_add(options.skiptoken);
@@ -113,7 +158,7 @@ pub fn collection(
 
     let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(b"{\"@odata.context\":");
-    push_json_str(&mut out, &context(set));
+    push_json_str(&mut out, &source.context());
     if let Some(total) = total {
         let _ = write!(out, ",\"@odata.count\":{total}");
     }
@@ -126,27 +171,27 @@ pub fn collection(
         .map_err(failed)?;
     let mut written = 0u64;
     let mut more = false;
+    let mut writer = nested::Writer::new(conn, options.ieee754);
     while let Some(row) = rows.next().map_err(failed)? {
-        if written == limit {
+        // A page also ends early when expansions have filled it; the next link goes on.
+        if written == limit || writer.full() {
             // A next page only while `$top` wants more.
-            more = remaining.is_none_or(|r| r > limit);
+            more = remaining.is_none_or(|r| r > written);
             break;
         }
         if written > 0 {
             out.push(b',');
         }
-        out.push(b'{');
-        push_properties(&mut out, row, set, &columns, options.ieee754, false)?;
-        out.push(b'}');
+        level.entity(&mut out, &mut writer, row)?;
         written += 1;
     }
     out.push(b']');
     if more {
-        let token = options.skiptoken + limit;
+        let token = options.skiptoken + written;
         let link = if options.next_base.is_empty() {
-            format!("{}?$skiptoken={token}", set.name)
+            format!("{}?$skiptoken={token}", source.path)
         } else {
-            format!("{}?{}&$skiptoken={token}", set.name, options.next_base)
+            format!("{}?{}&$skiptoken={token}", source.path, options.next_base)
         };
         out.extend_from_slice(b",\"@odata.nextLink\":");
         push_json_str(&mut out, &link);
@@ -155,11 +200,11 @@ pub fn collection(
     Ok(Answer::Json(out))
 }
 
-/// Reads one entity by its key predicate (the text between the parentheses).
+/// Reads the one entity `source` names (by key, or by a to-one navigation).
 pub fn entity(
     conn: &Connection,
-    set: &EntitySet,
-    key: &str,
+    catalog: &Catalog,
+    source: &Source<'_>,
     options: &Options,
 ) -> Result<Answer, ODataError> {
     if options.apply.is_some() || options.search.is_some() {
@@ -167,11 +212,13 @@ pub fn entity(
             "$apply and $search read collections; leave them out when reading one entity by key",
         ));
     }
-    let Filter { sql, params } = key_condition(set, key)?;
-    let columns = selected(set, options);
+    let set = source.set;
+    let expand = expand::parse(catalog, set, options.expand.as_deref().unwrap_or_default())?;
+    let (where_sql, params) = conditions([source.within.as_ref()]);
+    let level = nested::Level::new(set, options.select.as_deref(), &expand, false);
     let query = format!(
-        "SELECT {} FROM {} WHERE {sql}",
-        column_list(set, &columns),
+        "SELECT {} FROM {}{where_sql}",
+        column_list(set, &level.columns),
         set.view
     );
     let mut stmt = conn
@@ -181,26 +228,48 @@ pub fn entity(
         .query(rusqlite::params_from_iter(params.iter()))
         .map_err(|e| ODataError::internal(&e))?;
     let Some(row) = rows.next().map_err(|e| ODataError::internal(&e))? else {
+        if source.to_one {
+            return Ok(Answer::NoContent);
+        }
         return Err(ODataError::not_found(format!(
             "{} has no entity with the key ({})",
             set.name,
-            filter::cut(key)
+            filter::cut(&source.key)
         )));
     };
     let mut out = b"{\"@odata.context\":".to_vec();
-    let context = format!("{}/$entity", context(set));
-    push_json_str(&mut out, &context);
-    push_properties(&mut out, row, set, &columns, options.ieee754, true)?;
+    push_json_str(&mut out, &format!("{}/$entity", source.context()));
+    let mut writer = nested::Writer::new(conn, options.ieee754);
+    level.members(&mut out, &mut writer, row, true)?;
     out.push(b'}');
     Ok(Answer::Json(out))
 }
 
+/// ` WHERE a AND b` for the conditions given, with their parameters in order.
+pub(super) fn conditions<'f>(
+    conditions: impl IntoIterator<Item = Option<&'f Filter>>,
+) -> (String, Vec<Value>) {
+    let (mut terms, mut params) = (Vec::new(), Vec::new());
+    for Filter {
+        sql,
+        params: values,
+    } in conditions.into_iter().flatten()
+    {
+        terms.push(format!("({sql})"));
+        params.extend(values.iter().cloned());
+    }
+    match terms.is_empty() {
+        true => (String::new(), params),
+        false => (format!(" WHERE {}", terms.join(" AND ")), params),
+    }
+}
+
 /// The properties to write: `$select`ed ones, then any key left out (as CAP does, so
 /// every entity stays addressable), or all.
-fn selected(set: &EntitySet, options: &Options) -> Vec<usize> {
-    match &options.select {
+pub(super) fn selected(set: &EntitySet, select: Option<&[usize]>) -> Vec<usize> {
+    match select {
         Some(select) => {
-            let mut columns = select.clone();
+            let mut columns = select.to_vec();
             for (i, property) in set.properties.iter().enumerate() {
                 if property.key && !columns.contains(&i) {
                     columns.push(i);
@@ -212,7 +281,7 @@ fn selected(set: &EntitySet, options: &Options) -> Vec<usize> {
     }
 }
 
-fn column_list(set: &EntitySet, columns: &[usize]) -> String {
+pub(super) fn column_list(set: &EntitySet, columns: &[usize]) -> String {
     let names: Vec<&str> = columns
         .iter()
         .map(|&i| set.properties[i].column.as_str())
@@ -220,52 +289,58 @@ fn column_list(set: &EntitySet, columns: &[usize]) -> String {
     names.join(", ")
 }
 
-/// `properties` as the filter module names them.
-fn filter_properties<'s>(
-    properties: impl Iterator<Item = &'s Property>,
-) -> Vec<filter::Property<'s>> {
-    properties
-        .map(|p| filter::Property {
-            name: &p.name,
-            column: &p.column,
-            ty: &p.ty,
-        })
-        .collect()
+/// The key of `set`, ascending: how CAP orders ties, so that pages do not overlap.
+fn key_order(set: &EntitySet) -> Vec<String> {
+    set.keys().map(|k| format!("{} ASC", k.column)).collect()
 }
 
-/// Parses `$filter` text on `set`.
-fn parse_filter(set: &EntitySet, text: &str) -> Result<Filter, ODataError> {
-    filter::parse(text, &filter_properties(set.properties.iter()))
+/// ` ORDER BY` for `orderby` on `set`, then the `ties` it leaves (the key, or a
+/// group's values after `$apply`); empty when there is nothing to order by. A tie
+/// already ordered by is not named again: SQLite takes at most 2,000 terms.
+fn order_by(set: &EntitySet, orderby: &[(usize, bool)], ties: Vec<String>) -> String {
+    let mut order: Vec<String> = orderby
+        .iter()
+        .map(|&(i, desc)| {
+            let column = &set.properties[i].column;
+            format!("{column} {}", if desc { "DESC" } else { "ASC" })
+        })
+        .collect();
+    let ordered: Vec<String> = orderby
+        .iter()
+        .map(|&(i, _)| format!("{} ", set.properties[i].column))
+        .collect();
+    order.extend(ties.into_iter().filter(|tie| {
+        !ordered
+            .iter()
+            .any(|column| tie.starts_with(column.as_str()))
+    }));
+    match order.is_empty() {
+        true => String::new(),
+        false => format!(" ORDER BY {}", order.join(", ")),
+    }
+}
+
+/// `ORDER BY` terms for `orderby` on `set`, then its key (for expanded collections).
+pub(super) fn order(set: &EntitySet, orderby: &[(usize, bool)]) -> String {
+    order_by(set, orderby, key_order(set))
+        .trim_start_matches(" ORDER BY ")
+        .to_owned()
+}
+
+/// Parses `$filter` text on `set`, where paths may follow its navigation properties.
+pub(super) fn parse_filter(
+    catalog: &Catalog,
+    set: &EntitySet,
+    text: &str,
+) -> Result<Filter, ODataError> {
+    filter::parse_in(text, &catalog.filter_entities(), catalog.index(set))
         .map_err(|e| ODataError::filter("$filter", e))
 }
 
-/// The ` WHERE …` of `$filter` and `$search` on `set` (empty if neither restricts), and
-/// the values of its `?`s after those of `params`.
-fn conditions(
-    set: &EntitySet,
-    options: &Options,
-    mut params: Vec<Value>,
-) -> Result<(String, Vec<Value>), ODataError> {
-    let mut terms = Vec::new();
-    if let Some(text) = &options.filter {
-        let filter = parse_filter(set, text)?;
-        terms.push(filter.sql);
-        params.extend(filter.params);
-    }
-    let search = match &options.search {
-        Some(text) => search::condition(&set.properties, text)?,
-        None => None,
-    };
-    if let Some(search) = search {
-        terms.push(search.sql);
-        params.extend(search.params);
-    }
-    let sql = match terms.as_slice() {
-        [] => String::new(),
-        [one] => format!(" WHERE {one}"),
-        both => format!(" WHERE ({})", both.join(") AND (")),
-    };
-    Ok((sql, params))
+/// Parses `$filter` text on the result of `$apply` (its properties, no navigation).
+fn parse_applied_filter(set: &EntitySet, text: &str) -> Result<Filter, ODataError> {
+    filter::parse(text, &filter_properties(set.properties.iter()))
+        .map_err(|e| ODataError::filter("$filter", e))
 }
 
 /// A read that failed: a 500, except for a sum past 64 bits (SQLite refuses it), which
@@ -283,17 +358,12 @@ fn failed(error: rusqlite::Error) -> ODataError {
 
 /// The condition a key predicate names: `('a')` for a single key, `(k1='a',k2=1)` for a
 /// compound one, with the literals of `$filter`.
-fn key_condition(set: &EntitySet, key: &str) -> Result<Filter, ODataError> {
+pub(super) fn key_condition(set: &EntitySet, key: &str) -> Result<Filter, ODataError> {
     filter::key(key, &filter_properties(set.keys()))
         .map_err(|e| ODataError::bad_request(format!("key ({}): {e}", filter::cut(key))))
 }
 
-/// The context URL, as CAP writes it: the set alone, whatever `$select` picked.
-fn context(set: &EntitySet) -> String {
-    format!("$metadata#{}", set.name)
-}
-
-fn query_one(conn: &Connection, sql: &str, params: &[Value]) -> Result<i64, ODataError> {
+pub(super) fn query_one(conn: &Connection, sql: &str, params: &[Value]) -> Result<i64, ODataError> {
     conn.prepare_cached(sql)
         .and_then(|mut stmt| {
             stmt.query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))
@@ -301,42 +371,17 @@ fn query_one(conn: &Connection, sql: &str, params: &[Value]) -> Result<i64, ODat
         .map_err(failed)
 }
 
-fn to_i64(n: u64) -> i64 {
+pub(super) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn push_json_str(out: &mut Vec<u8>, text: &str) {
+pub(super) fn push_json_str(out: &mut Vec<u8>, text: &str) {
     // Writing a string into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, text);
 }
 
-/// The `columns` of `row` (the SELECT's order) as `"name":value` pairs, with a comma
-/// first when `after` is set.
-fn push_properties(
-    out: &mut Vec<u8>,
-    row: &rusqlite::Row<'_>,
-    set: &EntitySet,
-    columns: &[usize],
-    ieee754: bool,
-    after: bool,
-) -> Result<(), ODataError> {
-    for (n, &i) in columns.iter().enumerate() {
-        let value = row.get_ref(n).map_err(|e| ODataError::internal(&e))?;
-        let property = &set.properties[i];
-        push_property(
-            out,
-            after || n > 0,
-            &property.name,
-            &property.ty,
-            value,
-            ieee754,
-        );
-    }
-    Ok(())
-}
-
 /// `"name":value`, the value in the JSON form of its EDM type.
-fn push_property(
+pub(super) fn push_property(
     out: &mut Vec<u8>,
     comma: bool,
     name: &str,
@@ -382,6 +427,7 @@ fn push_double(out: &mut Vec<u8>, x: f64) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::serve::catalog::Property;
 
     fn written(ty: &LogicalType, value: ValueRef<'_>, ieee754: bool) -> String {
         let mut out = Vec::new();
@@ -457,6 +503,7 @@ mod tests {
                 property("message_id", true),
                 property("text", false),
             ],
+            navigations: Vec::new(),
         }
     }
 
@@ -496,8 +543,11 @@ mod tests {
     }
 
     /// The whole answer a client gets for `key`, with its status.
-    fn answer_for(conn: &Connection, set: &EntitySet, key: &str) -> (u16, String) {
-        let error = match entity(conn, set, key, &Options::default()) {
+    fn answer_for(conn: &Connection, catalog: &Catalog, key: &str) -> (u16, String) {
+        let set = &catalog.sets[0];
+        let read = Source::key(set, key)
+            .and_then(|source| entity(conn, catalog, &source, &Options::default()));
+        let error = match read {
             Ok(_) => panic!("{key} found an entity"),
             Err(e) => e,
         };
@@ -514,7 +564,12 @@ mod tests {
 
     #[test]
     fn a_long_key_is_not_echoed_whole() {
-        let set = messages();
+        let catalog = Catalog {
+            path: String::new(),
+            sets: vec![messages()],
+            metadata: String::new(),
+            metadata_json: String::new(),
+        };
         let conn = Connection::open_in_memory().expect("a database");
         conn.execute_batch("CREATE TABLE \"V\" (conversation_id TEXT, message_id TEXT, text TEXT)")
             .expect("a table");
@@ -533,7 +588,7 @@ mod tests {
             (format!("{}='a'", &long[..8000]), 400),
         ];
         for (key, want) in cases {
-            let (status, body) = answer_for(&conn, &set, &key);
+            let (status, body) = answer_for(&conn, &catalog, &key);
             assert_eq!(status, want, "{body}");
             assert!(body.len() < 1024, "{} bytes: {body}", body.len());
             assert!(!body.contains(&long[..41]), "{body}");

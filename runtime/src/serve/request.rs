@@ -8,6 +8,7 @@ use super::apply::{self, Applied};
 use super::catalog::{Catalog, EntitySet};
 use super::error::ODataError;
 use super::filter::cut;
+use super::navigation::Path;
 
 /// What a path names.
 pub enum Resource<'c> {
@@ -29,6 +30,9 @@ pub enum Resource<'c> {
         /// The key predicate between the parentheses, percent-decoded.
         key: String,
     },
+    /// `/Set(key)/…`: navigation and property segments after a key, resolved by
+    /// `navigation` (it needs the database to tell 404 from 204).
+    Path(Path<'c>),
 }
 
 /// Reads the resource `path` names under the service.
@@ -82,10 +86,16 @@ pub fn resource<'c>(catalog: &'c Catalog, path: &str) -> Result<Resource<'c>, OD
             count_only: true,
         }),
         (Some(key), []) => Ok(Resource::Entity { set, key }),
-        (_, more) => Err(ODataError::bad_request(format!(
-            "`/{}` after `{first}` is not supported: this service reads entity sets, \
-             single entities by key and `/$count`",
-            more.join("/")
+        (Some(key), more) => Ok(Resource::Path(Path {
+            set,
+            key,
+            segments: more.to_vec(),
+            raw: rest.to_owned(),
+        })),
+        (None, more) => Err(ODataError::bad_request(format!(
+            "`/{}` after `{first}`: navigation and properties start from one entity; \
+             write {first}(key)/…",
+            cut(&more.join("/"))
         ))),
     }
 }
@@ -102,6 +112,8 @@ pub struct Options {
     pub filter: Option<String>,
     /// `$search`, decoded (parsed later against the set).
     pub search: Option<String>,
+    /// `$expand`, decoded (parsed later against the catalog, by `expand`).
+    pub expand: Option<String>,
     /// `$orderby`: property index and whether descending.
     pub orderby: Vec<(usize, bool)>,
     /// `$top`.
@@ -120,9 +132,11 @@ pub struct Options {
 
 /// Options the service does not support, and why.
 const UNSUPPORTED: &[(&str, &str)] = &[
-    ("$expand", "the entity sets are flat (SAP Analytics Cloud cannot follow navigation); read the fact set or each set on its own"),
     ("$compute", "compute in SAP Analytics Cloud"),
-    ("$levels", "the entity sets are flat"),
+    (
+        "$levels",
+        "there are no recursive hierarchies; nest $expand instead",
+    ),
     ("$index", "it is for collections of primitive values only"),
     ("$schemaversion", "the service has one schema"),
     ("$deltatoken", "read with $filter on a timestamp instead"),
@@ -156,6 +170,7 @@ pub fn options(set: &EntitySet, query: &str, accept: &str) -> Result<Options, OD
             "$select" => select_text = Some(value),
             "$filter" => options.filter = Some(value.into_owned()),
             "$search" => options.search = Some(value.into_owned()),
+            "$expand" => options.expand = Some(value.into_owned()),
             "$orderby" => orderby_text = Some(value),
             "$apply" => apply_text = Some(value),
             "$top" => options.top = Some(number(&name, &value)?),
@@ -187,7 +202,7 @@ pub fn options(set: &EntitySet, query: &str, accept: &str) -> Result<Options, OD
                 let why = UNSUPPORTED
                     .iter()
                     .find(|(n, _)| *n == other)
-                    .map_or("it is not an OData V4 system query option, or not one this read-only service knows; supported: $select, $filter, $search, $apply, $orderby, $top, $skip, $count, $format", |(_, why)| why);
+                    .map_or("it is not an OData V4 system query option, or not one this read-only service knows; supported: $select, $filter, $expand, $search, $apply, $orderby, $top, $skip, $count, $format", |(_, why)| why);
                 return Err(ODataError::bad_request(format!(
                     "`{other}` is not supported: {why}"
                 )));
@@ -215,7 +230,8 @@ fn ieee754(media: &str) -> bool {
         .contains("ieee754compatible=true")
 }
 
-fn number(name: &str, value: &str) -> Result<u64, ODataError> {
+/// A non-negative whole number, the value of option `name`.
+pub(super) fn number(name: &str, value: &str) -> Result<u64, ODataError> {
     value.trim().parse().map_err(|_| {
         ODataError::bad_request(format!(
             "{name}=`{value}` is not a non-negative whole number"
@@ -226,7 +242,8 @@ fn number(name: &str, value: &str) -> Result<u64, ODataError> {
 fn property(set: &EntitySet, name: &str, option: &str) -> Result<usize, ODataError> {
     if name.contains('/') {
         return Err(ODataError::bad_request(format!(
-            "{option}: `{name}` is a path; the entity sets are flat, name a property of {}",
+            "{option}: `{}` is a path; name a property of {} (to read related entities, $expand them)",
+            cut(name),
             set.name
         )));
     }
@@ -244,7 +261,10 @@ fn property(set: &EntitySet, name: &str, option: &str) -> Result<usize, ODataErr
     })
 }
 
-fn select(set: &EntitySet, value: &str) -> Result<Vec<usize>, ODataError> {
+/// `$select` on `set`: property indexes. A navigation property selects nothing, as
+/// in CAP (it is `$expand` that reads related entities), but still makes the
+/// selection explicit.
+pub(super) fn select(set: &EntitySet, value: &str) -> Result<Vec<usize>, ODataError> {
     let mut out = Vec::new();
     for item in value.split(',').map(str::trim) {
         if item == "*" {
@@ -254,6 +274,9 @@ fn select(set: &EntitySet, value: &str) -> Result<Vec<usize>, ODataError> {
             return Err(ODataError::bad_request(
                 "$select has an empty item; write $select=a,b",
             ));
+        }
+        if set.navigation(item).is_some() {
+            continue;
         }
         let index = property(set, item, "$select")?;
         if !out.contains(&index) {
@@ -266,7 +289,7 @@ fn select(set: &EntitySet, value: &str) -> Result<Vec<usize>, ODataError> {
 /// The `$orderby` items, each property once: a later mention of a property already
 /// ordered by changes nothing, and dropping it keeps the `ORDER BY` within SQLite's
 /// limit of terms however long the option is.
-fn orderby(set: &EntitySet, value: &str) -> Result<Vec<(usize, bool)>, ODataError> {
+pub(super) fn orderby(set: &EntitySet, value: &str) -> Result<Vec<(usize, bool)>, ODataError> {
     let items: Vec<(usize, bool)> = value
         .split(',')
         .map(|item| {

@@ -43,6 +43,8 @@ pub(super) fn build(set: &EntitySet, steps: &[Step]) -> Result<Applied, ODataErr
             name: set.name.clone(),
             view: source.from,
             properties: source.properties,
+            // An aggregation's rows have no navigation of their own.
+            navigations: Vec::new(),
         },
         params: source.params,
         order: source.order,

@@ -155,6 +155,7 @@ fn set() -> EntitySet {
             property("x", LogicalType::Double, false),
             property("ok", LogicalType::Boolean, false),
         ],
+        navigations: Vec::new(),
     }
 }
 

@@ -9,10 +9,11 @@
 //! offset, the token and a hint, because a 400 is all the help a client gets.
 //!
 //! Stages: `lex` (tokens with offsets, literals read), `parse` (a small AST, names
-//! resolved, depth bounded), then `sql`, which type-checks each literal against what it is
-//! compared with (`kind`). A key predicate (`Conversations('id')`) has its own grammar in
-//! `key` (values only, one per key property) over the same lexer and typing, so that it
-//! takes the same literals but can never be a condition of the client's choosing.
+//! resolved, depth bounded; `path` for navigation: `a/b`, `a/$count`, `any`, `all`),
+//! then `sql`, which type-checks each literal against what it is compared with (`kind`).
+//! A key predicate (`Conversations('id')`) has its own grammar in `key` (values only,
+//! one per key property) over the same lexer and typing, so that it takes the same
+//! literals but can never be a condition of the client's choosing.
 
 mod error;
 mod func;
@@ -20,6 +21,7 @@ mod key;
 mod kind;
 mod lex;
 mod parse;
+mod path;
 mod sql;
 #[cfg(test)]
 mod tests;
@@ -44,6 +46,31 @@ pub struct Property<'a> {
     pub ty: &'a LogicalType,
 }
 
+/// An entity set as [`parse_in()`] sees it: its table, its properties and where its
+/// navigation properties lead, so that a filter can follow them.
+pub struct Entity<'a> {
+    /// Its name, for messages.
+    pub name: &'a str,
+    /// Its SQL table or view: an already-quoted name, used verbatim.
+    pub table: &'a str,
+    /// Its properties (columns unqualified).
+    pub properties: Vec<Property<'a>>,
+    /// Its navigation properties.
+    pub navigations: Vec<Navigation<'a>>,
+}
+
+/// A navigation property of an [`Entity`].
+pub struct Navigation<'a> {
+    /// Its OData name.
+    pub name: &'a str,
+    /// The entity it leads to (an index into the slice given to [`parse_in()`]).
+    pub target: usize,
+    /// To many (reached with `any`, `all` or `$count`) or to one (a path goes on).
+    pub many: bool,
+    /// The columns that must be equal: (a column here, one of the target), quoted.
+    pub on: Vec<(&'a str, &'a str)>,
+}
+
 /// A translated filter: `sql` is a boolean SQLite expression with `?` placeholders
 /// (positional, in order), `params` their values.
 #[derive(Debug)]
@@ -62,6 +89,35 @@ pub fn parse(text: &str, properties: &[Property<'_>]) -> Result<Filter, FilterEr
     bounded(text, "the filter", "split the query, or filter on less")?;
     let tokens = lex(text, Grammar::Filter)?;
     let root = parse::filter(&tokens, properties, Position::end(text))?;
+    let sql::Frag { sql, params } = sql::condition(&root)?;
+    Ok(Filter { sql, params })
+}
+
+/// Parses `$filter` text on `entities[root]`, where paths may follow navigation
+/// properties: to one (`conversation/channel_type`) or to many, with `$count`
+/// (`messages/$count gt 2`) or a lambda (`messages/any(m:m/nlp_status eq 200)`, `all`).
+///
+/// The condition holds for rows of `entities[root].table` named by that table (not an
+/// alias): its columns are qualified, so that they stay unambiguous inside the
+/// subqueries navigation becomes. Inside a lambda, properties are named through a
+/// lambda variable (`m/…`) or `$it/…`. Errors as [`parse()`] gives them.
+pub fn parse_in(text: &str, entities: &[Entity<'_>], root: usize) -> Result<Filter, FilterError> {
+    bounded(text, "the filter", "split the query, or filter on less")?;
+    let tokens = lex(text, Grammar::Filter)?;
+    let entity = &entities[root];
+    let columns: Vec<String> = entity
+        .properties
+        .iter()
+        .map(|p| format!("{}.{}", entity.table, p.column))
+        .collect();
+    let properties: Vec<Property<'_>> = entity
+        .properties
+        .iter()
+        .zip(&columns)
+        .map(|(p, column)| Property { column, ..*p })
+        .collect();
+    let scope = path::Scope::new(entities, root);
+    let root = parse::filter_in(&tokens, &properties, Some(scope), Position::end(text))?;
     let sql::Frag { sql, params } = sql::condition(&root)?;
     Ok(Filter { sql, params })
 }

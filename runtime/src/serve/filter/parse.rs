@@ -6,6 +6,7 @@ use super::error::{cut, err, FilterError, Position};
 use super::func;
 use super::kind::Kind;
 use super::lex::{word_literal, Lit, Tok};
+use super::path::Scope;
 use super::Property;
 
 /// Nesting is bounded so that recursion can never exhaust the stack.
@@ -22,7 +23,8 @@ const OPS: [Op; 6] = [
 const KEYWORDS: &str = "and or not eq ne gt ge lt le in";
 const UNSUPPORTED_OPS: &str = "add sub mul div divby mod has";
 /// The hint for what this service does not do.
-const SUPPORTED: &str = "SAP Analytics Cloud sends only eq, ne, gt, ge, lt, le, and, or; this \
+pub(super) const SUPPORTED: &str =
+    "SAP Analytics Cloud sends only eq, ne, gt, ge, lt, le, and, or; this \
     service also understands not, in and the canonical functions CAP answers (contains, \
     indexof, substring, year, date, round, …)";
 
@@ -39,6 +41,16 @@ pub(super) fn filter(
     properties: &[Property<'_>],
     end: Position,
 ) -> Result<Node, FilterError> {
+    filter_in(tokens, properties, None, end)
+}
+
+/// [`filter`], with paths through the navigation properties of `scope` if given.
+pub(super) fn filter_in<'t, 'p>(
+    tokens: &'t [(Tok, Position)],
+    properties: &'t [Property<'p>],
+    scope: Option<Scope<'t, 'p>>,
+    end: Position,
+) -> Result<Node, FilterError> {
     if tokens.is_empty() {
         return Err(err(
             &end,
@@ -51,6 +63,7 @@ pub(super) fn filter(
         pos: 0,
         depth: 0,
         properties,
+        scope,
         end,
     };
     let root = parser.or()?;
@@ -103,21 +116,26 @@ pub(super) enum NodeKind {
     Cmp(Op, Box<Node>, Box<Node>),
     In(Box<Node>, Vec<Node>),
     Call(String, Vec<Node>),
-    /// Name, column, kind.
+    /// Name (or path), SQL expression, kind.
     Prop(String, String, Kind),
     Lit(Lit),
+    /// `any` (or `all`, when set) over a collection: its `FROM … WHERE …`, and the
+    /// condition on its members (none for `any()`).
+    Exists(String, Option<Box<Node>>, bool),
 }
 
-struct Parser<'t, 'p> {
-    tokens: &'t [(Tok, Position)],
-    pos: usize,
+pub(super) struct Parser<'t, 'p> {
+    pub(super) tokens: &'t [(Tok, Position)],
+    pub(super) pos: usize,
     depth: usize,
     properties: &'t [Property<'p>],
+    /// The navigation a filter may follow; without it, paths are refused.
+    pub(super) scope: Option<Scope<'t, 'p>>,
     end: Position,
 }
 
 impl Parser<'_, '_> {
-    fn here(&self) -> Position {
+    pub(super) fn here(&self) -> Position {
         self.tokens
             .get(self.pos)
             .map_or_else(|| self.end.clone(), |(_, at)| at.clone())
@@ -127,7 +145,7 @@ impl Parser<'_, '_> {
         self.tokens.get(self.pos).map(|(tok, _)| tok)
     }
 
-    fn punct(&self, c: char) -> bool {
+    pub(super) fn punct(&self, c: char) -> bool {
         self.peek() == Some(&Tok::Punct(c))
     }
 
@@ -138,7 +156,7 @@ impl Parser<'_, '_> {
         }
     }
 
-    fn or(&mut self) -> Result<Node, FilterError> {
+    pub(super) fn or(&mut self) -> Result<Node, FilterError> {
         self.chain("or", Parser::and, NodeKind::Or)
     }
 
@@ -167,7 +185,7 @@ impl Parser<'_, '_> {
     }
 
     /// Runs `parse` one level deeper, refusing to go past [`MAX_DEPTH`].
-    fn nested(
+    pub(super) fn nested(
         &mut self,
         parse: fn(&mut Self) -> Result<Node, FilterError>,
     ) -> Result<Node, FilterError> {
@@ -293,6 +311,7 @@ impl Parser<'_, '_> {
             return Ok(Node(NodeKind::Lit(lit), at));
         }
         match w.as_str() {
+            _ if self.scope.is_some() && self.punct('/') => return self.path(w, at),
             _ if w.starts_with('$') => {
                 return Err(err(
                     &at,
@@ -311,6 +330,10 @@ impl Parser<'_, '_> {
                 return Err(err(&self.here(), what, SUPPORTED));
             }
             _ => {}
+        }
+        let operator = listed(KEYWORDS, &w) || listed(UNSUPPORTED_OPS, &w);
+        if let Some(error) = self.refuse_bare(&w, &at).filter(|_| !operator) {
+            return Err(error);
         }
         if let Some(p) = self.properties.iter().find(|p| p.name == w) {
             return Ok(Node(

@@ -60,6 +60,7 @@ pub(super) fn condition(node: &Node) -> Result<Frag, FilterError> {
         NodeKind::Not(inner) => Ok(Frag::sql("NOT (").with(&condition(inner)?).add(")")),
         NodeKind::Cmp(op, left, right) => compare(*op, left, right, at),
         NodeKind::In(left, items) => in_list(left, items),
+        NodeKind::Exists(from, body, all) => super::path::exists(from, body.as_deref(), *all),
         NodeKind::Call(name, args) => match call(name, args, at)? {
             (frag, Kind::Bool) => Ok(frag),
             _ => Err(err(
