@@ -27,6 +27,7 @@ fn second_run_with_unchanged_inputs_rewrites_nothing() {
     assert_eq!(
         written,
         [
+            "metadata.json",
             "metadata.xml",
             "model.json",
             "model.rs",
