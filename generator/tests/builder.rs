@@ -45,7 +45,7 @@ fn second_run_with_unchanged_inputs_rewrites_nothing() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     let second = builder.generate().expect("generates again");
     assert!(second.changed.is_empty(), "rewrote {:?}", second.changed);
-    assert_eq!(second.unchanged.len(), 6);
+    assert_eq!(second.unchanged.len(), first.changed.len());
     let after: Vec<_> = first.changed.iter().map(|p| mtime(p)).collect();
     assert_eq!(before, after);
 }
