@@ -13,6 +13,7 @@
 //! - [`emit`] (feature `build`): the model as SQLite DDL, CAP CDS and OData CSDL;
 //! - [`naming`], [`types`]: the names and types of each target;
 //! - [`format`], [`key`], [`path`]: value formats, natural keys, data paths;
+//! - [`text`]: text safe to put into generated sources;
 //! - [`config`]: the settings of `bridge.toml`; [`diagnostic`]: problems with places.
 #![deny(missing_docs)]
 
@@ -28,6 +29,7 @@ pub mod key;
 pub mod naming;
 pub mod path;
 pub mod shape;
+pub mod text;
 pub mod types;
 
 use serde::{Deserialize, Serialize};

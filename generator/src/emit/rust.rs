@@ -8,7 +8,7 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use cai_bridge_model::{naming, path};
+use cai_bridge_model::{naming, path, text};
 use cai_bridge_model::{
     Entity, EntityKind, LogicalType, Member, MemberValue, Model, Record, RenameReason, Role, Step,
 };
@@ -59,17 +59,23 @@ fn wrappers(model: &Model) -> TokenStream {
             }
         };
         let doc = if level == 0 {
-            format!(
-                " A whole response of `{}`.",
-                source.path.as_deref().unwrap_or("the API")
+            doc_text(
+                None,
+                &format!(
+                    "A whole response of `{}`.",
+                    source.path.as_deref().unwrap_or("the API")
+                ),
             )
         } else {
-            format!(
-                " The `{}` object of a response.",
-                source.records[..level].join(".")
+            doc_text(
+                None,
+                &format!(
+                    "The `{}` object of a response.",
+                    path::of_keys(&source.records[..level])
+                ),
             )
         };
-        let field_doc = format!(" The `{wire}` member.");
+        let field_doc = doc_text(None, &format!("The `{wire}` member."));
         out.extend(quote! {
             #[doc = #doc]
             #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -286,9 +292,9 @@ fn member_type(
     })
 }
 
-/// Doc text with the space rustdoc comments have after `///`.
+/// Doc text with the space rustdoc comments have after `///`, safe for source.
 fn doc_text(doc: Option<&str>, fallback: &str) -> String {
-    format!(" {}", doc.unwrap_or(fallback))
+    format!(" {}", text::for_source(doc.unwrap_or(fallback)))
 }
 
 /// `#[serde(rename)]` unless serde derives the wire name from the field itself

@@ -302,7 +302,8 @@ fn fact(model: &Model, fact: &Fact) -> CdsFact {
 
 /// A doc comment's text on one line, unable to close the comment early.
 fn doc(text: &str) -> String {
-    text.split_whitespace()
+    crate::text::for_source(text)
+        .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .replace("*/", "* /")
