@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use serde_json::{Map, Number, Value};
 
+use super::yaml;
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 
 /// How many `$ref` hops a non-schema reference (parameter, response, ...) may take
@@ -273,7 +274,18 @@ fn parse(path: &Path, text: &str) -> Result<Value, Diagnostic> {
             Diagnostic::error(location, message)
                 .with_hint("fix the YAML syntax at this position (indentation, a missing `:` or an unclosed quote or bracket are the usual causes)")
         };
-        let mut value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(syntax)?;
+        let mut value = yaml::from_str(text).map_err(|error| match error {
+            yaml::YamlError::Syntax(error) => syntax(error),
+            yaml::YamlError::TooDeep { line, column } => Diagnostic::error(
+                Location::Position {
+                    file: path.to_path_buf(),
+                    line,
+                    column,
+                },
+                format!("YAML nested deeper than {} levels", yaml::MAX_DEPTH),
+            )
+            .with_hint("no spec nests flow collections ([ or {) this deep; the file is likely damaged or generated to attack the reader"),
+        })?;
         value.apply_merge().map_err(syntax)?;
         Ok(yaml_to_json(value))
     } else {

@@ -64,6 +64,7 @@ mod schema;
 mod security;
 #[cfg(test)]
 mod tests;
+mod yaml;
 
 use std::path::{Path, PathBuf};
 
