@@ -247,16 +247,29 @@ impl Builder<'_> {
 
         let natural = match kind {
             EntityKind::Scalars => None,
-            _ => self.natural_key(&path, object, configured_key.as_ref()),
+            _ => self.natural_key(
+                &path,
+                object,
+                configured_key.as_ref(),
+                kind == EntityKind::Root,
+            ),
         };
         if kind == EntityKind::Root && natural.is_none() {
             self.diags.push(
                 Diagnostic::error(
                     Location::path(self.config.file.as_deref(), path.clone()),
-                    format!("the records at {path} have no key: no `id` field, and bridge.toml names none"),
+                    format!(
+                        "the records at {path} have no key: none of {} is a scalar field of theirs, and bridge.toml names none",
+                        key::candidates(wire)
+                            .iter()
+                            .map(|c| format!("`{c}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 )
                 .with_hint(format!(
-                    "add `[entities.\"{path}\"]` with `key = [\"<field>\"]` to bridge.toml"
+                    "add `[entities.\"{path}\"]` with `key = [\"<field>\"]` to bridge.toml; its scalar fields are {}",
+                    scalar_fields(object)
                 )),
             );
             return None;
@@ -396,6 +409,7 @@ impl Builder<'_> {
         path: &str,
         object: &Object,
         configured: Option<&Vec<String>>,
+        root: bool,
     ) -> Option<Vec<String>> {
         if let Some(keys) = configured {
             let mut ok = true;
@@ -423,15 +437,42 @@ impl Builder<'_> {
             .rsplit('.')
             .next()
             .unwrap_or("");
-        key::candidates(entity_wire)
-            .into_iter()
-            .find_map(|candidate| {
-                object
-                    .fields
-                    .get(&candidate)
-                    .filter(|f| f.required && !f.node.nullable && is_scalar(&f.node))
-                    .map(|_| vec![candidate])
-            })
+        let scalar = |candidate: &String| {
+            object
+                .fields
+                .get(candidate)
+                .filter(|f| is_scalar(&f.node))
+                .map(|f| (candidate.clone(), f.required && !f.node.nullable))
+        };
+        let candidates = key::candidates(entity_wire);
+        // Always present: the key a person would take.
+        if let Some((key, _)) = candidates
+            .iter()
+            .filter_map(scalar)
+            .find(|(_, present)| *present)
+        {
+            return Some(vec![key]);
+        }
+        // Real specs seldom list `id` under `required`. Records need a key, and a child
+        // has its position to fall back on, a root nothing: there it is the key all the
+        // same, and a record without it is refused.
+        let (key, _) = candidates
+            .iter()
+            .filter_map(scalar)
+            .next()
+            .filter(|_| root)?;
+        self.diags.push(
+            Diagnostic::warning(
+                Location::path(self.config.file.as_deref(), path::member(path, &key)),
+                format!(
+                    "the records at {path} declare no key; `{key}` identifies them, though the spec leaves it optional: a record without it is refused"
+                ),
+            )
+            .with_hint(format!(
+                "mark `{key}` required in the spec, or name the key with `[entities.\"{path}\"] key = [...]` in bridge.toml"
+            )),
+        );
+        Some(vec![key])
     }
 
     /// Maps an object's members to columns (flattening nested objects) and records
@@ -579,8 +620,9 @@ impl Builder<'_> {
             members.push(Member {
                 wire: wire.clone(),
                 rust_name: rust_fields.claim(&naming::snake(wire)),
-                optional,
-                nullable: node.nullable,
+                // A key is never optional, whatever the spec says (see `natural_key`).
+                optional: optional && !is_key,
+                nullable: node.nullable && !is_key,
                 value,
                 doc,
             });
@@ -814,6 +856,22 @@ struct ColumnMeta<'a> {
     key: bool,
     not_null: bool,
     doc: Option<String>,
+}
+
+/// The names of an object's scalar fields, for hints.
+fn scalar_fields(object: &Object) -> String {
+    let names: Vec<&str> = object
+        .fields
+        .iter()
+        .filter(|(_, f)| is_scalar(&f.node))
+        .map(|(name, _)| name.as_str())
+        .take(20)
+        .collect();
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
 }
 
 fn is_scalar(node: &Node) -> bool {

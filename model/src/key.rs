@@ -5,11 +5,21 @@ use crate::naming;
 
 /// The wire names that make a natural key of the records named `records` (the last
 /// step of their path, e.g. `conversations` or `messages`), in order of preference:
-/// `id`, then `<singular>_id` (`conversation_id`, `message_id`).
-pub fn candidates(records: &str) -> [String; 2] {
+/// `id`, `<singular>_id` (`conversation_id`), `<singular>Id` (`conversationId`), then
+/// `sid` (Twilio) and `uuid`.
+pub fn candidates(records: &str) -> [String; 5] {
+    let singular = naming::singular(records);
+    let snake = naming::snake(&singular);
+    let mut camel = naming::camel(&singular);
+    if let Some(first) = camel.get(..1).map(str::to_ascii_lowercase) {
+        camel.replace_range(..1, &first);
+    }
     [
         "id".to_owned(),
-        format!("{}_id", naming::snake(&naming::singular(records))),
+        format!("{snake}_id"),
+        format!("{camel}Id"),
+        "sid".to_owned(),
+        "uuid".to_owned(),
     ]
 }
 
@@ -19,8 +29,12 @@ mod tests {
 
     #[test]
     fn id_then_the_singular_id() {
-        assert_eq!(candidates("messages"), ["id", "message_id"]);
-        assert_eq!(candidates("Entries"), ["id", "entry_id"]);
-        assert_eq!(candidates(""), ["id", "field_id"]);
+        assert_eq!(
+            candidates("messages"),
+            ["id", "message_id", "messageId", "sid", "uuid"]
+        );
+        assert_eq!(candidates("Entries")[1], "entry_id");
+        assert_eq!(candidates("Entries")[2], "entryId");
+        assert_eq!(candidates("")[1], "field_id");
     }
 }
