@@ -32,6 +32,9 @@ const RUST_RESERVED_TYPES: &[&str] = &[
     "Vec",
 ];
 
+/// The most columns a table or view may have: SQLite's default `SQLITE_MAX_COLUMN`.
+pub const MAX_COLUMNS: usize = 2000;
+
 /// The name of the generated position column.
 pub const POSITION: &str = "position";
 /// The name of the generated value column of scalar-array entities.
@@ -90,6 +93,31 @@ pub fn build(
         EntityKind::Root,
     )?;
     let fact = builder.fact();
+    // SQLite refuses a table or view of more columns than it allows (2,000 by
+    // default); DDL it would refuse is never written.
+    let widest = builder
+        .entities
+        .iter()
+        .map(|e| (e.name.as_str(), e.path.as_str(), e.fields.len()))
+        .chain(
+            fact.iter()
+                .map(|f| (f.name.as_str(), records_path.as_str(), f.columns.len())),
+        )
+        .filter(|(_, _, columns)| *columns > MAX_COLUMNS)
+        .map(|(name, at, columns)| {
+            Diagnostic::error(
+                Location::path(config.file.as_deref(), at),
+                format!("{name} would have {columns} columns; SQLite takes at most {MAX_COLUMNS}"),
+            )
+            .with_hint("leave fields out with `exclude = [...]` in bridge.toml (data paths), or keep a wide object as JSON text by excluding its members")
+        })
+        .collect::<Vec<_>>();
+    if !widest.is_empty() {
+        for diagnostic in widest {
+            builder.diags.push(diagnostic);
+        }
+        return None;
+    }
     let mut source = source;
     source.rust_names = (0..source.records.len())
         .map(|level| {

@@ -41,7 +41,12 @@ fn an_optional_id_is_the_key_all_the_same() {
         }}),
     );
     let loaded = inputs.load().unwrap_or_else(|e| panic!("{e}"));
-    let keys: Vec<&str> = loaded.model.root().keys().map(|f| f.name.as_str()).collect();
+    let keys: Vec<&str> = loaded
+        .model
+        .root()
+        .keys()
+        .map(|f| f.name.as_str())
+        .collect();
     assert_eq!(keys, ["id"]);
     let warning = loaded
         .warnings
@@ -78,7 +83,12 @@ fn a_present_sid_is_taken_without_a_word() {
         }}),
     );
     let loaded = inputs.load().unwrap_or_else(|e| panic!("{e}"));
-    let keys: Vec<&str> = loaded.model.root().keys().map(|f| f.name.as_str()).collect();
+    let keys: Vec<&str> = loaded
+        .model
+        .root()
+        .keys()
+        .map(|f| f.name.as_str())
+        .collect();
     assert_eq!(keys, ["sid"]);
     assert!(
         !loaded.warnings.iter().any(|w| w.message.contains("key")),
@@ -104,4 +114,26 @@ fn no_key_names_the_candidates_and_the_fields() {
     for word in ["`id`", "`sid`", "`uuid`", "name, tag", "bridge.toml"] {
         assert!(text.contains(word), "{word} missing from: {text}");
     }
+}
+
+/// SQLite takes at most 2,000 columns: an object of 2,500 properties is refused with
+/// a located error and a hint, instead of DDL that SQLite would refuse.
+#[test]
+fn more_columns_than_sqlite_takes_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut properties = serde_json::Map::new();
+    properties.insert("id".into(), json!({"type": "string"}));
+    for i in 0..2500 {
+        properties.insert(format!("p{i}"), json!({"type": "integer"}));
+    }
+    let inputs = spec(
+        dir.path(),
+        json!({"type": "object", "required": ["id"], "properties": properties}),
+    );
+    let Err(Error::Invalid(diagnostics)) = inputs.load() else {
+        panic!("a model SQLite cannot hold");
+    };
+    let text = diagnostics.to_string();
+    assert!(text.contains("2501 columns") && text.contains("2000"), "{text}");
+    assert!(text.contains("exclude"), "{text}");
 }
