@@ -309,10 +309,11 @@ fn sigterm_during_a_sync_leaves_an_intact_database_that_a_rerun_completes() {
         ))
         .expect("mock");
     let start = cai_bridge::model::format::timestamp_text(config.start);
-    // Six-hour windows: eighty of them, each its own transaction.
+    // Six-hour windows: eighty of them, each its own transaction. Attempts enough
+    // that a run of server errors never ends a run (0.3^16 per window).
     let toml = bridge_toml(
         dir.path(),
-        &format!("start = \"{start}\"\nwindow_minutes = 360"),
+        &format!("start = \"{start}\"\nwindow_minutes = 360\nattempts = 16"),
     );
 
     let clean = dir.path().join("clean.db");
@@ -354,5 +355,59 @@ fn sigterm_during_a_sync_leaves_an_intact_database_that_a_rerun_completes() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(hash(&db), expected);
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn a_database_the_sync_refuses_keeps_the_server_unready_and_shows_why() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("foreign.db");
+    rusqlite::Connection::open(&db)
+        .expect("db")
+        .execute_batch("CREATE TABLE foo (x INTEGER);")
+        .expect("foo");
+    let mut config = MockConfig::new(10);
+    config.days = 2;
+    let server = rt
+        .block_on(MockServer::start(
+            config.clone(),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+        ))
+        .expect("mock");
+    let toml = bridge_toml(dir.path(), "attempts = 2");
+    let mut command = serve_command(&db, &toml, "1h");
+    with_api(&mut command, &server, &config);
+    let mut serving = Serving::start(command);
+    let status = serving.until("the refused run on /health/sync", |s| {
+        let status = s.sync_status(&rt);
+        (status["runs"] == 1).then_some(status)
+    });
+    assert_eq!(status["last_run"]["outcome"], "failed", "{status}");
+    assert_eq!(status["last_run"]["error"], "database", "{status}");
+    assert_eq!(status["last_run"]["exit_code"], 3, "{status}");
+    assert_eq!(status["state"], "waiting", "{status}");
+    assert!(status["next_run"].is_string(), "{status}");
+    assert!(!status.to_string().contains("foo"), "no message: {status}");
+    assert_eq!(
+        serving.get(&rt, "/health/ready").map(|(code, _)| code),
+        Some(503)
+    );
+    assert_eq!(
+        serving
+            .get(&rt, "/odata/v4/catalog/Conversations")
+            .map(|(code, _)| code),
+        Some(503)
+    );
+    assert_eq!(
+        serving.get(&rt, "/health/live").map(|(code, _)| code),
+        Some(200)
+    );
+    let (exit, _, stderr) = serving.terminate();
+    assert!(exit.success(), "{exit}: {stderr}");
+    assert!(
+        stderr.contains("foo") && stderr.contains("--adopt"),
+        "{stderr}"
+    );
     rt.block_on(server.shutdown());
 }
