@@ -56,7 +56,7 @@ struct LastRun {
     /// before failing are kept, and the next run starts after them).
     records: u64,
     rows: u64,
-    /// [`SyncError::kind`] and the exit code `sync` would have ended with.
+    /// [`SyncError::kind`] (or `panic`) and the exit code `sync` would have ended with.
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,16 +99,35 @@ impl Schedule {
                 status.running_since = Some(started_at.clone());
                 status.next_run = None;
             }
-            let result = sync();
+            // A panic in one run (a bug) must not end the schedule, nor leave the
+            // status saying "running" for ever: it counts as a failed run. The
+            // run's connection is dropped on the way out, rolling its window back.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(&mut sync));
             let finished = format::timestamp_text(now());
             let mut status = self.status();
             status.running_since = None;
             let last = match &result {
-                Err(SyncError::Stopped { windows }) => {
+                Err(_) => {
+                    tracing::error!(
+                        "scheduled sync panicked; serving goes on, and the next run tries again"
+                    );
+                    status.failures += 1;
+                    status.consecutive_failures += 1;
+                    LastRun {
+                        started: started_at,
+                        finished,
+                        outcome: "failed",
+                        records: 0,
+                        rows: 0,
+                        error: Some("panic"),
+                        exit_code: None,
+                    }
+                }
+                Ok(Err(SyncError::Stopped { windows })) => {
                     tracing::info!(windows, "sync stopped between windows");
                     break;
                 }
-                Ok(summary) => {
+                Ok(Ok(summary)) => {
                     tracing::info!(%summary, "scheduled sync done");
                     status.consecutive_failures = 0;
                     status.last_success = Some(finished.clone());
@@ -122,7 +141,7 @@ impl Schedule {
                         exit_code: None,
                     }
                 }
-                Err(error) => {
+                Ok(Err(error)) => {
                     tracing::error!(%error, kind = error.kind(), "scheduled sync failed; serving goes on, and the next run tries again");
                     status.failures += 1;
                     status.consecutive_failures += 1;
@@ -218,7 +237,7 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_run_shows_its_kind_and_the_next_run_tries_again() {
+    fn failed_and_panicking_runs_are_counted_and_the_next_run_tries_again() {
         let schedule = Schedule::new(Duration::from_millis(1));
         let stop = Stop::new();
         let mut calls = 0;
@@ -226,8 +245,28 @@ mod tests {
             calls += 1;
             match calls {
                 1 => Err(SyncError::Range("nothing".into())),
-                2 => Err(SyncError::Stopped { windows: 0 }),
+                2 => panic!("a bug in one run"),
+                3 => Err(SyncError::Stopped { windows: 0 }),
                 _ => unreachable!(),
+            }
+        });
+        let status = schedule.status_json();
+        assert_eq!(status["runs"], 2);
+        assert_eq!(status["failures"], 2);
+        assert_eq!(status["consecutive_failures"], 2);
+        assert_eq!(status["last_run"]["error"], "panic");
+    }
+
+    #[test]
+    fn a_failed_run_shows_only_its_kind() {
+        let schedule = Schedule::new(Duration::from_millis(1));
+        let stop = Stop::new();
+        let mut calls = 0;
+        schedule.run(&stop, || {
+            calls += 1;
+            match calls {
+                1 => Err(SyncError::Range("nothing".into())),
+                _ => Err(SyncError::Stopped { windows: 0 }),
             }
         });
         let status = schedule.status_json();
