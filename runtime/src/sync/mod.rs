@@ -10,6 +10,12 @@
 //! - Fetching overlaps writing: a task fetches the next window while this thread
 //!   writes the last one, through a channel of two, so memory stays flat whatever
 //!   the range.
+//! - Only into a database of its own: one holding tables or views the model did not
+//!   create is refused, naming them, unless [`Options::adopt`] says otherwise. A
+//!   write the disk or a file-size limit refuses is a [`SyncError::Disk`] naming
+//!   the file.
+//! - A [`Stop`] ends a run between windows ([`schedule`]: runs on a period, as
+//!   `serve --sync-every` does).
 
 pub mod fetch;
 mod progress;
@@ -51,7 +57,7 @@ pub enum SyncError {
     Client(reqwest::Error),
     /// The database file could not be written: the disk is full, or the process may
     /// write no larger file (`ulimit -f`). The window being written was rolled back.
-    #[error("cannot write {}: {source}; the disk is full or a file-size limit (ulimit -f) is reached; the window being written was rolled back", path.display())]
+    #[error("cannot write {}: {source}; is the disk full, or a file-size limit (ulimit -f) reached? The window being written was rolled back", path.display())]
     Disk {
         /// The database.
         path: PathBuf,
