@@ -414,3 +414,48 @@ fn a_database_the_sync_refuses_keeps_the_server_unready_and_shows_why() {
     );
     rt.block_on(server.shutdown());
 }
+
+#[test]
+fn a_rotated_secret_file_is_read_again_by_the_next_run() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = MockConfig::new(20);
+    config.start += chrono::Duration::days(28);
+    config.days = 2;
+    let server = rt
+        .block_on(MockServer::start(
+            config.clone(),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+        ))
+        .expect("mock");
+    // The client secret from a file, as a mounted Kubernetes Secret: wrong at first.
+    let secret = dir.path().join("client-secret");
+    std::fs::write(&secret, "not-the-secret\n").expect("secret");
+    let toml = dir.path().join("bridge.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "[cai]\nclient_secret_file = {:?}\n[sync]\nattempts = 2\n",
+            secret.display().to_string()
+        ),
+    )
+    .expect("bridge.toml");
+    let db = dir.path().join("bridge.db");
+    let mut command = serve_command(&db, &toml, "1s");
+    with_api(&mut command, &server, &config);
+    command.env_remove("CAI_CLIENT_SECRET");
+    let mut serving = Serving::start(command);
+    let status = serving.until("a refused run", |s| {
+        let status = s.sync_status(&rt);
+        (status["last_run"]["outcome"] == "failed").then_some(status)
+    });
+    assert_eq!(status["last_run"]["error"], "credentials", "{status}");
+    assert_eq!(status["last_run"]["exit_code"], 4, "{status}");
+    std::fs::write(&secret, format!("{}\n", config.client_secret.expose())).expect("rotate");
+    serving.until("every conversation", |s| s.count(&rt).filter(|n| *n == 20));
+    let (exit, stdout, stderr) = serving.terminate();
+    assert!(exit.success(), "{exit}: {stderr}");
+    assert!(!stderr.contains(config.client_secret.expose()));
+    assert!(!stdout.contains(config.client_secret.expose()));
+    rt.block_on(server.shutdown());
+}

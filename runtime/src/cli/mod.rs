@@ -360,6 +360,7 @@ fn execute<E: Extension>(
                     let job = SyncJob {
                         api: ApiSettings::resolve(&config).map_err(usage)?,
                         settings: SyncSettings::resolve(&config).map_err(usage)?,
+                        config,
                         every,
                         adopt: args.adopt,
                     };

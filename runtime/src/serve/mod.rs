@@ -46,6 +46,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use cai_bridge_model::config::Config;
 use rusqlite::InterruptHandle;
 use tokio::sync::{oneshot, Semaphore};
 use tokio::task::JoinHandle;
@@ -381,7 +382,10 @@ pub fn run(
 /// What `serve --sync-every` syncs, and how often.
 #[derive(Clone, Debug)]
 pub struct SyncJob {
-    /// The API and its credentials.
+    /// bridge.toml, from which the API settings are read again before every run.
+    pub config: Config,
+    /// The API and its credentials as read at start (and used again when reading
+    /// them anew fails).
     pub api: ApiSettings,
     /// Windows, retries, timeouts.
     pub settings: SyncSettings,
@@ -427,8 +431,18 @@ pub fn run_with_sync(
                 stop: Some(Arc::clone(&stop)),
                 ..sync::Options::default()
             };
+            let mut api = job.api.clone();
             schedule.run(&stop, || {
-                sync::run(runtime, db, artifacts, &job.api, &job.settings, &options)
+                // A Kubernetes Secret mounted as files (`client_secret_file`,
+                // `developer_token_file`) changes in place when it is rotated: read
+                // the settings again for every run, so a pod never needs a restart.
+                match ApiSettings::resolve(&job.config) {
+                    Ok(fresh) => api = fresh,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot read the API settings again; using the last ones")
+                    }
+                }
+                sync::run(runtime, db, artifacts, &api, &job.settings, &options)
             });
         });
         let signal = runtime.block_on(crate::signal::wait_for_signal());
