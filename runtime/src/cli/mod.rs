@@ -3,35 +3,41 @@
 //! `mock-cai` and `demo`, behind a bridge's `demo` feature).
 //! A generated bridge's `main` is one call: `cai_bridge::cli::run(artifacts, "name")`.
 //!
-//! Exit codes: 0 done; 1 the API or the network failed for good (after retries), or
-//! a record could not be stored; 2 bad usage or configuration; 3 the database
-//! refused (schema mismatch, I/O); 4 the credentials were refused.
+//! Exit codes: 0 done; 1 the API or the network failed for good (after retries, or
+//! tokens kept expiring), or a record could not be stored; 2 bad usage or
+//! configuration; 3 the database refused (schema mismatch, tables of another model,
+//! a full disk or a file-size limit, I/O); 4 the credentials were refused.
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use cai_bridge_model::format;
 use chrono::{DateTime, Utc};
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::load::Loader;
-use crate::serve::{Auth, AuthOptions};
+use crate::serve::{Auth, AuthOptions, SyncJob};
 use crate::settings::{read_config, ApiSettings, SyncSettings};
+use crate::sync::schedule::parse_period;
 use crate::sync::{self, Range};
 use crate::Artifacts;
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  done
-  1  the API or the network failed for good (after retries), or a record could not be stored
+  1  the API or the network failed for good (after retries, or tokens kept expiring),
+     or a record could not be stored
   2  bad usage or configuration
-  3  the database refused (schema mismatch, I/O)
+  3  the database refused (schema mismatch, tables the model did not create: see --adopt,
+     a full disk or a file-size limit, I/O)
   4  the credentials were refused
 
 Environment (wins over bridge.toml):
   CAI_BASE_URL, CAI_TOKEN_URL, CAI_CLIENT_ID, CAI_CLIENT_SECRET, CAI_DEVELOPER_TOKEN
+    (sync, and serve --sync-every)
   serve: BRIDGE_CLIENT_ID, BRIDGE_CLIENT_SECRET or BRIDGE_CLIENT_SECRET_FILE, BRIDGE_SIGNING_KEY
     or BRIDGE_SIGNING_KEY_FILE, BRIDGE_TOKEN_LIFETIME; or BRIDGE_JWT_ISSUER, BRIDGE_JWT_AUDIENCE,
     BRIDGE_JWKS_URL, BRIDGE_JWT_SCOPE
@@ -65,6 +71,10 @@ enum Command<E: Extension> {
     /// to the one client in BRIDGE_CLIENT_ID and BRIDGE_CLIENT_SECRET; with
     /// --jwt-issuer, --jwt-audience and --jwks-url it accepts an identity provider's
     /// tokens instead. /health/live and /health/ready need no token.
+    ///
+    /// With --sync-every the same process also syncs on a schedule (SQLite has one
+    /// writer, so on Kubernetes one pod does both), from the settings `sync` reads;
+    /// /health/sync shows how the last run went.
     #[command(after_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
     /// Erase one conversation (a root record) and every row that belongs to it.
@@ -84,6 +94,11 @@ struct SyncArgs {
     /// End of the range (RFC 3339 or YYYY-MM-DD); default: now.
     #[arg(long, value_name = "T", value_parser = parse_time)]
     to: Option<DateTime<Utc>>,
+    /// Write into a database that holds tables the model did not create (another
+    /// model's, or unrelated ones), adding the bridge's beside them; without it
+    /// such a file is refused (exit 3), naming the tables.
+    #[arg(long)]
+    adopt: bool,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +129,15 @@ struct ServeArgs {
     /// [env: BRIDGE_TOKEN_LIFETIME].
     #[arg(long, value_name = "SECONDS")]
     token_lifetime: Option<u64>,
+    /// Also sync, at once and then every DURATION (30s, 15m, 1h, 1h30m), from the
+    /// settings `sync` reads (CAI_* or bridge.toml [cai]); the database may be
+    /// missing at start (the first sync creates it; /health/ready holds until then).
+    #[arg(long, value_name = "DURATION", value_parser = parse_period)]
+    sync_every: Option<Duration>,
+    /// With --sync-every: write into a database holding tables the model did not
+    /// create (see `sync --adopt`).
+    #[arg(long, requires = "sync_every")]
+    adopt: bool,
 }
 
 impl ServeArgs {
@@ -149,7 +173,13 @@ Examples:
     --jwks-url https://TENANT.accounts.ondemand.com/oauth2/certs
 
   # Behind a gateway that checks every request (a Kyma APIRule's jwt rule):
-  cai-logs-bridge serve --db bridge.db --addr 0.0.0.0:4004 --no-auth";
+  cai-logs-bridge serve --db bridge.db --addr 0.0.0.0:4004 --no-auth
+
+  # One pod that serves and syncs every 15 minutes (the database is created by the
+  # first sync; /health/ready holds until then, /health/sync shows the last run):
+  export CAI_BASE_URL=... CAI_TOKEN_URL=... CAI_CLIENT_ID=... CAI_CLIENT_SECRET=... CAI_DEVELOPER_TOKEN=...
+  cai-logs-bridge serve --db /data/bridge.db --addr 0.0.0.0:4004 --sync-every 15m
+  curl http://127.0.0.1:4004/health/sync";
 
 /// Where OData is served by default: CAP's port, on loopback only.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:4004";
@@ -258,6 +288,7 @@ pub fn run_with<E: Extension>(artifacts: Artifacts, name: &'static str) -> ExitC
         Err(e) => e.exit(),
     };
     init_logging();
+    ignore_file_size_signal();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -290,14 +321,17 @@ fn execute<E: Extension>(
             let config = read_config(cli.config.as_deref()).map_err(usage)?;
             let api = ApiSettings::resolve(&config).map_err(usage)?;
             let settings = SyncSettings::resolve(&config).map_err(usage)?;
-            let range = Range {
-                from: args.from,
-                to: args.to,
+            let options = sync::Options {
+                range: Range {
+                    from: args.from,
+                    to: args.to,
+                },
+                quiet: cli.quiet,
+                adopt: args.adopt,
+                stop: None,
             };
-            let summary = sync::sync(
-                runtime, &args.db, artifacts, &api, &settings, range, cli.quiet,
-            )
-            .map_err(|e| (e.exit_code(), e.to_string()))?;
+            let summary = sync::run(runtime, &args.db, artifacts, &api, &settings, &options)
+                .map_err(|e| (e.exit_code(), e.to_string()))?;
             println!("{summary}");
             Ok(())
         }
@@ -318,8 +352,22 @@ fn execute<E: Extension>(
         Command::Serve(args) => {
             // Before the database: a bridge without credentials must not start at all.
             let auth = Auth::resolve(&args.auth_options()).map_err(usage)?;
-            crate::serve::run(runtime, artifacts, &args.db, args.addr, auth)
-                .map_err(|e| Failure::new(e.exit_code(), e.to_string()))
+            let served = match args.sync_every {
+                None => crate::serve::run(runtime, artifacts, &args.db, args.addr, auth),
+                Some(every) => {
+                    // Checked before serving too: a pod without them must not start.
+                    let config = read_config(cli.config.as_deref()).map_err(usage)?;
+                    let job = SyncJob {
+                        api: ApiSettings::resolve(&config).map_err(usage)?,
+                        settings: SyncSettings::resolve(&config).map_err(usage)?,
+                        config,
+                        every,
+                        adopt: args.adopt,
+                    };
+                    crate::serve::run_with_sync(runtime, artifacts, &args.db, args.addr, auth, &job)
+                }
+            };
+            served.map_err(|e| Failure::new(e.exit_code(), e.to_string()))
         }
         Command::Extension(extension) => extension.run(&Context {
             artifacts,
@@ -337,6 +385,19 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| {
             format!("{text:?} is neither RFC 3339 (2026-11-01T00:00:00Z) nor a date (2026-11-01)")
         })
+}
+
+/// Ignores SIGXFSZ, which a write past the file-size limit (`ulimit -f`,
+/// RLIMIT_FSIZE) raises and which by default kills the process without a word: with
+/// it ignored the write fails with EFBIG instead, the window's transaction rolls
+/// back, and the bridge says which file it could not write (exit 3).
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler, so no
+    // code of ours can run in signal context; it happens before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
 }
 
 /// Logs to stderr, filtered by RUST_LOG (warnings by default).

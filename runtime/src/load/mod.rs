@@ -30,7 +30,10 @@ use crate::Artifacts;
 pub use plan::upsert;
 pub use read_back::read_back;
 pub use rows::{bound_value, Row, Walker};
-pub use schema::{check_schema, content_hash, ensure_schema, SchemaError};
+pub use schema::{
+    check_schema, content_hash, ensure_schema, foreign_objects, refuse_foreign, SchemaError,
+    STATE_PREFIX,
+};
 
 /// Why records could not be loaded.
 #[derive(Debug, thiserror::Error)]

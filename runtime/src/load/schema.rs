@@ -13,9 +13,63 @@ pub enum SchemaError {
     /// The first difference between the database and the model.
     #[error("the database does not match the model: {0}; use a new file, or migrate this one")]
     Mismatch(String),
+    /// The file holds tables or views the model did not create: another model's
+    /// database, or an unrelated file, which a sync must not write into unasked.
+    #[error(
+        "the database holds {} the model did not create: {}; use a new file, or pass --adopt to add the bridge's tables beside them",
+        if .0.len() == 1 { "a table" } else { "tables" },
+        .0.join(", ")
+    )]
+    Foreign(Vec<String>),
     /// SQLite failed.
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+}
+
+/// The prefix of the bridge's own state tables (the sync's high-water mark), which
+/// live beside the model's and are ours whatever the model.
+pub const STATE_PREFIX: &str = "cai_bridge_";
+
+/// The tables and views in the database that neither `ddl` (the bridge's
+/// `db/schema.sql`) creates nor the bridge keeps its state in, sorted by name.
+/// SQLite's own (`sqlite_*`) are not counted, and names compare as SQLite compares
+/// them, without regard to ASCII case.
+pub fn foreign_objects(conn: &Connection, ddl: &str) -> Result<Vec<String>, SchemaError> {
+    // What the DDL creates, learnt by running it on an empty in-memory database: the
+    // same names SQLite would give them, quoting and case included, with no parser
+    // of our own to disagree with it.
+    let ours = Connection::open_in_memory()?;
+    ours.execute_batch(ddl)?;
+    let names = |conn: &Connection| -> rusqlite::Result<Vec<String>> {
+        let mut stmt = conn.prepare(
+            "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') \
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+        )?;
+        let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        names.collect()
+    };
+    let ours: std::collections::HashSet<String> = names(&ours)?
+        .into_iter()
+        .map(|n| n.to_ascii_lowercase())
+        .collect();
+    Ok(names(conn)?
+        .into_iter()
+        .filter(|name| {
+            let folded = name.to_ascii_lowercase();
+            !ours.contains(&folded) && !folded.starts_with(STATE_PREFIX)
+        })
+        .collect())
+}
+
+/// Refuses a database holding tables or views the model did not create
+/// ([`foreign_objects`]), naming them.
+pub fn refuse_foreign(conn: &Connection, ddl: &str) -> Result<(), SchemaError> {
+    let foreign = foreign_objects(conn, ddl)?;
+    if foreign.is_empty() {
+        Ok(())
+    } else {
+        Err(SchemaError::Foreign(foreign))
+    }
 }
 
 /// Creates the model's tables, views and indexes by running `ddl` (the bridge's

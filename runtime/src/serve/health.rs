@@ -1,6 +1,9 @@
 //! `/health/live` and `/health/ready` for Kubernetes probes: open without a token, so
 //! they answer `{"status":"ok"}` and nothing else. Live: the process answers. Ready:
-//! the database, checked against the model at start, still opens and answers a query.
+//! the database exists, its schema is the model's (checked once, at start or, for
+//! `serve --sync-every`, once the first sync created it), and it answers a query.
+//! `/health/sync` (with `--sync-every` only) shows the sync schedule's status: times,
+//! counts and the kind of the last error, no message and no setting.
 
 use std::sync::Arc;
 
@@ -20,19 +23,39 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
             get(|| async { status(StatusCode::OK, "ok") }),
         )
         .route("/health/ready", get(ready))
+        .route("/health/sync", get(sync_status))
         .with_state(shared)
+}
+
+async fn sync_status(State(shared): State<Arc<Shared>>) -> Response {
+    let Some(schedule) = &shared.schedule else {
+        return status(
+            StatusCode::NOT_FOUND,
+            "no sync in this process (serve --sync-every)",
+        );
+    };
+    json(StatusCode::OK, schedule.status_json())
 }
 
 async fn ready(State(shared): State<Arc<Shared>>) -> Response {
     let checked = tokio::task::spawn_blocking(move || {
-        let conn = shared.pool.get()?;
+        let pool = match shared.db.pool() {
+            Ok(pool) => pool,
+            Err(error) => return Ok(Err(error)),
+        };
+        let conn = pool.get()?;
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| {
             row.get::<_, i64>(0)
         })
+        .map(Ok)
     })
     .await;
     match checked {
-        Ok(Ok(_)) => status(StatusCode::OK, "ok"),
+        Ok(Ok(Ok(_))) => status(StatusCode::OK, "ok"),
+        Ok(Ok(Err(error))) => {
+            tracing::info!(%error, "not ready: the database is not there or not the model's yet");
+            status(StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
         Ok(Err(error)) => {
             tracing::warn!(%error, "not ready: the database does not answer");
             status(StatusCode::SERVICE_UNAVAILABLE, "unavailable")
@@ -45,7 +68,11 @@ async fn ready(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 fn status(code: StatusCode, status: &'static str) -> Response {
-    let mut response = (code, serde_json::json!({ "status": status }).to_string()).into_response();
+    json(code, serde_json::json!({ "status": status }))
+}
+
+fn json(code: StatusCode, body: serde_json::Value) -> Response {
+    let mut response = (code, body.to_string()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

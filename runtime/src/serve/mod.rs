@@ -24,6 +24,7 @@ mod apply;
 pub mod auth;
 mod batch;
 mod catalog;
+mod database;
 mod error;
 mod expand;
 pub mod filter;
@@ -45,14 +46,19 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use cai_bridge_model::config::Config;
 use rusqlite::InterruptHandle;
 use tokio::sync::{oneshot, Semaphore};
 use tokio::task::JoinHandle;
 
-use crate::load::{check_schema, SchemaError};
+use crate::load::SchemaError;
+use crate::settings::{ApiSettings, SyncSettings};
+use crate::sync::schedule::Schedule;
+use crate::sync::{self, Stop};
 use crate::Artifacts;
 pub use auth::{Auth, AuthOptions, AuthSetupError, EmbeddedAuth, PlatformAuth};
 use catalog::Catalog;
+use database::{Database, NotReady};
 use error::ODataError;
 use read::{Answer, Source};
 use request::Resource;
@@ -61,7 +67,7 @@ use request::Resource;
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// There is no database file.
-    #[error("no database at {0}; run `sync` (or `demo`) first to create it")]
+    #[error("no database at {0}; run `sync` (or `demo`) first to create it, or serve with --sync-every, whose first sync creates it")]
     NoDatabase(PathBuf),
     /// The database is not the model's.
     #[error(transparent)]
@@ -103,7 +109,9 @@ pub struct ODataServer {
 
 struct Shared {
     catalog: Catalog,
-    pool: pool::Pool,
+    db: Database,
+    /// The sync schedule of `serve --sync-every`, for `/health/sync`.
+    schedule: Option<Arc<Schedule>>,
     /// One permit per request being answered: SQLite reads run on blocking threads,
     /// and this keeps their number (and the connections they hold) bounded however
     /// many clients wait.
@@ -120,6 +128,17 @@ const READERS: usize = 4;
 /// answered 503, so a query too heavy for the file cannot hold a reader forever.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How [`ODataServer::start_with`] starts.
+#[derive(Clone, Debug, Default)]
+pub struct ServeOptions {
+    /// Start even when the database is missing or not the model's yet (a sync in the
+    /// same process will create it): OData answers 503 and `/health/ready` holds
+    /// until the file exists with the model's schema. Without it, starting fails.
+    pub wait_for_database: bool,
+    /// The sync schedule whose status `GET /health/sync` shows (no token needed).
+    pub schedule: Option<Arc<Schedule>>,
+}
+
 impl ODataServer {
     /// Checks `db` against the bridge's model (read-only) and serves it on `addr`
     /// (port 0 picks a free one) to the requests `auth` lets through.
@@ -129,16 +148,31 @@ impl ODataServer {
         addr: SocketAddr,
         auth: Auth,
     ) -> Result<Self, ServeError> {
-        if !db.is_file() {
-            return Err(ServeError::NoDatabase(db.to_owned()));
+        Self::start_with(artifacts, db, addr, auth, ServeOptions::default()).await
+    }
+
+    /// [`start`](Self::start) with [`ServeOptions`].
+    pub async fn start_with(
+        artifacts: &Artifacts,
+        db: &Path,
+        addr: SocketAddr,
+        auth: Auth,
+        options: ServeOptions,
+    ) -> Result<Self, ServeError> {
+        let database = Database::later(db.to_owned(), artifacts.model.clone());
+        if !options.wait_for_database {
+            match database.pool() {
+                Ok(_) => {}
+                Err(NotReady::Missing(path)) => return Err(ServeError::NoDatabase(path)),
+                Err(NotReady::Schema(e)) => return Err(e.into()),
+            }
         }
-        let pool = pool::Pool::new(db.to_owned(), READERS).map_err(SchemaError::from)?;
-        check_schema(&*pool.get().map_err(SchemaError::from)?, &artifacts.model)?;
         let catalog = Catalog::new(artifacts);
         let path = catalog.path.clone();
         let shared = Arc::new(Shared {
             catalog,
-            pool,
+            db: database,
+            schedule: options.schedule,
             readers: Arc::new(Semaphore::new(READERS)),
         });
         let listener = tokio::net::TcpListener::bind(addr)
@@ -274,7 +308,14 @@ fn answer(
 ) -> Result<Answer, ODataError> {
     let catalog = &shared.catalog;
     let connection = || {
-        let conn = shared.pool.get().map_err(|e| ODataError::internal(&e))?;
+        let pool = shared.db.pool().map_err(|e| {
+            tracing::debug!(error = %e, "a request before the database is ready");
+            ODataError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is not ready yet (the first sync has not finished); retry later",
+            )
+        })?;
+        let conn = pool.get().map_err(|e| ODataError::internal(&e))?;
         *interrupt.lock().unwrap_or_else(PoisonError::into_inner) =
             Some(conn.get_interrupt_handle());
         Ok(conn)
@@ -331,13 +372,94 @@ pub fn run(
 ) -> Result<(), ServeError> {
     runtime.block_on(async {
         let server = ODataServer::start(artifacts, db, addr, auth).await?;
-        println!("OData V4 service: {}", server.url());
-        println!("  $metadata:      {}$metadata", server.url());
-        if let Some(token_url) = server.token_url() {
-            println!("  token (POST):   {token_url}");
-        }
+        print_urls(&server);
         let signal = crate::signal::wait_for_signal().await;
         server.shutdown().await;
         signal.map_err(ServeError::Signal)
     })
+}
+
+/// What `serve --sync-every` syncs, and how often.
+#[derive(Clone, Debug)]
+pub struct SyncJob {
+    /// bridge.toml, from which the API settings are read again before every run.
+    pub config: Config,
+    /// The API and its credentials as read at start (and used again when reading
+    /// them anew fails).
+    pub api: ApiSettings,
+    /// Windows, retries, timeouts.
+    pub settings: SyncSettings,
+    /// The period from one run's start to the next.
+    pub every: Duration,
+    /// Write into a database holding tables the model did not create (`--adopt`).
+    pub adopt: bool,
+}
+
+/// Serves `db` on `addr` and syncs it every `job.every`, the first time at once (it
+/// may create the database), until Ctrl-C or SIGTERM: `serve --sync-every`. A failed
+/// sync is logged and shown on `/health/sync`, and the next tick tries again; serving
+/// goes on regardless. On the signal the running sync finishes the window it is
+/// writing (never half of one) and stops, and serving stops gracefully.
+pub fn run_with_sync(
+    runtime: &tokio::runtime::Runtime,
+    artifacts: &Artifacts,
+    db: &Path,
+    addr: SocketAddr,
+    auth: Auth,
+    job: &SyncJob,
+) -> Result<(), ServeError> {
+    let schedule = Arc::new(Schedule::new(job.every));
+    let stop = Arc::new(Stop::new());
+    let options = ServeOptions {
+        wait_for_database: true,
+        schedule: Some(Arc::clone(&schedule)),
+    };
+    let server = runtime.block_on(ODataServer::start_with(artifacts, db, addr, auth, options))?;
+    print_urls(&server);
+    println!(
+        "  sync status:    http://{}/health/sync (every {} s)",
+        server.local_addr(),
+        job.every.as_secs()
+    );
+    std::thread::scope(|scope| {
+        // The sync writes on a thread of its own, as `sync` does; the server's
+        // readers go on reading the last committed windows meanwhile (WAL).
+        let writer = scope.spawn(|| {
+            let options = sync::Options {
+                quiet: true,
+                adopt: job.adopt,
+                stop: Some(Arc::clone(&stop)),
+                ..sync::Options::default()
+            };
+            let mut api = job.api.clone();
+            schedule.run(&stop, || {
+                // A Kubernetes Secret mounted as files (`client_secret_file`,
+                // `developer_token_file`) changes in place when it is rotated: read
+                // the settings again for every run, so a pod never needs a restart.
+                match ApiSettings::resolve(&job.config) {
+                    Ok(fresh) => api = fresh,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot read the API settings again; using the last ones")
+                    }
+                }
+                sync::run(runtime, db, artifacts, &api, &job.settings, &options)
+            });
+        });
+        let signal = runtime.block_on(crate::signal::wait_for_signal());
+        tracing::info!("stopping: the running sync finishes its window, requests drain");
+        stop.stop();
+        runtime.block_on(server.shutdown());
+        if writer.join().is_err() {
+            tracing::error!("the sync thread panicked");
+        }
+        signal.map_err(ServeError::Signal)
+    })
+}
+
+fn print_urls(server: &ODataServer) {
+    println!("OData V4 service: {}", server.url());
+    println!("  $metadata:      {}$metadata", server.url());
+    if let Some(token_url) = server.token_url() {
+        println!("  token (POST):   {token_url}");
+    }
 }

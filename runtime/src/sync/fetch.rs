@@ -15,7 +15,9 @@ use crate::settings::Secret;
 
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(20);
-/// Fresh tokens tried in a row after 401s before the credentials are called bad.
+/// Fresh tokens tried in a row after 401s that say the token expired, before the
+/// run gives up on the tokens (not on the credentials: the token endpoint accepted
+/// them every time).
 const MAX_REFRESHES: u32 = 4;
 /// The longest `Retry-After` honoured.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
@@ -26,9 +28,19 @@ pub enum FetchError {
     /// Credentials were refused.
     #[error(transparent)]
     Auth(#[from] AuthError),
-    /// The API refused the bearer token twice in a row, or the developer token.
-    #[error("the API refused the credentials (HTTP 401) even with fresh tokens; check CAI_DEVELOPER_TOKEN and the client's authorizations")]
+    /// The API refused a fresh bearer token (401 not saying it expired, or 403), or
+    /// the developer token.
+    #[error("the API refused the credentials (HTTP 401/403) even with a fresh token; check CAI_DEVELOPER_TOKEN and the client's authorizations")]
     Unauthorized,
+    /// Every fresh token was refused as expired (401 `invalid_token`), though the
+    /// token endpoint accepted the credentials each time.
+    #[error("{window}: the API said {count} fresh tokens in a row had expired (HTTP 401 invalid_token), though the token endpoint accepted the credentials each time; tokens keep expiring (check the machine's clock and the API's token lifetime), retry later")]
+    TokensExpiring {
+        /// The window.
+        window: String,
+        /// Tokens refused in a row.
+        count: u32,
+    },
     /// An answer the client cannot act on (4xx other than 401/429).
     #[error("the API answered HTTP {status} for {window}: {body}")]
     Rejected {
@@ -79,7 +91,9 @@ pub struct Api {
 enum Attempt {
     Done(Vec<Json>),
     Retry(String, Option<Duration>),
-    Refresh(Secret),
+    /// A 401: the token refused, and whether the API said it expired
+    /// (`WWW-Authenticate: Bearer error="invalid_token"`).
+    Refresh(Secret, bool),
 }
 
 impl Api {
@@ -115,7 +129,9 @@ impl Api {
             format::timestamp_text(from),
             format::timestamp_text(to)
         );
-        let mut refreshes = 0;
+        // Expired tokens and other refusals count apart: only a refusal that does not
+        // say the token expired can mean bad credentials.
+        let (mut refreshes, mut refused) = (0, false);
         let mut last = String::new();
         let mut attempt = 0;
         while attempt < self.attempts {
@@ -131,17 +147,27 @@ impl Api {
             };
             match self.attempt(from, to, &token, &window).await? {
                 Attempt::Done(records) => return Ok(records),
-                Attempt::Refresh(token) if refreshes < MAX_REFRESHES => {
-                    // A token can expire between our check and the API's: fetch a
-                    // new one and try again at once, without using up an attempt.
-                    // Only a run of refusals says the credentials themselves are bad.
-                    refreshes += 1;
+                Attempt::Refresh(_, false) if refused => return Err(FetchError::Unauthorized),
+                Attempt::Refresh(_, true) if refreshes >= MAX_REFRESHES => {
+                    return Err(FetchError::TokensExpiring {
+                        window,
+                        count: refreshes + 1,
+                    })
+                }
+                Attempt::Refresh(token, expired) => {
+                    // A token can expire between our check and the API's, or be
+                    // revoked while cached: fetch a new one and try again at once,
+                    // without using up an attempt.
+                    if expired {
+                        refreshes += 1;
+                    } else {
+                        refused = true;
+                    }
                     attempt -= 1;
                     self.counters.refreshes.fetch_add(1, Ordering::Relaxed);
                     self.auth.invalidate(&token).await;
-                    tracing::info!(%window, "the API refused the token; fetching a new one");
+                    tracing::info!(%window, expired, "the API refused the token; fetching a new one");
                 }
-                Attempt::Refresh(_) => return Err(FetchError::Unauthorized),
                 Attempt::Retry(why, wait) => {
                     last = why;
                     if attempt < self.attempts {
@@ -183,7 +209,16 @@ impl Api {
         };
         let status = response.status();
         if status == reqwest::StatusCode::UNAUTHORIZED {
-            return Ok(Attempt::Refresh(token.clone()));
+            let expired = response
+                .headers()
+                .get_all(reqwest::header::WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| v.contains("invalid_token"));
+            return Ok(Attempt::Refresh(token.clone(), expired));
+        }
+        if status == reqwest::StatusCode::FORBIDDEN {
+            return Err(FetchError::Unauthorized);
         }
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             let wait = response

@@ -10,12 +10,20 @@
 //! - Fetching overlaps writing: a task fetches the next window while this thread
 //!   writes the last one, through a channel of two, so memory stays flat whatever
 //!   the range.
+//! - Only into a database of its own: one holding tables or views the model did not
+//!   create is refused, naming them, unless [`Options::adopt`] says otherwise. A
+//!   write the disk or a file-size limit refuses is a [`SyncError::Disk`] naming
+//!   the file.
+//! - A [`Stop`] ends a run between windows ([`schedule`]: runs on a period, as
+//!   `serve --sync-every` does).
 
 pub mod fetch;
 mod progress;
+pub mod schedule;
 mod state;
+mod stop;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,12 +32,13 @@ use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
 use crate::auth::TokenSource;
-use crate::load::{LoadError, Loader};
+use crate::load::{refuse_foreign, LoadError, Loader, SchemaError};
 use crate::settings::{ApiSettings, SyncSettings};
 use crate::Artifacts;
 use fetch::{Api, FetchError};
 
 pub use progress::Summary;
+pub use stop::Stop;
 
 /// Why a sync stopped; each kind has its own exit code.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +55,21 @@ pub enum SyncError {
     /// The HTTP client could not be built (no TLS roots, say): the machine, not the input.
     #[error("cannot build the HTTP client: {0}")]
     Client(reqwest::Error),
+    /// The database file could not be written: the disk is full, or the process may
+    /// write no larger file (`ulimit -f`). The window being written was rolled back.
+    #[error("cannot write {}: {source}; is the disk full, or a file-size limit (ulimit -f) reached? The window being written was rolled back", path.display())]
+    Disk {
+        /// The database.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// [`Stop::stop`] was called; the windows written so far are committed.
+    #[error("stopped after {windows} windows")]
+    Stopped {
+        /// Windows committed before the stop.
+        windows: u64,
+    },
 }
 
 impl SyncError {
@@ -58,9 +82,60 @@ impl SyncError {
             SyncError::Load(LoadError::Record { .. }) => 1,
             SyncError::Load(_) => 3,
             SyncError::Range(_) => 2,
-            SyncError::Client(_) => 1,
+            SyncError::Client(_) | SyncError::Stopped { .. } => 1,
+            SyncError::Disk { .. } => 3,
         }
     }
+
+    /// What failed, in a word, for a status report that must not carry messages
+    /// (they can quote the API's answers): `api`, `credentials`, `tokens-expiring`,
+    /// `record`, `database`, `disk`, `range`, `client` or `stopped`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SyncError::Fetch(FetchError::TokensExpiring { .. }) => "tokens-expiring",
+            SyncError::Fetch(FetchError::Auth(_) | FetchError::Unauthorized) => "credentials",
+            SyncError::Fetch(_) => "api",
+            SyncError::Load(LoadError::Record { .. }) => "record",
+            SyncError::Load(_) => "database",
+            SyncError::Range(_) => "range",
+            SyncError::Client(_) => "client",
+            SyncError::Disk { .. } => "disk",
+            SyncError::Stopped { .. } => "stopped",
+        }
+    }
+
+    /// A load error, as a disk error naming `db` when SQLite could not write the file.
+    fn load(error: LoadError, db: &Path) -> SyncError {
+        use rusqlite::ErrorCode::{DiskFull, SystemIoFailure};
+        let disk =
+            |e: &rusqlite::Error| matches!(e.sqlite_error_code(), Some(DiskFull | SystemIoFailure));
+        match error {
+            LoadError::Sqlite(source) | LoadError::Schema(SchemaError::Sqlite(source))
+                if disk(&source) =>
+            {
+                SyncError::Disk {
+                    path: db.to_owned(),
+                    source,
+                }
+            }
+            other => SyncError::Load(other),
+        }
+    }
+}
+
+/// How a run is steered beyond its range: [`run`]'s options.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// What to sync.
+    pub range: Range,
+    /// No progress bar.
+    pub quiet: bool,
+    /// Write into a database that holds tables the model did not create (`--adopt`);
+    /// without it such a file is refused, naming them.
+    pub adopt: bool,
+    /// Stops the run between windows when fired (a SIGTERM in `serve --sync-every`):
+    /// the window being written commits, nothing after it starts.
+    pub stop: Option<Arc<Stop>>,
 }
 
 /// What to sync.
@@ -97,12 +172,35 @@ pub fn sync(
     range: Range,
     quiet: bool,
 ) -> Result<Summary, SyncError> {
+    let options = Options {
+        range,
+        quiet,
+        ..Options::default()
+    };
+    run(runtime, db, artifacts, api, settings, &options)
+}
+
+/// [`sync`] with every option: a database with foreign tables adopted, a stop.
+pub fn run(
+    runtime: &tokio::runtime::Runtime,
+    db: &Path,
+    artifacts: &Artifacts,
+    api: &ApiSettings,
+    settings: &SyncSettings,
+    options: &Options,
+) -> Result<Summary, SyncError> {
     let started = Instant::now();
     let model = &artifacts.model;
-    let mut loader = Loader::open(db, artifacts)?;
-    state::ensure(loader.connection()).map_err(LoadError::from)?;
+    let disk = |e: LoadError| SyncError::load(e, db);
+    let conn = rusqlite::Connection::open(db).map_err(|e| disk(e.into()))?;
+    if !options.adopt {
+        refuse_foreign(&conn, &artifacts.ddl).map_err(|e| disk(e.into()))?;
+    }
+    let mut loader = Loader::with_connection(conn, artifacts).map_err(disk)?;
+    state::ensure(loader.connection()).map_err(|e| disk(e.into()))?;
     let name = model.table(&model.root().name);
-    let high_water = state::high_water(loader.connection(), &name).map_err(LoadError::from)?;
+    let high_water = state::high_water(loader.connection(), &name).map_err(|e| disk(e.into()))?;
+    let range = &options.range;
 
     let to = range.to.unwrap_or_else(now);
     let from = match (range.from, high_water, settings.start) {
@@ -146,21 +244,38 @@ pub fn sync(
     ));
     let counters = client.counters.clone();
     let children = first_child_member(model);
-    let mut progress = progress::Progress::new(windows.len() as u64, quiet, children.clone());
+    let mut progress =
+        progress::Progress::new(windows.len() as u64, options.quiet, children.clone());
 
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Batch, SyncError>>(2);
     let page_cap = settings.page_cap;
+    let stop = options.stop.clone();
     let producer = runtime.spawn(async move {
-        for (from, to) in windows {
-            if let Err(e) = fetch_window(&client, from, to, page_cap, &sender).await {
-                let _ = sender.send(Err(e)).await;
-                return;
+        let fetch_all = async {
+            for (from, to) in windows {
+                if let Err(e) = fetch_window(&client, from, to, page_cap, &sender).await {
+                    let _ = sender.send(Err(e)).await;
+                    return;
+                }
             }
+        };
+        match &stop {
+            // A stop ends a fetch where it waits (a retry's backoff, a slow answer):
+            // nothing fetched after it would be written anyway.
+            Some(stop) => tokio::select! {
+                () = fetch_all => {}
+                () = stop.stopped() => {}
+            },
+            None => fetch_all.await,
         }
     });
 
+    let stopped = || options.stop.as_ref().is_some_and(|s| s.is_stopped());
     let mut outcome = Ok(());
     while let Some(item) = receiver.blocking_recv() {
+        if stopped() {
+            break;
+        }
         let batch = match item {
             Ok(batch) => batch,
             Err(e) => {
@@ -172,7 +287,7 @@ pub fn sync(
         let rows = match loader.load_with(&batch.records, |tx| state::advance(tx, &name, to)) {
             Ok(rows) => rows,
             Err(e) => {
-                outcome = Err(e.into());
+                outcome = Err(disk(e));
                 break;
             }
         };
@@ -182,6 +297,11 @@ pub fn sync(
     drop(receiver);
     let _ = runtime.block_on(producer);
     outcome?;
+    if stopped() {
+        return Err(SyncError::Stopped {
+            windows: progress.windows(),
+        });
+    }
     let summary = progress.finish(from, to, started.elapsed(), fetch::read(&counters));
     Ok(summary)
 }

@@ -103,6 +103,11 @@ impl Progress {
         ));
     }
 
+    /// Planned windows committed so far.
+    pub(super) fn windows(&self) -> u64 {
+        self.windows
+    }
+
     pub(super) fn finish(
         self,
         from: DateTime<Utc>,
