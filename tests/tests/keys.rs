@@ -134,7 +134,10 @@ fn more_columns_than_sqlite_takes_is_a_clear_error() {
         panic!("a model SQLite cannot hold");
     };
     let text = diagnostics.to_string();
-    assert!(text.contains("2501 columns") && text.contains("2000"), "{text}");
+    assert!(
+        text.contains("2501 columns") && text.contains("2000"),
+        "{text}"
+    );
     assert!(text.contains("exclude"), "{text}");
 }
 
