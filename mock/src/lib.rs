@@ -72,6 +72,7 @@ pub mod cli;
 mod data;
 pub mod demo;
 mod faults;
+pub mod generic;
 mod rng;
 mod server;
 #[cfg(test)]
@@ -86,7 +87,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::task::JoinHandle;
 
-use cai_bridge::settings::{ApiSettings, Secret};
+use cai_bridge::settings::{ApiSettings, Credential, Secret};
 
 pub use args::{run, MockArgs, MockError, CLIENT_SECRET_ENV};
 pub use faults::{Fault, FaultKind, FaultParseError};
@@ -236,12 +237,17 @@ impl MockServer {
     /// The settings a bridge needs to sync from this server with its credentials.
     pub fn api_settings(&self) -> ApiSettings {
         let config = &self.state.config;
+        // In the order of the CAI spec's security requirement: OAuth2, then X-Token.
         ApiSettings {
             base_url: self.base_url(),
-            token_url: self.token_url(),
-            client_id: config.client_id.clone(),
-            client_secret: config.client_secret.clone(),
-            developer_token: config.developer_token.clone(),
+            credentials: vec![
+                Credential::OAuth2 {
+                    token_url: self.token_url(),
+                    client_id: config.client_id.clone(),
+                    client_secret: config.client_secret.clone(),
+                },
+                Credential::ApiKey(config.developer_token.clone()),
+            ],
         }
     }
 

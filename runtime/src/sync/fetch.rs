@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cai_bridge_model::format;
+use cai_bridge_model::{format, TimeFormat, Window};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
-use crate::auth::{AuthError, TokenSource};
+use crate::auth::{AuthError, Credentials};
 use crate::settings::Secret;
 
 /// The longest wait between two attempts.
@@ -26,9 +26,14 @@ pub enum FetchError {
     /// Credentials were refused.
     #[error(transparent)]
     Auth(#[from] AuthError),
-    /// The API refused the bearer token twice in a row, or the developer token.
-    #[error("the API refused the credentials (HTTP 401) even with fresh tokens; check CAI_DEVELOPER_TOKEN and the client's authorizations")]
-    Unauthorized,
+    /// The API refused the credentials (with fresh tokens, where it takes OAuth2 tokens).
+    #[error(
+        "the API refused the credentials (HTTP 401); check {check} and the client's authorizations"
+    )]
+    Unauthorized {
+        /// The variables that hold the credentials.
+        check: String,
+    },
     /// An answer the client cannot act on (4xx other than 401/429).
     #[error("the API answered HTTP {status} for {window}: {body}")]
     Rejected {
@@ -68,8 +73,8 @@ pub struct Counters {
 pub struct Api {
     http: reqwest::Client,
     url: String,
-    auth: TokenSource,
-    developer_token: Secret,
+    auth: Credentials,
+    window: Window,
     records: Vec<String>,
     attempts: u32,
     /// What happened so far.
@@ -79,17 +84,18 @@ pub struct Api {
 enum Attempt {
     Done(Vec<Json>),
     Retry(String, Option<Duration>),
-    Refresh(Secret),
+    /// A 401: the token sent, if it was an OAuth2 one that a fresh one may replace.
+    Refresh(Option<Secret>),
 }
 
 impl Api {
-    /// An API client; `url` is the full endpoint URL, `records` the path to the
-    /// record array in a response.
+    /// An API client; `url` is the full endpoint URL, `window` its time-window
+    /// parameters, `records` the path to the record array in a response.
     pub fn new(
         http: reqwest::Client,
         url: String,
-        auth: TokenSource,
-        developer_token: Secret,
+        auth: Credentials,
+        window: Window,
         records: Vec<String>,
         attempts: u32,
     ) -> Self {
@@ -97,7 +103,7 @@ impl Api {
             http,
             url,
             auth,
-            developer_token,
+            window,
             records,
             attempts,
             counters: Arc::default(),
@@ -129,9 +135,9 @@ impl Api {
                 }
                 Err(e) => return Err(e.into()),
             };
-            match self.attempt(from, to, &token, &window).await? {
+            match self.attempt(from, to, token.as_ref(), &window).await? {
                 Attempt::Done(records) => return Ok(records),
-                Attempt::Refresh(token) if refreshes < MAX_REFRESHES => {
+                Attempt::Refresh(Some(token)) if refreshes < MAX_REFRESHES => {
                     // A token can expire between our check and the API's: fetch a
                     // new one and try again at once, without using up an attempt.
                     // Only a run of refusals says the credentials themselves are bad.
@@ -141,7 +147,11 @@ impl Api {
                     self.auth.invalidate(&token).await;
                     tracing::info!(%window, "the API refused the token; fetching a new one");
                 }
-                Attempt::Refresh(_) => return Err(FetchError::Unauthorized),
+                Attempt::Refresh(_) => {
+                    return Err(FetchError::Unauthorized {
+                        check: self.auth.names().to_owned(),
+                    })
+                }
                 Attempt::Retry(why, wait) => {
                     last = why;
                     if attempt < self.attempts {
@@ -161,29 +171,26 @@ impl Api {
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        token: &Secret,
+        token: Option<&Secret>,
         window: &str,
     ) -> Result<Attempt, FetchError> {
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
-        let sent = self
+        let request = self
             .http
             .get(&self.url)
             .query(&[
-                ("from", format::timestamp_text(from)),
-                ("to", format::timestamp_text(to)),
+                (self.window.from.as_str(), bound(self.window.format, from)),
+                (self.window.to.as_str(), bound(self.window.format, to)),
             ])
-            .bearer_auth(token.expose())
-            .header("X-Token", self.developer_token.expose())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await;
+            .header(reqwest::header::ACCEPT, "application/json");
+        let sent = self.auth.apply(request, token).send().await;
         let response = match sent {
             Ok(response) => response,
             Err(e) => return Ok(Attempt::Retry(describe(&e), None)),
         };
         let status = response.status();
         if status == reqwest::StatusCode::UNAUTHORIZED {
-            return Ok(Attempt::Refresh(token.clone()));
+            return Ok(Attempt::Refresh(token.cloned()));
         }
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             let wait = response
@@ -249,6 +256,15 @@ impl Api {
         let wait = wait.unwrap_or_else(|| bound.mul_f64(jitter()));
         tracing::warn!(%window, attempt, wait_ms = wait.as_millis() as u64, error = %why, "retrying");
         tokio::time::sleep(wait).await;
+    }
+}
+
+/// A window bound as the API wants it written.
+pub fn bound(format: TimeFormat, at: DateTime<Utc>) -> String {
+    match format {
+        TimeFormat::Rfc3339 => format::timestamp_text(at),
+        TimeFormat::Date => at.format("%Y-%m-%d").to_string(),
+        TimeFormat::UnixSeconds => at.timestamp().to_string(),
     }
 }
 

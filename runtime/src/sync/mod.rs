@@ -23,7 +23,7 @@ use cai_bridge_model::{format, MemberValue};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
-use crate::auth::TokenSource;
+use crate::auth::Credentials;
 use crate::load::{LoadError, Loader};
 use crate::settings::{ApiSettings, SyncSettings};
 use crate::Artifacts;
@@ -53,7 +53,7 @@ impl SyncError {
     /// 2 bad input.
     pub fn exit_code(&self) -> u8 {
         match self {
-            SyncError::Fetch(FetchError::Auth(_) | FetchError::Unauthorized) => 4,
+            SyncError::Fetch(FetchError::Auth(_) | FetchError::Unauthorized { .. }) => 4,
             SyncError::Fetch(_) => 1,
             SyncError::Load(LoadError::Record { .. }) => 1,
             SyncError::Load(_) => 3,
@@ -99,6 +99,11 @@ pub fn sync(
 ) -> Result<Summary, SyncError> {
     let started = Instant::now();
     let model = &artifacts.model;
+    let window = model.source.window.clone().ok_or_else(|| {
+        SyncError::Range(
+            "this bridge's model has no time window (its operation has no from/to query parameters), so it cannot sync; load exported files with `load`, or name the parameters in bridge.toml ([sync] from_param, to_param) and generate again".into(),
+        )
+    })?;
     let mut loader = Loader::open(db, artifacts)?;
     state::ensure(loader.connection()).map_err(LoadError::from)?;
     let name = model.table(&model.root().name);
@@ -129,18 +134,13 @@ pub fn sync(
         .user_agent(concat!("cai-bridge/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(SyncError::Client)?;
-    let auth = TokenSource::new(
-        http.clone(),
-        api.token_url.clone(),
-        api.client_id.clone(),
-        api.client_secret.clone(),
-    );
+    let auth = Credentials::new(http.clone(), model, &api.credentials);
     let path = model.source.path.clone().unwrap_or_default();
     let client = Arc::new(Api::new(
         http,
         format!("{}{path}", api.base_url),
         auth,
-        api.developer_token.clone(),
+        window,
         model.source.records.clone(),
         settings.attempts,
     ));
