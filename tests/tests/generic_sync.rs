@@ -301,3 +301,30 @@ fn load_of_responses_arrays_and_ndjson_equals_sync() {
         0
     );
 }
+
+#[test]
+fn the_demo_works_for_a_bridge_that_is_not_cai() {
+    let rt = cai_bridge_tests::runtime();
+    let artifacts = cai_bridge_golden_pagerduty::artifacts();
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("demo.db");
+    let cx = cai_bridge::cli::Context {
+        artifacts: &artifacts,
+        runtime: &rt,
+        config: None,
+        quiet: true,
+    };
+    let demo = cai_bridge_mock::demo::Demo {
+        db: db.clone(),
+        conversations: 40,
+        seed: 3,
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        once: true,
+    };
+    cai_bridge_mock::demo::run(&cx, &demo).unwrap_or_else(|e| panic!("demo failed: {}", e.message));
+    let conn = rusqlite::Connection::open(&db).expect("db");
+    assert_eq!(
+        cai_bridge_tests::row_count(&conn, &artifacts.model, "Incidents"),
+        40
+    );
+}
