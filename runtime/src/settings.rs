@@ -81,8 +81,6 @@ pub struct Variable {
     pub name: String,
     /// Whether it holds a secret (then `<name>_FILE` may name a file holding it).
     pub secret: bool,
-    /// Whether `sync` can do without it.
-    pub optional: bool,
     /// What it is for.
     pub what: String,
     /// Another name read when this one is not set.
@@ -117,7 +115,6 @@ pub fn variables(model: &Model) -> Vec<Variable> {
     let var = |suffix: &str, secret: bool, what: String| Variable {
         name: format!("{prefix}_{suffix}"),
         secret,
-        optional: false,
         what,
         alias: None,
     };
@@ -125,13 +122,13 @@ pub fn variables(model: &Model) -> Vec<Variable> {
     for scheme in &model.source.auth {
         match scheme {
             AuthScheme::Oauth2 { token_url, .. } => {
-                let mut url = var(
+                // Required even though the spec names one: specs often show an example
+                // host, and a tenant's token URL is its own.
+                out.push(var(
                     "TOKEN_URL",
                     false,
-                    format!("the OAuth2 token URL (default {token_url})"),
-                );
-                url.optional = true;
-                out.push(url);
+                    format!("the OAuth2 token URL (the spec's: {token_url})"),
+                ));
                 out.push(var("CLIENT_ID", false, "the OAuth2 client id".into()));
                 out.push(var(
                     "CLIENT_SECRET",
@@ -257,37 +254,32 @@ impl ApiSettings {
         let variables = variables(model);
         let mut values = variables.iter();
         // Each scheme takes its variables in the order `variables` lists them.
-        let mut next = |file: Option<&Path>,
-                        fallback: Option<String>|
-         -> Result<Option<String>, SettingsError> {
-            let variable = values.next().expect("one variable per setting");
-            read_variable(variable, &env, file, fallback)
-        };
-        let base_url = next(None, cai.base_url.clone())?.unwrap_or_default();
+        let mut next =
+            |file: Option<&Path>, fallback: Option<String>| -> Result<String, SettingsError> {
+                let variable = values.next().expect("one variable per setting");
+                read_variable(variable, &env, file, fallback)
+            };
+        let base_url = next(None, cai.base_url.clone())?;
         let mut credentials = Vec::new();
         for scheme in &model.source.auth {
             credentials.push(match scheme {
-                AuthScheme::Oauth2 { token_url, .. } => {
-                    let token_url = next(None, cai.token_url.clone().or(Some(token_url.clone())))?
-                        .unwrap_or_default();
+                AuthScheme::Oauth2 { .. } => {
+                    let token_url = next(None, cai.token_url.clone())?;
                     check_url(&token_url, "the OAuth2 token URL")?;
                     Credential::OAuth2 {
                         token_url,
-                        client_id: next(None, cai.client_id.clone())?.unwrap_or_default(),
-                        client_secret: Secret::new(
-                            next(cai.client_secret_file.as_deref(), None)?.unwrap_or_default(),
-                        ),
+                        client_id: next(None, cai.client_id.clone())?,
+                        client_secret: Secret::new(next(cai.client_secret_file.as_deref(), None)?),
                     }
                 }
-                AuthScheme::ApiKey { .. } => Credential::ApiKey(Secret::new(
-                    next(cai.developer_token_file.as_deref(), None)?.unwrap_or_default(),
-                )),
-                AuthScheme::Bearer { .. } => {
-                    Credential::Bearer(Secret::new(next(None, None)?.unwrap_or_default()))
-                }
+                AuthScheme::ApiKey { .. } => Credential::ApiKey(Secret::new(next(
+                    cai.developer_token_file.as_deref(),
+                    None,
+                )?)),
+                AuthScheme::Bearer { .. } => Credential::Bearer(Secret::new(next(None, None)?)),
                 AuthScheme::Basic { .. } => Credential::Basic {
-                    username: next(None, None)?.unwrap_or_default(),
-                    password: Secret::new(next(None, None)?.unwrap_or_default()),
+                    username: next(None, None)?,
+                    password: Secret::new(next(None, None)?),
                 },
             });
         }
@@ -315,23 +307,23 @@ fn read_variable(
     env: &impl Fn(&str) -> Option<String>,
     file: Option<&Path>,
     fallback: Option<String>,
-) -> Result<Option<String>, SettingsError> {
+) -> Result<String, SettingsError> {
     let names = std::iter::once(&variable.name).chain(variable.alias.as_ref());
     for name in names {
         if let Some(value) = env(name) {
-            return Ok(Some(value));
+            return Ok(value);
         }
         if variable.secret {
             if let Some(path) = env(&format!("{name}_FILE")) {
-                return read_secret_file(Path::new(&path)).map(Some);
+                return read_secret_file(Path::new(&path));
             }
         }
     }
     if let Some(file) = file {
-        return read_secret_file(file).map(Some);
+        return read_secret_file(file);
     }
-    if fallback.is_some() || variable.optional {
-        return Ok(fallback);
+    if let Some(value) = fallback {
+        return Ok(value);
     }
     let mut hint = format!("export {}", variable.name);
     if variable.secret {

@@ -102,18 +102,14 @@ fn sync_help(model: &cai_bridge_model::Model, name: &str) -> String {
     let mut text = String::from("Environment (wins over bridge.toml [cai]):\n");
     let variables = crate::settings::variables(model);
     for v in &variables {
-        let mut line = format!("  {:<28} {}", v.name, v.what);
+        let mut names = v.name.clone();
         if v.secret {
-            line.push_str(&format!("; or {}_FILE, a file holding it", v.name));
+            names.push_str(&format!(" (or {}_FILE: a file holding it)", v.name));
         }
         if let Some(alias) = &v.alias {
-            line.push_str(&format!("; or {alias}"));
+            names.push_str(&format!(" (or {alias})"));
         }
-        if v.optional {
-            line.push_str(" (optional)");
-        }
-        text.push_str(&line);
-        text.push('\n');
+        text.push_str(&format!("  {names}\n      {}\n", v.what));
     }
     match &model.source.window {
         Some(window) => text.push_str(&format!(
@@ -132,7 +128,6 @@ fn sync_help(model: &cai_bridge_model::Model, name: &str) -> String {
     }
     let exports: Vec<String> = variables
         .iter()
-        .filter(|v| !v.optional)
         .map(|v| format!("{}=...", v.name))
         .collect();
     text.push_str(&format!(
