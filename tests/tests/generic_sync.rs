@@ -328,3 +328,107 @@ fn the_demo_works_for_a_bridge_that_is_not_cai() {
         40
     );
 }
+
+/// The same records behind each other kind of scheme and window format the model can
+/// declare: the bridge and the mock agree on every one, and the mock refuses a sync
+/// that brings the wrong secret.
+#[test]
+fn every_auth_scheme_and_window_format_syncs() {
+    use cai_bridge::model::{AuthScheme, KeyLocation, TimeFormat, Window};
+    let rt = cai_bridge_tests::runtime();
+    let variants = [
+        (
+            vec![AuthScheme::Oauth2 {
+                name: "oauth".into(),
+                token_url: "https://example.invalid/token".into(),
+            }],
+            TimeFormat::Rfc3339,
+        ),
+        (
+            vec![AuthScheme::Bearer {
+                name: "bearer".into(),
+            }],
+            TimeFormat::UnixSeconds,
+        ),
+        (
+            vec![AuthScheme::Basic {
+                name: "basic".into(),
+            }],
+            TimeFormat::Date,
+        ),
+        (
+            vec![AuthScheme::ApiKey {
+                name: "key".into(),
+                location: KeyLocation::Query,
+                parameter: "api_key".into(),
+                prefix: None,
+            }],
+            TimeFormat::Rfc3339,
+        ),
+    ];
+    for (auth, format) in variants {
+        let mut artifacts = cai_bridge_golden_pagerduty::artifacts();
+        artifacts.model.source.auth = auth.clone();
+        artifacts.model.source.window = Some(Window {
+            from: "start_date".into(),
+            to: "end_date".into(),
+            format,
+        });
+        let mut config = config();
+        config.page_cap = 1000;
+        let server = rt
+            .block_on(GenericServer::start(
+                &artifacts.model,
+                config.clone(),
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+            ))
+            .expect("starts");
+        let dir = tempfile::tempdir().expect("dir");
+        let mut settings = settings(1000);
+        // Whole days, so date bounds are exact.
+        settings.window = Duration::from_secs(24 * 3600);
+        let summary = sync(
+            &rt,
+            &dir.path().join("ok.db"),
+            &artifacts,
+            &server.api_settings(),
+            &settings,
+            range(&config),
+            true,
+        )
+        .unwrap_or_else(|e| panic!("{auth:?}: {e}"));
+        assert_eq!(summary.records as usize, RECORDS, "{auth:?}");
+        let mut wrong = server.api_settings();
+        for credential in &mut wrong.credentials {
+            *credential = match credential {
+                Credential::OAuth2 {
+                    token_url,
+                    client_id,
+                    ..
+                } => Credential::OAuth2 {
+                    token_url: token_url.clone(),
+                    client_id: client_id.clone(),
+                    client_secret: Secret::new("wrong"),
+                },
+                Credential::ApiKey(_) => Credential::ApiKey(Secret::new("wrong")),
+                Credential::Bearer(_) => Credential::Bearer(Secret::new("wrong")),
+                Credential::Basic { username, .. } => Credential::Basic {
+                    username: username.clone(),
+                    password: Secret::new("wrong"),
+                },
+            };
+        }
+        let err = sync(
+            &rt,
+            &dir.path().join("wrong.db"),
+            &artifacts,
+            &wrong,
+            &settings,
+            range(&config),
+            true,
+        )
+        .expect_err("wrong secret");
+        assert_eq!(err.exit_code(), 4, "{auth:?}: {err}");
+        rt.block_on(server.shutdown());
+    }
+}
