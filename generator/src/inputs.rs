@@ -414,3 +414,155 @@ fn auth(
     }
     schemes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A spec with one GET operation taking `parameters` and needing `security`.
+    fn spec(parameters: &str, schemes: &str, security: &str) -> String {
+        format!(
+            r#"openapi: 3.0.3
+info: {{title: t, version: "1"}}
+security: {security}
+paths:
+  /events:
+    get:
+      parameters: {parameters}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  events:
+                    type: array
+                    items:
+                      type: object
+                      required: [id]
+                      properties:
+                        id: {{type: string}}
+                        at: {{type: string, format: date-time}}
+components:
+  securitySchemes: {schemes}
+"#
+        )
+    }
+
+    fn load(spec: &str, config: Option<&str>) -> Result<Loaded, Error> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("openapi.yaml");
+        std::fs::write(&file, spec).unwrap();
+        let config = config.map(|text| {
+            let path = dir.path().join("bridge.toml");
+            std::fs::write(&path, text).unwrap();
+            path
+        });
+        Inputs {
+            spec: Some(file),
+            samples: Vec::new(),
+            config,
+        }
+        .load()
+    }
+
+    const KEY: &str = "{key: {type: apiKey, in: header, name: X-Key}}";
+
+    #[test]
+    fn window_parameters_are_found_by_name_and_format() {
+        let parameters = r#"[{name: limit, in: query, schema: {type: integer}},
+            {name: startDate, in: query, schema: {type: string, format: date}},
+            {name: end_date, in: query, schema: {type: string, format: date}},
+            {name: since, in: query, schema: {type: string, format: date-time}},
+            {name: until, in: query, schema: {type: string, format: date-time}}]"#;
+        let model = load(&spec(parameters, KEY, "[{key: []}]"), None)
+            .unwrap()
+            .model;
+        // The date-time pair wins over the date pair.
+        assert_eq!(
+            model.source.window,
+            Some(Window {
+                from: "since".into(),
+                to: "until".into(),
+                format: TimeFormat::Rfc3339
+            })
+        );
+        let named = load(
+            &spec(parameters, KEY, "[{key: []}]"),
+            Some("records = \"events\"\n[sync]\nfrom_param = \"startDate\"\nto_param = \"end_date\"\n"),
+        )
+        .unwrap()
+        .model;
+        assert_eq!(named.source.window.unwrap().format, TimeFormat::Date);
+        assert_eq!(named.source.env_prefix.as_deref(), Some("CAI"));
+
+        let unix = r#"[{name: start_time, in: query, schema: {type: integer}},
+            {name: end_time, in: query, schema: {type: integer}}]"#;
+        let model = load(&spec(unix, KEY, "[{key: []}]"), None).unwrap().model;
+        assert_eq!(model.source.window.unwrap().format, TimeFormat::UnixSeconds);
+
+        let none = load(&spec("[]", KEY, "[{key: []}]"), None).unwrap();
+        assert_eq!(none.model.source.window, None);
+        assert!(none
+            .warnings
+            .iter()
+            .any(|d| d.message.contains("not `sync`")));
+
+        let missing = load(
+            &spec(unix, KEY, "[{key: []}]"),
+            Some("[sync]\nfrom_param = \"from\"\nto_param = \"to\"\n"),
+        )
+        .unwrap_err();
+        assert!(missing.to_string().contains("start_time"), "{missing}");
+    }
+
+    #[test]
+    fn every_scheme_of_the_first_requirement_is_kept() {
+        let schemes = r#"{
+            oauth: {type: oauth2, flows: {clientCredentials: {tokenUrl: "https://t/token", scopes: {}}}},
+            key: {type: apiKey, in: query, name: api_key},
+            bearer: {type: http, scheme: bearer},
+            basic: {type: http, scheme: Basic},
+            cookie: {type: apiKey, in: cookie, name: c}}"#;
+        let model = load(
+            &spec("[]", schemes, "[{oauth: [], key: []}, {basic: []}]"),
+            Some("env_prefix = \"EVT\"\n[sync]\napi_key_prefix = \"Key \"\n"),
+        )
+        .unwrap()
+        .model;
+        assert_eq!(
+            model.source.auth,
+            [
+                AuthScheme::Oauth2 {
+                    name: "oauth".into(),
+                    token_url: "https://t/token".into()
+                },
+                AuthScheme::ApiKey {
+                    name: "key".into(),
+                    location: KeyLocation::Query,
+                    parameter: "api_key".into(),
+                    prefix: Some("Key ".into())
+                }
+            ]
+        );
+        assert_eq!(model.env_prefix(), "EVT");
+        let model = load(&spec("[]", schemes, "[{bearer: [], basic: []}]"), None)
+            .unwrap()
+            .model;
+        assert_eq!(
+            model.source.auth,
+            [
+                AuthScheme::Bearer {
+                    name: "bearer".into()
+                },
+                AuthScheme::Basic {
+                    name: "basic".into()
+                }
+            ]
+        );
+        let cookie = load(&spec("[]", schemes, "[{cookie: []}]"), None).unwrap_err();
+        assert!(cookie.to_string().contains("cookie"), "{cookie}");
+    }
+}
