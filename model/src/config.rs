@@ -86,21 +86,23 @@ pub struct EntityConfig {
     pub key: Option<Vec<String>>,
 }
 
-/// Where the API is and who the bridge is. Secrets are never written here: only the
-/// paths of files holding them (Kubernetes mounts Secrets as files), and the
-/// environment (`CAI_CLIENT_SECRET`, `CAI_DEVELOPER_TOKEN`) wins over the file.
+/// Where the API is and who the bridge is, for any bridge (the table keeps CAI's name).
+/// Secrets are never written here: only the paths of files holding them (Kubernetes
+/// mounts Secrets as files), and the environment (`<PREFIX>_CLIENT_SECRET`, an API
+/// key's variable, each also as `<NAME>_FILE`) wins over the file.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionConfig {
-    /// The API's base URL (`CAI_BASE_URL`).
+    /// The API's base URL (`<PREFIX>_BASE_URL`, `CAI_BASE_URL` for CAI).
     pub base_url: Option<String>,
-    /// The OAuth2 token URL (`CAI_TOKEN_URL`).
+    /// The OAuth2 token URL (`<PREFIX>_TOKEN_URL`).
     pub token_url: Option<String>,
-    /// The OAuth2 client id (`CAI_CLIENT_ID`).
+    /// The OAuth2 client id (`<PREFIX>_CLIENT_ID`).
     pub client_id: Option<String>,
-    /// A file holding the OAuth2 client secret (else `CAI_CLIENT_SECRET`).
+    /// A file holding the OAuth2 client secret (else `<PREFIX>_CLIENT_SECRET`).
     pub client_secret_file: Option<PathBuf>,
-    /// A file holding the developer token (else `CAI_DEVELOPER_TOKEN`).
+    /// A file holding the API key, CAI's developer token (else its variable,
+    /// `CAI_DEVELOPER_TOKEN`).
     pub developer_token_file: Option<PathBuf>,
 }
 

@@ -265,7 +265,18 @@ impl Credentials {
         }
         for credential in &self.applied {
             request = match credential {
-                Applied::Header(name, value) => request.header(name.as_str(), value.expose()),
+                Applied::Header(name, value) => {
+                    match reqwest::header::HeaderValue::from_str(value.expose()) {
+                        // Sensitive, as reqwest marks its own auth headers: kept out of
+                        // any debug output of the request.
+                        Ok(mut value) => {
+                            value.set_sensitive(true);
+                            request.header(name.as_str(), value)
+                        }
+                        // Not a valid header value: reqwest reports it at send time.
+                        Err(_) => request.header(name.as_str(), value.expose()),
+                    }
+                }
                 Applied::Query(name, value) => request.query(&[(name.as_str(), value.expose())]),
                 Applied::Bearer(token) => request.bearer_auth(token.expose()),
                 Applied::Basic(user, password) => request.basic_auth(user, Some(password.expose())),

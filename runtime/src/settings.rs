@@ -1,6 +1,9 @@
 //! Run-time settings of a bridge: bridge.toml's `[cai]` and `[sync]` tables, with
-//! the environment winning over the file. Secrets come only from the environment or
-//! from files, never from command-line flags, and never show in a log line.
+//! the environment winning over the file. The variables are named after the bridge
+//! (`<PREFIX>_BASE_URL`, then those of each security scheme its model declares; see
+//! [`variables`]), so the CAI bridge keeps its `CAI_*`. Secrets come only from the
+//! environment or from files (`<NAME>_FILE`), never from command-line flags, and
+//! never show in a log line.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
