@@ -432,3 +432,43 @@ fn every_auth_scheme_and_window_format_syncs() {
         rt.block_on(server.shutdown());
     }
 }
+
+/// Date bounds cannot split a day: a full day is an error, not an endless split into
+/// halves that ask the same again.
+#[test]
+fn a_full_answer_is_not_split_below_the_bounds_precision() {
+    use cai_bridge::model::{TimeFormat, Window};
+    let rt = cai_bridge_tests::runtime();
+    let mut artifacts = cai_bridge_golden_pagerduty::artifacts();
+    artifacts.model.source.window = Some(Window {
+        from: "since".into(),
+        to: "until".into(),
+        format: TimeFormat::Date,
+    });
+    let config = config();
+    let server = rt
+        .block_on(GenericServer::start(
+            &artifacts.model,
+            config.clone(),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+        ))
+        .expect("starts");
+    let dir = tempfile::tempdir().expect("dir");
+    let mut settings = settings(2);
+    settings.window = Duration::from_secs(2 * 24 * 3600);
+    let err = sync(
+        &rt,
+        &dir.path().join("x.db"),
+        &artifacts,
+        &server.api_settings(),
+        &settings,
+        range(&config),
+        true,
+    )
+    .expect_err("a day holds more than 2");
+    assert_eq!(err.exit_code(), 2, "{err}");
+    assert!(err.to_string().contains("in the day"), "{err}");
+    let (requests, _) = server.requests();
+    assert!(requests < 10, "{requests} requests");
+    rt.block_on(server.shutdown());
+}

@@ -110,6 +110,25 @@ impl Api {
         }
     }
 
+    /// The smallest window its bounds can tell apart (a millisecond in RFC 3339, a
+    /// second in Unix time, a day in dates).
+    pub fn precision(&self) -> chrono::Duration {
+        match self.window.format {
+            TimeFormat::Rfc3339 => chrono::Duration::milliseconds(1),
+            TimeFormat::UnixSeconds => chrono::Duration::seconds(1),
+            TimeFormat::Date => chrono::Duration::days(1),
+        }
+    }
+
+    /// [`precision`](Self::precision) in words.
+    pub fn precision_name(&self) -> &'static str {
+        match self.window.format {
+            TimeFormat::Rfc3339 => "millisecond",
+            TimeFormat::UnixSeconds => "second",
+            TimeFormat::Date => "day",
+        }
+    }
+
     /// The records whose time is in `[from, to)`.
     pub async fn fetch(
         &self,

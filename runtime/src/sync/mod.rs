@@ -217,9 +217,11 @@ async fn fetch_window(
         let records = client.fetch(start, end).await?;
         if records.len() >= page_cap {
             let half = (end - start) / 2;
-            if half < chrono::Duration::milliseconds(1) {
+            // Below the bounds' precision both halves would ask the same again.
+            if half < client.precision() {
                 return Err(SyncError::Range(format!(
-                    "more than {page_cap} records in the millisecond at {}; the API's cap cannot be worked around by splitting",
+                    "more than {page_cap} records in the {} at {}; the API's cap cannot be worked around by splitting",
+                    client.precision_name(),
                     format::timestamp_text(start)
                 )));
             }
