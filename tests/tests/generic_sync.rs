@@ -294,7 +294,11 @@ fn load_of_responses_arrays_and_ndjson_equals_sync() {
     std::fs::write(&wrong, serde_json::to_string(&broken).expect("json")).expect("write");
     let err = load_file(&mut loader, &wrong).expect_err("bad record");
     assert_eq!(err.exit_code(), 2, "{err}");
-    assert!(err.to_string().contains("wrong.json"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{}:1: record 2 of the array: ", wrong.display())),
+        "{err}"
+    );
     let conn = rusqlite::Connection::open(&fresh).expect("db");
     assert_eq!(
         cai_bridge_tests::row_count(&conn, &artifacts.model, "Incidents"),

@@ -29,13 +29,25 @@ pub enum FileError {
         /// What is wrong.
         message: String,
     },
-    /// The database refused the file's records; nothing of the file was written.
+    /// A record the tables cannot take; nothing of the file was written.
+    #[error("{}:{line}: {place}: {source}", path.display())]
+    Record {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line where the record's top-level value starts.
+        line: usize,
+        /// Which record of that value (`the record`, `record 3 of the array`).
+        place: String,
+        /// Why (boxed: a load error is large, and this one is rare).
+        source: Box<LoadError>,
+    },
+    /// The database refused; nothing of the file was written.
     #[error("{}: {source}", path.display())]
     Load {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: LoadError,
+        /// Why (boxed: a load error is large, and this one is rare).
+        source: Box<LoadError>,
     },
 }
 
@@ -43,11 +55,28 @@ impl FileError {
     /// The process exit code: 2 for a bad file or record, 3 when the database refused.
     pub fn exit_code(&self) -> u8 {
         match self {
-            FileError::Load {
-                source: LoadError::Schema(_) | LoadError::Sqlite(_),
-                ..
-            } => 3,
+            FileError::Load { .. } => 3,
             _ => 2,
+        }
+    }
+}
+
+/// One record of a file and where it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Located {
+    /// The line where its top-level value starts.
+    pub line: usize,
+    /// Its position in that value (0 for a record that is the value itself).
+    pub index: usize,
+    /// The record.
+    pub record: Json,
+}
+
+impl Located {
+    fn place(&self) -> String {
+        match self.index {
+            0 => "the record".to_owned(),
+            n => format!("record {n} of the array"),
         }
     }
 }
@@ -55,7 +84,11 @@ impl FileError {
 /// The records of the JSON or NDJSON text of `path`. Each top-level value is an
 /// array of records, a response holding them at `records` (the model's record path),
 /// or one record.
-pub fn read_records(path: &Path, text: &str, records: &[String]) -> Result<Vec<Json>, FileError> {
+pub fn read_records(
+    path: &Path,
+    text: &str,
+    records: &[String],
+) -> Result<Vec<Located>, FileError> {
     let bad = |offset: usize, message: String| FileError::Bad {
         path: path.to_path_buf(),
         line: line_at(text, offset),
@@ -80,8 +113,13 @@ pub fn read_records(path: &Path, text: &str, records: &[String]) -> Result<Vec<J
         };
         match value {
             Json::Array(items) => {
-                for item in items {
-                    out.push(record(item).map_err(|m| bad(start, m))?);
+                for (i, item) in items.into_iter().enumerate() {
+                    let record = record(item).map_err(|m| bad(start, m))?;
+                    out.push(Located {
+                        line: line_at(text, start),
+                        index: i + 1,
+                        record,
+                    });
                 }
             }
             Json::Object(ref object)
@@ -95,8 +133,13 @@ pub fn read_records(path: &Path, text: &str, records: &[String]) -> Result<Vec<J
                 }
                 match node {
                     Json::Array(items) => {
-                        for item in items {
-                            out.push(record(item.clone()).map_err(|m| bad(start, m))?);
+                        for (i, item) in items.iter().enumerate() {
+                            let record = record(item.clone()).map_err(|m| bad(start, m))?;
+                            out.push(Located {
+                                line: line_at(text, start),
+                                index: i + 1,
+                                record,
+                            });
                         }
                     }
                     Json::Null => {}
@@ -108,7 +151,14 @@ pub fn read_records(path: &Path, text: &str, records: &[String]) -> Result<Vec<J
                     }
                 }
             }
-            other => out.push(record(other).map_err(|m| bad(start, m))?),
+            other => {
+                let record = record(other).map_err(|m| bad(start, m))?;
+                out.push(Located {
+                    line: line_at(text, start),
+                    index: 0,
+                    record,
+                });
+            }
         }
     }
     Ok(out)
@@ -142,12 +192,26 @@ pub fn load_file(loader: &mut Loader<'_>, path: &Path) -> Result<usize, FileErro
         source,
     })?;
     let records = read_records(path, &text, &loader.model.source.records)?;
-    loader
-        .load_with(&records, |_| Ok(()))
-        .map_err(|source| FileError::Load {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    let refused = |source: LoadError| FileError::Load {
+        path: path.to_path_buf(),
+        source: Box::new(source),
+    };
+    // Record by record, as the loader writes a batch, so a refusal names its line.
+    let tx = loader.conn.transaction().map_err(|e| refused(e.into()))?;
+    for located in &records {
+        super::write_record(&tx, &loader.walker, &loader.plans, &located.record).map_err(
+            |source| match source {
+                LoadError::Record { .. } => FileError::Record {
+                    path: path.to_path_buf(),
+                    line: located.line,
+                    place: located.place(),
+                    source: Box::new(source),
+                },
+                other => refused(other),
+            },
+        )?;
+    }
+    tx.commit().map_err(|e| refused(e.into()))?;
     Ok(records.len())
 }
 
@@ -161,6 +225,7 @@ mod tests {
             text,
             &["results".into(), "conversations".into()],
         )
+        .map(|found| found.into_iter().map(|l| l.record).collect())
     }
 
     #[test]
