@@ -1,5 +1,7 @@
 //! A mock SAP Conversational AI server: the CAI Logs v2 API and its OAuth token
-//! endpoint over deterministic synthetic conversations, with injectable faults.
+//! endpoint over deterministic synthetic conversations, with injectable faults; and
+//! in [`generic`] a mock of any bridge's API, synthesized from its model alone
+//! (`cai-logs-bridge mock`; `demo` uses it for every bridge but CAI's).
 //!
 //! CAI itself cannot be reached from tests or demos, so bridges are developed and
 //! tested against this server; `cai-logs-bridge mock-cai` runs it on its own (see
