@@ -351,3 +351,48 @@ fn a_file_size_limit_is_a_disk_error_naming_the_database_and_nothing_is_half_wri
     assert_eq!(hash(&limited), expected);
     rt.block_on(server.shutdown());
 }
+
+#[test]
+fn sync_help_lists_the_models_variables_and_load_names_a_bad_line() {
+    let out = bridge().args(["sync", "--help"]).output().expect("runs");
+    let help = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "CAI_BASE_URL",
+        "CAI_TOKEN_URL",
+        "CAI_CLIENT_ID",
+        "CAI_CLIENT_SECRET_FILE",
+        "CAI_DEVELOPER_TOKEN",
+        "X-Token",
+    ] {
+        assert!(help.contains(name), "{name} missing from:\n{help}");
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let good = dir.path().join("good.ndjson");
+    let samples = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../specs/cai-logs-v2/samples/2021-04-12.ndjson"
+    );
+    let text = std::fs::read_to_string(samples).expect("sample");
+    let record = text.lines().next().expect("a record");
+    std::fs::write(&good, format!("{record}\n")).expect("write");
+    let bad = dir.path().join("bad.ndjson");
+    std::fs::write(&bad, format!("{record}\n{{\"id\": \n")).expect("write");
+    let db = dir.path().join("load.db");
+    let out = bridge()
+        .args(["load", "--db"])
+        .arg(&db)
+        .arg(&good)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let out = bridge()
+        .args(["load", "--db"])
+        .arg(&db)
+        .arg(&bad)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("bad.ndjson:"), "{stderr}");
+}

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use cai_bridge::cli::{Context, Extension, Failure, DEFAULT_ADDR};
 use clap::{Args, Subcommand};
 
+use cai_bridge::model::AuthScheme;
+
 use crate::demo::{self, Demo};
+use crate::generic::{GenericConfig, GenericServer};
 use crate::MockArgs;
 
 /// The mock's and the demo's subcommands.
@@ -18,9 +21,34 @@ pub enum Commands {
         after_help = "Examples:\n  cai-logs-bridge mock-cai --conversations 500\n  cai-logs-bridge mock-cai --addr 127.0.0.1:8080 --fault reset:0.2 --fault rate-limit:0.1"
     )]
     MockCai(MockArgs),
-    /// The demo: a mock CAI API on a free loopback port, synced into SQLite, served as
-    /// OData V4 on localhost.
+    /// Run a mock of this bridge's API, synthesized from its model: its operation path,
+    /// window parameters and auth, refusing anything else; prints the settings to use.
+    Mock(GenericArgs),
+    /// The demo: a mock of the bridge's API on a free loopback port (CAI's own for the
+    /// CAI bridge), synced into SQLite, served as OData V4 on localhost.
     Demo(DemoArgs),
+}
+
+/// The generic mock's options. Its one secret (OAuth2 client secret, API key, bearer
+/// token or basic password, as the model needs) comes from `MOCK_SECRET`, else it is
+/// the demo secret `demo-secret`.
+#[derive(Debug, Args)]
+pub struct GenericArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
+    addr: SocketAddr,
+    /// Number of synthetic records.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    records: usize,
+    /// Seed of the records.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    seed: u64,
+    /// Days before today the records spread over.
+    #[arg(long, value_name = "D", default_value_t = 30)]
+    days: u32,
+    /// The most records one answer holds.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    page_cap: usize,
 }
 
 /// The demo's options.
@@ -50,6 +78,10 @@ impl Extension for Commands {
                 .runtime
                 .block_on(crate::run(args))
                 .map_err(|e| Failure::new(2, e.to_string())),
+            Commands::Mock(args) => cx
+                .runtime
+                .block_on(generic_mock(&cx.artifacts.model, args))
+                .map_err(|e| Failure::new(2, e)),
             Commands::Demo(args) => demo::run(
                 cx,
                 &Demo {
@@ -62,4 +94,37 @@ impl Extension for Commands {
             ),
         }
     }
+}
+
+/// Serves the generic mock until a signal, after printing the variables to export.
+async fn generic_mock(model: &cai_bridge::Model, args: GenericArgs) -> Result<(), String> {
+    let mut config = GenericConfig::new(args.records);
+    config.seed = args.seed;
+    config.days = args.days.max(1);
+    config.start = crate::days_before_today(config.days);
+    config.page_cap = args.page_cap.max(1);
+    if let Ok(secret) = std::env::var("MOCK_SECRET") {
+        config.secret = cai_bridge::settings::Secret::new(secret);
+    }
+    let server = GenericServer::start(model, config.clone(), args.addr)
+        .await
+        .map_err(|e| e.to_string())?;
+    let prefix = model.env_prefix();
+    println!("{prefix}_BASE_URL={}", server.base_url());
+    for scheme in &model.source.auth {
+        match scheme {
+            AuthScheme::Oauth2 { .. } => {
+                println!("{prefix}_TOKEN_URL={}", server.token_url());
+                println!("{prefix}_CLIENT_ID={}", config.client_id);
+            }
+            AuthScheme::Basic { .. } => println!("{prefix}_USERNAME={}", config.client_id),
+            AuthScheme::ApiKey { .. } | AuthScheme::Bearer { .. } => {}
+        }
+    }
+    tracing::info!(
+        "generic mock ready; every secret is MOCK_SECRET (default demo-secret); Ctrl-C to stop"
+    );
+    let signal = cai_bridge::signal::wait_for_signal().await;
+    server.shutdown().await;
+    signal.map_err(|e| e.to_string())
 }

@@ -12,7 +12,17 @@ use cai_bridge::settings::{Secret, SyncSettings};
 use cai_bridge::sync::{self, Range};
 use cai_bridge::{Artifacts, Model};
 
+use crate::generic::{GenericConfig, GenericServer};
 use crate::{MockConfig, MockServer};
+
+/// The operation of CAI's Logs v2, which the CAI mock serves.
+const CAI_PATH: &str = "/logs/v2/conversations";
+
+/// The mock a demo runs.
+enum Mock {
+    Cai(MockServer),
+    Generic(GenericServer),
+}
 
 /// The demo client's id at the token endpoint.
 pub const DEMO_CLIENT_ID: &str = "demo-client";
@@ -25,7 +35,7 @@ pub const DEMO_CLIENT_SECRET: &str = "demo-secret";
 pub struct Demo {
     /// The SQLite database it writes.
     pub db: PathBuf,
-    /// Conversations in the mock.
+    /// Conversations (records) in the mock.
     pub conversations: usize,
     /// The mock's data seed.
     pub seed: u64,
@@ -39,20 +49,38 @@ pub struct Demo {
 pub fn run(cx: &Context<'_>, demo: &Demo) -> Result<(), Failure> {
     let runtime = cx.runtime;
     let model = &cx.artifacts.model;
-    let mut config = MockConfig::new(demo.conversations);
-    config.seed = demo.seed;
-    let start = config.start;
-    let end = start + chrono::Duration::days(i64::from(config.days));
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-    let server = runtime
-        .block_on(MockServer::start(config, loopback))
-        .map_err(|e| (1, format!("cannot start the mock CAI server: {e}")))?;
-    println!(
-        "mock CAI API on {} ({} conversations)",
-        server.base_url(),
-        demo.conversations
-    );
-    let api = server.api_settings();
+    // The CAI bridge gets CAI's richer mock; every other bridge one built from its model.
+    let cai = model.source.path.as_deref() == Some(CAI_PATH);
+    let (api, start, end, server) = if cai {
+        let mut config = MockConfig::new(demo.conversations);
+        config.seed = demo.seed;
+        let start = config.start;
+        let end = start + chrono::Duration::days(i64::from(config.days));
+        let server = runtime
+            .block_on(MockServer::start(config, loopback))
+            .map_err(|e| (1, format!("cannot start the mock CAI server: {e}")))?;
+        println!(
+            "mock CAI API on {} ({} conversations)",
+            server.base_url(),
+            demo.conversations
+        );
+        (server.api_settings(), start, end, Mock::Cai(server))
+    } else {
+        let mut config = GenericConfig::new(demo.conversations);
+        config.seed = demo.seed;
+        let start = config.start;
+        let end = start + chrono::Duration::days(i64::from(config.days));
+        let server = runtime
+            .block_on(GenericServer::start(model, config, loopback))
+            .map_err(|e| (2, format!("cannot mock this bridge's API: {e}")))?;
+        println!(
+            "mock API on {} ({} records)",
+            server.base_url(),
+            demo.conversations
+        );
+        (server.api_settings(), start, end, Mock::Generic(server))
+    };
     let settings = SyncSettings::resolve(&Default::default()).map_err(|e| (2, e.to_string()))?;
     let range = Range {
         from: Some(start),
@@ -67,7 +95,10 @@ pub fn run(cx: &Context<'_>, demo: &Demo) -> Result<(), Failure> {
         range,
         cx.quiet,
     );
-    runtime.block_on(server.shutdown());
+    match server {
+        Mock::Cai(server) => runtime.block_on(server.shutdown()),
+        Mock::Generic(server) => runtime.block_on(server.shutdown()),
+    }
     let summary = result.map_err(|e| (e.exit_code(), e.to_string()))?;
     println!("{summary}");
     report(&demo.db, model).map_err(|e| (3, e.to_string()))?;

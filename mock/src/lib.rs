@@ -1,5 +1,7 @@
 //! A mock SAP Conversational AI server: the CAI Logs v2 API and its OAuth token
-//! endpoint over deterministic synthetic conversations, with injectable faults.
+//! endpoint over deterministic synthetic conversations, with injectable faults; and
+//! in [`generic`] a mock of any bridge's API, synthesized from its model alone
+//! (`cai-logs-bridge mock`; `demo` uses it for every bridge but CAI's).
 //!
 //! CAI itself cannot be reached from tests or demos, so bridges are developed and
 //! tested against this server; `cai-logs-bridge mock-cai` runs it on its own (see
@@ -72,6 +74,7 @@ pub mod cli;
 mod data;
 pub mod demo;
 mod faults;
+pub mod generic;
 mod rng;
 mod server;
 #[cfg(test)]
@@ -86,7 +89,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::task::JoinHandle;
 
-use cai_bridge::settings::{ApiSettings, Secret};
+use cai_bridge::settings::{ApiSettings, Credential, Secret};
 
 pub use args::{run, MockArgs, MockError, CLIENT_SECRET_ENV};
 pub use faults::{Fault, FaultKind, FaultParseError};
@@ -236,12 +239,17 @@ impl MockServer {
     /// The settings a bridge needs to sync from this server with its credentials.
     pub fn api_settings(&self) -> ApiSettings {
         let config = &self.state.config;
+        // In the order of the CAI spec's security requirement: OAuth2, then X-Token.
         ApiSettings {
             base_url: self.base_url(),
-            token_url: self.token_url(),
-            client_id: config.client_id.clone(),
-            client_secret: config.client_secret.clone(),
-            developer_token: config.developer_token.clone(),
+            credentials: vec![
+                Credential::OAuth2 {
+                    token_url: self.token_url(),
+                    client_id: config.client_id.clone(),
+                    client_secret: config.client_secret.clone(),
+                },
+                Credential::ApiKey(config.developer_token.clone()),
+            ],
         }
     }
 

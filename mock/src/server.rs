@@ -232,7 +232,7 @@ async fn token(
 }
 
 /// The client id and secret of an HTTP Basic `Authorization` header.
-fn basic_credentials(value: &HeaderValue) -> Option<(String, String)> {
+pub(crate) fn basic_credentials(value: &HeaderValue) -> Option<(String, String)> {
     let (scheme, encoded) = value.to_str().ok()?.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;

@@ -7,6 +7,7 @@
 //! namespace = "cai.logs"              # CDS namespace; tables are cai_logs_<Entity>
 //! service = "CatalogService"          # OData service name
 //! path = "/odata/v4/catalog"          # OData path (default: CAP's rule for the service name)
+//! env_prefix = "CAI"                  # CAI_BASE_URL, …  (default: the namespace's first segment)
 //! exclude = ["results.conversations[].messages[].connector_sender_id"]  # e.g. personal data
 //!
 //! [rename]                            # data path → column name
@@ -18,6 +19,11 @@
 //!
 //! [fact]
 //! top = ["intents"]                   # children of the fact entity joined at position 0
+//!
+//! [sync]
+//! from_param = "since"                # the window's query parameters (default: found in the spec)
+//! to_param = "until"
+//! api_key_prefix = "Token token="     # what an API key's value starts with
 //! ```
 
 use std::collections::BTreeMap;
@@ -44,6 +50,9 @@ pub struct Config {
     pub service: Option<String>,
     /// OData service path.
     pub path: Option<String>,
+    /// Prefix of the bridge's environment variables (`PAGERDUTY` → `PAGERDUTY_BASE_URL`;
+    /// default: the namespace's first segment in upper case, `CAI` for `cai.logs`).
+    pub env_prefix: Option<String>,
     /// Data paths of fields to leave out.
     #[serde(default)]
     pub exclude: Vec<String>,
@@ -77,21 +86,23 @@ pub struct EntityConfig {
     pub key: Option<Vec<String>>,
 }
 
-/// Where the API is and who the bridge is. Secrets are never written here: only the
-/// paths of files holding them (Kubernetes mounts Secrets as files), and the
-/// environment (`CAI_CLIENT_SECRET`, `CAI_DEVELOPER_TOKEN`) wins over the file.
+/// Where the API is and who the bridge is, for any bridge (the table keeps CAI's name).
+/// Secrets are never written here: only the paths of files holding them (Kubernetes
+/// mounts Secrets as files), and the environment (`<PREFIX>_CLIENT_SECRET`, an API
+/// key's variable, each also as `<NAME>_FILE`) wins over the file.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionConfig {
-    /// The API's base URL (`CAI_BASE_URL`).
+    /// The API's base URL (`<PREFIX>_BASE_URL`, `CAI_BASE_URL` for CAI).
     pub base_url: Option<String>,
-    /// The OAuth2 token URL (`CAI_TOKEN_URL`).
+    /// The OAuth2 token URL (`<PREFIX>_TOKEN_URL`).
     pub token_url: Option<String>,
-    /// The OAuth2 client id (`CAI_CLIENT_ID`).
+    /// The OAuth2 client id (`<PREFIX>_CLIENT_ID`).
     pub client_id: Option<String>,
-    /// A file holding the OAuth2 client secret (else `CAI_CLIENT_SECRET`).
+    /// A file holding the OAuth2 client secret (else `<PREFIX>_CLIENT_SECRET`).
     pub client_secret_file: Option<PathBuf>,
-    /// A file holding the developer token (else `CAI_DEVELOPER_TOKEN`).
+    /// A file holding the API key, CAI's developer token (else its variable,
+    /// `CAI_DEVELOPER_TOKEN`).
     pub developer_token_file: Option<PathBuf>,
 }
 
@@ -113,6 +124,14 @@ pub struct SyncConfig {
     pub timeout_seconds: Option<u64>,
     /// Attempts per request before giving up (default 8).
     pub attempts: Option<u32>,
+    /// The query parameter of a window's start, when the generator cannot tell it
+    /// from the spec (read by the generator).
+    pub from_param: Option<String>,
+    /// The query parameter of a window's end (read by the generator).
+    pub to_param: Option<String>,
+    /// Text an API key's value starts with (`Token token=` for PagerDuty), when the
+    /// spec says it only in prose (read by the generator).
+    pub api_key_prefix: Option<String>,
 }
 
 /// Settings for the fact view.

@@ -78,6 +78,86 @@ pub struct Source {
     /// Rust struct names of the response and each object on the way to the records
     /// (one per key in `records`; decided by the model builder with the other names).
     pub rust_names: Vec<String>,
+    /// The two query parameters that bound the time window `sync` walks, if the
+    /// operation has them; without one a bridge cannot `sync`, only `load`.
+    #[serde(default)]
+    pub window: Option<Window>,
+    /// The security schemes the operation requires, all of them on every call.
+    #[serde(default)]
+    pub auth: Vec<AuthScheme>,
+    /// The prefix of the bridge's environment variables (`CAI` → `CAI_BASE_URL`);
+    /// `None`: derived from the namespace (see [`Model::env_prefix`]).
+    #[serde(default)]
+    pub env_prefix: Option<String>,
+}
+
+/// The query parameters that bound a time window `[from, to)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// The inclusive start's parameter (`from`, `since`, `start_date`).
+    pub from: String,
+    /// The exclusive end's parameter (`to`, `until`, `end_date`).
+    pub to: String,
+    /// How their values are written.
+    pub format: TimeFormat,
+}
+
+/// How a window bound is written in the query string.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeFormat {
+    /// RFC 3339 in UTC with milliseconds (`2026-11-01T00:00:00.000Z`): `format: date-time`.
+    #[default]
+    Rfc3339,
+    /// A full date (`2026-11-01`): `format: date`; windows are then whole days.
+    Date,
+    /// Seconds since the Unix epoch: an integer parameter.
+    UnixSeconds,
+}
+
+/// One security scheme of the operation, as the bridge must satisfy it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum AuthScheme {
+    /// OAuth 2.0 client credentials: a token from `token_url`, sent as a bearer token.
+    Oauth2 {
+        /// The scheme's name in the spec.
+        name: String,
+        /// The spec's token URL (the environment may name another).
+        token_url: String,
+    },
+    /// An API key in a header or a query parameter.
+    ApiKey {
+        /// The scheme's name in the spec (`developerToken`); names its variable.
+        name: String,
+        /// Where the key goes.
+        location: KeyLocation,
+        /// The header or query parameter (`X-Token`, `Authorization`).
+        parameter: String,
+        /// Text the value must start with (`Token token=`), added unless the key
+        /// already has it.
+        prefix: Option<String>,
+    },
+    /// `Authorization: Bearer <token>` with a token the bridge is given.
+    Bearer {
+        /// The scheme's name in the spec.
+        name: String,
+    },
+    /// `Authorization: Basic` with a user name and password.
+    Basic {
+        /// The scheme's name in the spec.
+        name: String,
+    },
+}
+
+/// Where an API key goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyLocation {
+    /// A request header.
+    Header,
+    /// A query parameter.
+    Query,
 }
 
 /// One entity: a table, a CDS entity, an EDM entity type, a Rust struct.
@@ -352,11 +432,42 @@ impl Model {
     pub fn root(&self) -> &Entity {
         &self.entities[0]
     }
+
+    /// The prefix of the bridge's environment variables: the model's own, else the
+    /// namespace's first segment in upper case (`cai.logs` → `CAI`), non-alphanumerics
+    /// as `_`.
+    pub fn env_prefix(&self) -> String {
+        if let Some(prefix) = &self.source.env_prefix {
+            return prefix.clone();
+        }
+        env_prefix_of(&self.namespace)
+    }
 }
 
 impl Entity {
     /// The key columns, in order.
     pub fn keys(&self) -> impl Iterator<Item = &Field> {
         self.fields.iter().filter(|f| f.key)
+    }
+}
+
+/// The environment prefix a namespace gives (`cai.logs` → `CAI`, `page-duty.x` →
+/// `PAGE_DUTY`); `BRIDGE` for a namespace without letters or digits.
+pub fn env_prefix_of(namespace: &str) -> String {
+    let first = namespace.split('.').next().unwrap_or("");
+    let prefix: String = first
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if prefix.chars().any(|c| c.is_ascii_alphanumeric()) {
+        prefix
+    } else {
+        "BRIDGE".to_owned()
     }
 }

@@ -4,8 +4,8 @@
 //!
 //! - [`load`]: the transactional SQLite loader that turns records into the rows of
 //!   every entity of a [`Model`], with upserts by stable keys.
-//! - [`sync`]: the API into the database, window by window ([`auth`]: OAuth2 and the
-//!   developer token; [`settings`]: where they come from).
+//! - [`sync`]: the API into the database, window by window ([`auth`]: the security
+//!   schemes its model declares; [`settings`]: where their credentials come from).
 //! - [`serve`]: the database as OData V4 for SAP Analytics Cloud, to bearer tokens
 //!   of its own token endpoint or of an identity provider ([`serve::Auth`]).
 //! - [`cli`]: the bridge's command line, generic over its artifacts.

@@ -1,6 +1,9 @@
 //! Run-time settings of a bridge: bridge.toml's `[cai]` and `[sync]` tables, with
-//! the environment winning over the file. Secrets come only from the environment or
-//! from files, never from command-line flags, and never show in a log line.
+//! the environment winning over the file. The variables are named after the bridge
+//! (`<PREFIX>_BASE_URL`, then those of each security scheme its model declares; see
+//! [`variables`]), so the CAI bridge keeps its `CAI_*`. Secrets come only from the
+//! environment or from files (`<NAME>_FILE`), never from command-line flags, and
+//! never show in a log line.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -8,6 +11,7 @@ use std::time::Duration;
 
 use cai_bridge_model::config::Config;
 use cai_bridge_model::diagnostic::Diagnostics;
+use cai_bridge_model::{AuthScheme, KeyLocation, Model};
 
 /// A secret value: its `Debug` and `Display` print `***`, so it cannot leak into a
 /// log line or an error message by accident.
@@ -38,19 +42,134 @@ impl fmt::Display for Secret {
     }
 }
 
-/// Where the API is and how to authenticate.
+/// Where the API is and the credentials of each security scheme its operation
+/// requires.
 #[derive(Clone, Debug)]
 pub struct ApiSettings {
-    /// Base URL of the API (`CAI_BASE_URL`), without a trailing slash.
+    /// Base URL of the API (`<PREFIX>_BASE_URL`), without a trailing slash.
     pub base_url: String,
-    /// OAuth2 token URL (`CAI_TOKEN_URL`).
-    pub token_url: String,
-    /// OAuth2 client id (`CAI_CLIENT_ID`).
-    pub client_id: String,
-    /// OAuth2 client secret (`CAI_CLIENT_SECRET`, or `[cai] client_secret_file`).
-    pub client_secret: Secret,
-    /// The developer token sent as `X-Token` (`CAI_DEVELOPER_TOKEN`, or `[cai] developer_token_file`).
-    pub developer_token: Secret,
+    /// One credential per scheme of the model's `source.auth`, in the same order.
+    pub credentials: Vec<Credential>,
+}
+
+/// What the bridge presents for one security scheme. `Debug` hides every secret.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// OAuth 2.0 client credentials.
+    OAuth2 {
+        /// The token endpoint (`<PREFIX>_TOKEN_URL`, else the spec's).
+        token_url: String,
+        /// The client id (`<PREFIX>_CLIENT_ID`).
+        client_id: String,
+        /// The client secret (`<PREFIX>_CLIENT_SECRET`).
+        client_secret: Secret,
+    },
+    /// An API key (`<PREFIX>_<SCHEME>`, e.g. `CAI_DEVELOPER_TOKEN`, or `<PREFIX>_API_KEY`).
+    ApiKey(Secret),
+    /// A bearer token (`<PREFIX>_TOKEN`).
+    Bearer(Secret),
+    /// HTTP basic (`<PREFIX>_USERNAME`, `<PREFIX>_PASSWORD`).
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password.
+        password: Secret,
+    },
+}
+
+/// One environment variable a bridge's `sync` reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Variable {
+    /// Its name (`PAGERDUTY_API_KEY`).
+    pub name: String,
+    /// Whether it holds a secret (then `<name>_FILE` may name a file holding it).
+    pub secret: bool,
+    /// What it is for.
+    pub what: String,
+    /// Another name read when this one is not set.
+    pub alias: Option<String>,
+}
+
+/// `developerToken` → `DEVELOPER_TOKEN`, `api-key` → `API_KEY`.
+fn screaming_snake(name: &str) -> String {
+    let mut out = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            if c.is_ascii_uppercase() && previous_lower {
+                out.push('_');
+            }
+            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+            out.push(c.to_ascii_uppercase());
+        } else {
+            if !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+            previous_lower = false;
+        }
+    }
+    out.trim_end_matches('_').to_owned()
+}
+
+/// The variables `sync` reads for `model`, in the order it reads them: the base URL,
+/// then each security scheme's.
+pub fn variables(model: &Model) -> Vec<Variable> {
+    let prefix = model.env_prefix();
+    let var = |suffix: &str, secret: bool, what: String| Variable {
+        name: format!("{prefix}_{suffix}"),
+        secret,
+        what,
+        alias: None,
+    };
+    let mut out = vec![var("BASE_URL", false, "the API's base URL".into())];
+    for scheme in &model.source.auth {
+        match scheme {
+            AuthScheme::Oauth2 { token_url, .. } => {
+                // Required even though the spec names one: specs often show an example
+                // host, and a tenant's token URL is its own.
+                out.push(var(
+                    "TOKEN_URL",
+                    false,
+                    format!("the OAuth2 token URL (the spec's: {token_url})"),
+                ));
+                out.push(var("CLIENT_ID", false, "the OAuth2 client id".into()));
+                out.push(var(
+                    "CLIENT_SECRET",
+                    true,
+                    "the OAuth2 client secret".into(),
+                ));
+            }
+            AuthScheme::ApiKey {
+                name,
+                location,
+                parameter,
+                ..
+            } => {
+                let place = match location {
+                    KeyLocation::Header => "header",
+                    KeyLocation::Query => "query parameter",
+                };
+                let mut key = var(
+                    &screaming_snake(name),
+                    true,
+                    format!("the API key sent in the {place} {parameter}"),
+                );
+                let fallback = format!("{prefix}_API_KEY");
+                if key.name != fallback {
+                    key.alias = Some(fallback);
+                }
+                out.push(key);
+            }
+            AuthScheme::Bearer { .. } => {
+                out.push(var("TOKEN", true, "the bearer token".into()));
+            }
+            AuthScheme::Basic { .. } => {
+                out.push(var("USERNAME", false, "the HTTP basic user name".into()));
+                out.push(var("PASSWORD", true, "the HTTP basic password".into()));
+            }
+        }
+    }
+    out
 }
 
 /// How a sync walks time and retries.
@@ -84,6 +203,14 @@ pub enum SettingsError {
         /// How to set it.
         hint: &'static str,
     },
+    /// A required environment variable is not set.
+    #[error("{name} is not set; hint: {hint}")]
+    Unset {
+        /// The variable.
+        name: String,
+        /// How to set it.
+        hint: String,
+    },
     /// A value is malformed.
     #[error("{what}: {message}")]
     Invalid {
@@ -112,9 +239,10 @@ pub fn read_config(file: Option<&Path>) -> Result<Config, SettingsError> {
 }
 
 impl ApiSettings {
-    /// The API settings from the environment, falling back to bridge.toml.
-    pub fn resolve(config: &Config) -> Result<Self, SettingsError> {
-        Self::resolve_with(config, |name| {
+    /// The settings `model`'s operation needs, from the environment, falling back to
+    /// bridge.toml's `[cai]` table.
+    pub fn resolve(config: &Config, model: &Model) -> Result<Self, SettingsError> {
+        Self::resolve_with(config, model, |name| {
             std::env::var(name).ok().filter(|v| !v.is_empty())
         })
     }
@@ -122,54 +250,105 @@ impl ApiSettings {
     /// The same with an explicit environment (tests).
     pub fn resolve_with(
         config: &Config,
+        model: &Model,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, SettingsError> {
         let cai = &config.cai;
-        let base_url =
-            env("CAI_BASE_URL")
-                .or_else(|| cai.base_url.clone())
-                .ok_or(SettingsError::Missing {
-                    what: "CAI_BASE_URL",
-                    hint: "export CAI_BASE_URL, or set [cai] base_url in bridge.toml",
-                })?;
-        let token_url = env("CAI_TOKEN_URL")
-            .or_else(|| cai.token_url.clone())
-            .ok_or(SettingsError::Missing {
-                what: "CAI_TOKEN_URL",
-                hint: "export CAI_TOKEN_URL, or set [cai] token_url in bridge.toml",
-            })?;
-        let client_id = env("CAI_CLIENT_ID")
-            .or_else(|| cai.client_id.clone())
-            .ok_or(SettingsError::Missing {
-                what: "CAI_CLIENT_ID",
-                hint: "export CAI_CLIENT_ID, or set [cai] client_id in bridge.toml",
-            })?;
-        let client_secret = secret(
-            env("CAI_CLIENT_SECRET"),
-            cai.client_secret_file.as_deref(),
-            "CAI_CLIENT_SECRET",
-            "export CAI_CLIENT_SECRET, or set [cai] client_secret_file to a file holding it",
-        )?;
-        let developer_token = secret(
-            env("CAI_DEVELOPER_TOKEN"),
-            cai.developer_token_file.as_deref(),
-            "CAI_DEVELOPER_TOKEN",
-            "export CAI_DEVELOPER_TOKEN, or set [cai] developer_token_file to a file holding it",
-        )?;
-        for (what, url) in [("CAI_BASE_URL", &base_url), ("CAI_TOKEN_URL", &token_url)] {
-            reqwest::Url::parse(url).map_err(|e| SettingsError::Invalid {
-                what,
-                message: format!("{url:?} is not a URL: {e}"),
-            })?;
+        let variables = variables(model);
+        let mut values = variables.iter();
+        // Each scheme takes its variables in the order `variables` lists them.
+        let mut next =
+            |file: Option<&Path>, fallback: Option<String>| -> Result<String, SettingsError> {
+                let variable = values.next().expect("one variable per setting");
+                read_variable(variable, &env, file, fallback)
+            };
+        let base_url = next(None, cai.base_url.clone())?;
+        let mut credentials = Vec::new();
+        for scheme in &model.source.auth {
+            credentials.push(match scheme {
+                AuthScheme::Oauth2 { .. } => {
+                    let token_url = next(None, cai.token_url.clone())?;
+                    check_url(&token_url, "the OAuth2 token URL")?;
+                    Credential::OAuth2 {
+                        token_url,
+                        client_id: next(None, cai.client_id.clone())?,
+                        client_secret: Secret::new(next(cai.client_secret_file.as_deref(), None)?),
+                    }
+                }
+                AuthScheme::ApiKey { .. } => Credential::ApiKey(Secret::new(next(
+                    cai.developer_token_file.as_deref(),
+                    None,
+                )?)),
+                AuthScheme::Bearer { .. } => Credential::Bearer(Secret::new(next(None, None)?)),
+                AuthScheme::Basic { .. } => Credential::Basic {
+                    username: next(None, None)?,
+                    password: Secret::new(next(None, None)?),
+                },
+            });
         }
+        check_url(&base_url, "the base URL")?;
         Ok(ApiSettings {
             base_url: base_url.trim_end_matches('/').to_owned(),
-            token_url,
-            client_id,
-            client_secret,
-            developer_token,
+            credentials,
         })
     }
+}
+
+fn check_url(url: &str, what: &'static str) -> Result<(), SettingsError> {
+    reqwest::Url::parse(url)
+        .map(drop)
+        .map_err(|e| SettingsError::Invalid {
+            what,
+            message: format!("{url:?} is not a URL: {e}"),
+        })
+}
+
+/// A variable's value: the environment (its name, then its alias; for a secret also
+/// `<name>_FILE`), else `file` (a secret file bridge.toml names), else `fallback`.
+fn read_variable(
+    variable: &Variable,
+    env: &impl Fn(&str) -> Option<String>,
+    file: Option<&Path>,
+    fallback: Option<String>,
+) -> Result<String, SettingsError> {
+    let names = std::iter::once(&variable.name).chain(variable.alias.as_ref());
+    for name in names {
+        if let Some(value) = env(name) {
+            return Ok(value);
+        }
+        if variable.secret {
+            if let Some(path) = env(&format!("{name}_FILE")) {
+                return read_secret_file(Path::new(&path));
+            }
+        }
+    }
+    if let Some(file) = file {
+        return read_secret_file(file);
+    }
+    if let Some(value) = fallback {
+        return Ok(value);
+    }
+    let mut hint = format!("export {}", variable.name);
+    if variable.secret {
+        hint.push_str(&format!(" (or {}_FILE, a file holding it)", variable.name));
+    }
+    if let Some(alias) = &variable.alias {
+        hint.push_str(&format!(" or {alias}"));
+    }
+    hint.push_str(&format!(": {}", variable.what));
+    Err(SettingsError::Unset {
+        name: variable.name.clone(),
+        hint,
+    })
+}
+
+fn read_secret_file(file: &Path) -> Result<String, SettingsError> {
+    let text = std::fs::read_to_string(file).map_err(|source| SettingsError::File {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    // Mounted secrets often end with a newline the secret does not have.
+    Ok(text.trim_end_matches(['\n', '\r']).to_owned())
 }
 
 /// A secret from the environment (`from_env`), else from `file`; `what` and `hint`
@@ -232,22 +411,56 @@ impl SyncSettings {
 mod tests {
     use super::*;
 
+    fn cai() -> Model {
+        let mut model: Model =
+            serde_json::from_str(include_str!("../../generated-example/src/model.json")).unwrap();
+        model.source.env_prefix = None;
+        model
+    }
+
     #[test]
     fn secrets_never_print() {
         let secret = Secret::new("hunter2");
         assert_eq!(format!("{secret} {secret:?}"), "*** ***");
         let settings = ApiSettings {
             base_url: "http://x".into(),
-            token_url: "http://x/t".into(),
-            client_id: "id".into(),
-            client_secret: secret.clone(),
-            developer_token: Secret::new("dev-token-value"),
+            credentials: vec![
+                Credential::OAuth2 {
+                    token_url: "http://x/t".into(),
+                    client_id: "id".into(),
+                    client_secret: secret.clone(),
+                },
+                Credential::ApiKey(Secret::new("dev-token-value")),
+                Credential::Basic {
+                    username: "u".into(),
+                    password: Secret::new("pass-value"),
+                },
+            ],
         };
         let debug = format!("{settings:?}");
         assert!(
-            !debug.contains("hunter2") && !debug.contains("dev-token-value"),
+            !debug.contains("hunter2")
+                && !debug.contains("dev-token-value")
+                && !debug.contains("pass-value"),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn cai_keeps_its_names() {
+        let names: Vec<String> = variables(&cai()).into_iter().map(|v| v.name).collect();
+        assert_eq!(
+            names,
+            [
+                "CAI_BASE_URL",
+                "CAI_TOKEN_URL",
+                "CAI_CLIENT_ID",
+                "CAI_CLIENT_SECRET",
+                "CAI_DEVELOPER_TOKEN"
+            ]
+        );
+        assert_eq!(screaming_snake("api_key"), "API_KEY");
+        assert_eq!(screaming_snake("ApiKeyAuth"), "API_KEY_AUTH");
     }
 
     #[test]
@@ -259,17 +472,31 @@ mod tests {
         config.cai.base_url = Some("http://file".into());
         config.cai.token_url = Some("http://file/token".into());
         config.cai.client_id = Some("file-client".into());
-        config.cai.client_secret_file = Some(secret_file);
+        config.cai.client_secret_file = Some(secret_file.clone());
+        let key_file = secret_file.display().to_string();
         let env = |name: &str| match name {
             "CAI_BASE_URL" => Some("http://env/".to_owned()),
-            "CAI_DEVELOPER_TOKEN" => Some("dev".to_owned()),
+            "CAI_API_KEY_FILE" => Some(key_file.clone()),
             _ => None,
         };
-        let settings = ApiSettings::resolve_with(&config, env).unwrap();
+        let model = cai();
+        let settings = ApiSettings::resolve_with(&config, &model, env).unwrap();
         assert_eq!(settings.base_url, "http://env");
-        assert_eq!(settings.client_id, "file-client");
-        assert_eq!(settings.client_secret.expose(), "from-file");
-        let missing = ApiSettings::resolve_with(&Config::default(), |_| None).unwrap_err();
+        let Credential::OAuth2 {
+            client_id,
+            client_secret,
+            ..
+        } = &settings.credentials[0]
+        else {
+            panic!("{settings:?}")
+        };
+        assert_eq!(client_id, "file-client");
+        assert_eq!(client_secret.expose(), "from-file");
+        let Credential::ApiKey(key) = &settings.credentials[1] else {
+            panic!()
+        };
+        assert_eq!(key.expose(), "from-file");
+        let missing = ApiSettings::resolve_with(&Config::default(), &model, |_| None).unwrap_err();
         assert!(missing.to_string().contains("CAI_BASE_URL"), "{missing}");
     }
 }

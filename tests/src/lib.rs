@@ -141,9 +141,25 @@ pub fn hostile() -> Fixture {
     }
 }
 
+/// PagerDuty's incident list (`since`/`until`, an API key in `Authorization`), with
+/// `tests/golden-pagerduty` as golden: a time-windowed API that is not CAI.
+pub fn pagerduty() -> Fixture {
+    let root = repo();
+    let dir = root.join("specs/pagerduty-incidents");
+    Fixture {
+        name: "pagerduty-incidents",
+        inputs: Inputs {
+            spec: Some(dir.join("openapi.yaml")),
+            samples: vec![dir.join("samples")],
+            config: Some(dir.join("bridge.toml")),
+        },
+        golden: root.join("tests/golden-pagerduty"),
+    }
+}
+
 /// Every fixture.
 pub fn fixtures() -> Vec<Fixture> {
-    vec![cai(), hostile()]
+    vec![cai(), hostile(), pagerduty()]
 }
 
 /// A generator run's outputs, written to a temp dir.

@@ -1,6 +1,7 @@
 //! The committed outputs (generated-example for the CAI spec, tests/golden-hostile
-//! for the hostile fixture) are exactly what the generator writes today. Set
-//! `UPDATE_GOLDEN=1` to rewrite them after a deliberate change, then review the diff.
+//! for the hostile fixture, tests/golden-pagerduty for PagerDuty's incidents) are
+//! exactly what the generator writes today. Set `UPDATE_GOLDEN=1` to rewrite them
+//! after a deliberate change, then review the diff.
 
 use cai_bridge_tests::{fixtures, generate};
 

@@ -155,6 +155,9 @@ pub fn build_model(shape: &Node, settings: &Settings) -> Result<Model, Diagnosti
         path: None,
         records: settings.records.iter().map(|s| (*s).to_owned()).collect(),
         rust_names: Vec::new(),
+        window: None,
+        auth: Vec::new(),
+        env_prefix: None,
     };
     let mut diags = Diagnostics::default();
     let model = cai_bridge_model::builder::build(shape, source, &config, true, &mut diags);

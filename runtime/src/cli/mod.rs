@@ -36,8 +36,7 @@ Exit codes:
   4  the credentials were refused
 
 Environment (wins over bridge.toml):
-  CAI_BASE_URL, CAI_TOKEN_URL, CAI_CLIENT_ID, CAI_CLIENT_SECRET, CAI_DEVELOPER_TOKEN
-    (sync, and serve --sync-every)
+  sync and serve --sync-every: see `sync --help` (named after the bridge, e.g. CAI_BASE_URL)
   serve: BRIDGE_CLIENT_ID, BRIDGE_CLIENT_SECRET or BRIDGE_CLIENT_SECRET_FILE, BRIDGE_SIGNING_KEY
     or BRIDGE_SIGNING_KEY_FILE, BRIDGE_TOKEN_LIFETIME; or BRIDGE_JWT_ISSUER, BRIDGE_JWT_AUDIENCE,
     BRIDGE_JWKS_URL, BRIDGE_JWT_SCOPE
@@ -60,10 +59,11 @@ struct Cli<E: Extension> {
 #[derive(Debug, Subcommand)]
 enum Command<E: Extension> {
     /// Pull records from the API into SQLite, incrementally from the last high-water mark.
-    #[command(
-        after_help = "Examples:\n  export CAI_BASE_URL=... CAI_TOKEN_URL=... CAI_CLIENT_ID=... CAI_CLIENT_SECRET=... CAI_DEVELOPER_TOKEN=...\n  cai-logs-bridge sync --db bridge.db\n  cai-logs-bridge sync --db bridge.db --from 2026-10-01 --to 2026-11-01"
-    )]
     Sync(SyncArgs),
+    /// Load exported files (whole API responses, arrays of records, or NDJSON: one
+    /// record per line) into SQLite, each file in one transaction: for backfills, and
+    /// for bridges whose API cannot be reached from where they run.
+    Load(LoadArgs),
     /// Serve the database as OData V4, read-only, for SAP Analytics Cloud (until Ctrl-C).
     ///
     /// Every OData request needs `Authorization: Bearer <token>`. By default the
@@ -99,6 +99,56 @@ struct SyncArgs {
     /// such a file is refused (exit 3), naming the tables.
     #[arg(long)]
     adopt: bool,
+}
+
+#[derive(Debug, Args)]
+struct LoadArgs {
+    /// The SQLite database (created if missing).
+    #[arg(long, value_name = "FILE")]
+    db: PathBuf,
+    /// JSON or NDJSON files.
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+}
+
+/// `sync --help`'s epilogue: the variables this bridge's model needs, and examples.
+fn sync_help(model: &cai_bridge_model::Model, name: &str) -> String {
+    let mut text = String::from("Environment (wins over bridge.toml [cai]):\n");
+    let variables = crate::settings::variables(model);
+    for v in &variables {
+        let mut names = v.name.clone();
+        if v.secret {
+            names.push_str(&format!(" (or {}_FILE: a file holding it)", v.name));
+        }
+        if let Some(alias) = &v.alias {
+            names.push_str(&format!(" (or {alias})"));
+        }
+        text.push_str(&format!("  {names}\n      {}\n", v.what));
+    }
+    match &model.source.window {
+        Some(window) => text.push_str(&format!(
+            "\nEach call: {} {}?{}=…&{}=… (a window [from, to))\n",
+            model
+                .source
+                .method
+                .as_deref()
+                .unwrap_or("get")
+                .to_uppercase(),
+            model.source.path.as_deref().unwrap_or("/"),
+            window.from,
+            window.to
+        )),
+        None => text.push_str("\nThis model has no time window: `sync` refuses; use `load`.\n"),
+    }
+    let exports: Vec<String> = variables
+        .iter()
+        .map(|v| format!("{}=...", v.name))
+        .collect();
+    text.push_str(&format!(
+        "\nExamples:\n  export {}\n  {name} sync --db bridge.db\n  {name} sync --db bridge.db --from 2026-10-01 --to 2026-11-01",
+        exports.join(" ")
+    ));
+    text
 }
 
 #[derive(Debug, Args)]
@@ -282,7 +332,12 @@ pub fn run(artifacts: Artifacts, name: &'static str) -> ExitCode {
 
 /// The same, with the subcommands of `E` beside the runtime's own.
 pub fn run_with<E: Extension>(artifacts: Artifacts, name: &'static str) -> ExitCode {
-    let matches = Cli::<E>::command().name(name).bin_name(name).get_matches();
+    let sync_help = sync_help(&artifacts.model, name);
+    let matches = Cli::<E>::command()
+        .name(name)
+        .bin_name(name)
+        .mut_subcommand("sync", |sync| sync.after_help(sync_help))
+        .get_matches();
     let cli = match Cli::<E>::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
@@ -319,7 +374,7 @@ fn execute<E: Extension>(
     match cli.command {
         Command::Sync(args) => {
             let config = read_config(cli.config.as_deref()).map_err(usage)?;
-            let api = ApiSettings::resolve(&config).map_err(usage)?;
+            let api = ApiSettings::resolve(&config, model).map_err(usage)?;
             let settings = SyncSettings::resolve(&config).map_err(usage)?;
             let options = sync::Options {
                 range: Range {
@@ -333,6 +388,15 @@ fn execute<E: Extension>(
             let summary = sync::run(runtime, &args.db, artifacts, &api, &settings, &options)
                 .map_err(|e| (e.exit_code(), e.to_string()))?;
             println!("{summary}");
+            Ok(())
+        }
+        Command::Load(args) => {
+            let mut loader = Loader::open(&args.db, artifacts).map_err(|e| (3, e.to_string()))?;
+            for file in &args.files {
+                let records = crate::load::files::load_file(&mut loader, file)
+                    .map_err(|e| (e.exit_code(), e.to_string()))?;
+                println!("{}: {records} records", file.display());
+            }
             Ok(())
         }
         Command::Purge(args) => {
@@ -358,7 +422,7 @@ fn execute<E: Extension>(
                     // Checked before serving too: a pod without them must not start.
                     let config = read_config(cli.config.as_deref()).map_err(usage)?;
                     let job = SyncJob {
-                        api: ApiSettings::resolve(&config).map_err(usage)?,
+                        api: ApiSettings::resolve(&config, &artifacts.model).map_err(usage)?,
                         settings: SyncSettings::resolve(&config).map_err(usage)?,
                         config,
                         every,

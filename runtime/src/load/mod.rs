@@ -11,6 +11,7 @@
 //!   database whose schema differs from the model is refused, naming the first
 //!   difference, instead of being written into.
 
+pub mod files;
 mod plan;
 mod read_back;
 mod rows;

@@ -436,7 +436,7 @@ pub fn run_with_sync(
                 // A Kubernetes Secret mounted as files (`client_secret_file`,
                 // `developer_token_file`) changes in place when it is rotated: read
                 // the settings again for every run, so a pod never needs a restart.
-                match ApiSettings::resolve(&job.config) {
+                match ApiSettings::resolve(&job.config, &artifacts.model) {
                     Ok(fresh) => api = fresh,
                     Err(error) => {
                         tracing::warn!(%error, "cannot read the API settings again; using the last ones")

@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cai_bridge_model::format;
+use cai_bridge_model::{format, TimeFormat, Window};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
-use crate::auth::{AuthError, TokenSource};
+use crate::auth::{AuthError, Credentials};
 use crate::settings::Secret;
 
 /// The longest wait between two attempts.
@@ -28,10 +28,15 @@ pub enum FetchError {
     /// Credentials were refused.
     #[error(transparent)]
     Auth(#[from] AuthError),
-    /// The API refused a fresh bearer token (401 not saying it expired, or 403), or
-    /// the developer token.
-    #[error("the API refused the credentials (HTTP 401/403) even with a fresh token; check CAI_DEVELOPER_TOKEN and the client's authorizations")]
-    Unauthorized,
+    /// The API refused the credentials: a 401 with a fresh OAuth2 token that did not
+    /// say it expired, a 401 where no token can be renewed, or a 403.
+    #[error(
+        "the API refused the credentials (HTTP 401/403); check {check} and the client's authorizations"
+    )]
+    Unauthorized {
+        /// The variables that hold the credentials.
+        check: String,
+    },
     /// Every fresh token was refused as expired (401 `invalid_token`), though the
     /// token endpoint accepted the credentials each time.
     #[error("{window}: the API said {count} fresh tokens in a row had expired (HTTP 401 invalid_token), though the token endpoint accepted the credentials each time; tokens keep expiring (check the machine's clock and the API's token lifetime), retry later")]
@@ -80,8 +85,8 @@ pub struct Counters {
 pub struct Api {
     http: reqwest::Client,
     url: String,
-    auth: TokenSource,
-    developer_token: Secret,
+    auth: Credentials,
+    window: Window,
     records: Vec<String>,
     attempts: u32,
     /// What happened so far.
@@ -91,19 +96,19 @@ pub struct Api {
 enum Attempt {
     Done(Vec<Json>),
     Retry(String, Option<Duration>),
-    /// A 401: the token refused, and whether the API said it expired
-    /// (`WWW-Authenticate: Bearer error="invalid_token"`).
+    /// A 401 to an OAuth2 token, which a fresh one may replace, and whether the API
+    /// said it expired (`WWW-Authenticate: Bearer error="invalid_token"`).
     Refresh(Secret, bool),
 }
 
 impl Api {
-    /// An API client; `url` is the full endpoint URL, `records` the path to the
-    /// record array in a response.
+    /// An API client; `url` is the full endpoint URL, `window` its time-window
+    /// parameters, `records` the path to the record array in a response.
     pub fn new(
         http: reqwest::Client,
         url: String,
-        auth: TokenSource,
-        developer_token: Secret,
+        auth: Credentials,
+        window: Window,
         records: Vec<String>,
         attempts: u32,
     ) -> Self {
@@ -111,10 +116,29 @@ impl Api {
             http,
             url,
             auth,
-            developer_token,
+            window,
             records,
             attempts,
             counters: Arc::default(),
+        }
+    }
+
+    /// The smallest window its bounds can tell apart (a millisecond in RFC 3339, a
+    /// second in Unix time, a day in dates).
+    pub fn precision(&self) -> chrono::Duration {
+        match self.window.format {
+            TimeFormat::Rfc3339 => chrono::Duration::milliseconds(1),
+            TimeFormat::UnixSeconds => chrono::Duration::seconds(1),
+            TimeFormat::Date => chrono::Duration::days(1),
+        }
+    }
+
+    /// [`precision`](Self::precision) in words.
+    pub fn precision_name(&self) -> &'static str {
+        match self.window.format {
+            TimeFormat::Rfc3339 => "millisecond",
+            TimeFormat::UnixSeconds => "second",
+            TimeFormat::Date => "day",
         }
     }
 
@@ -145,9 +169,15 @@ impl Api {
                 }
                 Err(e) => return Err(e.into()),
             };
-            match self.attempt(from, to, &token, &window).await? {
+            match self.attempt(from, to, token.as_ref(), &window).await? {
                 Attempt::Done(records) => return Ok(records),
-                Attempt::Refresh(_, false) if refused => return Err(FetchError::Unauthorized),
+                // A fresh token refused without saying it expired: the credentials
+                // themselves are refused.
+                Attempt::Refresh(_, false) if refused => {
+                    return Err(FetchError::Unauthorized {
+                        check: self.auth.names().to_owned(),
+                    })
+                }
                 Attempt::Refresh(_, true) if refreshes >= MAX_REFRESHES => {
                     return Err(FetchError::TokensExpiring {
                         window,
@@ -187,22 +217,19 @@ impl Api {
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        token: &Secret,
+        token: Option<&Secret>,
         window: &str,
     ) -> Result<Attempt, FetchError> {
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
-        let sent = self
+        let request = self
             .http
             .get(&self.url)
             .query(&[
-                ("from", format::timestamp_text(from)),
-                ("to", format::timestamp_text(to)),
+                (self.window.from.as_str(), bound(self.window.format, from)),
+                (self.window.to.as_str(), bound(self.window.format, to)),
             ])
-            .bearer_auth(token.expose())
-            .header("X-Token", self.developer_token.expose())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await;
+            .header(reqwest::header::ACCEPT, "application/json");
+        let sent = self.auth.apply(request, token).send().await;
         let response = match sent {
             Ok(response) => response,
             Err(e) => return Ok(Attempt::Retry(describe(&e), None)),
@@ -215,10 +242,18 @@ impl Api {
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .any(|v| v.contains("invalid_token"));
+            let Some(token) = token else {
+                // Nothing to renew (an API key, basic auth): the credentials are refused.
+                return Err(FetchError::Unauthorized {
+                    check: self.auth.names().to_owned(),
+                });
+            };
             return Ok(Attempt::Refresh(token.clone(), expired));
         }
         if status == reqwest::StatusCode::FORBIDDEN {
-            return Err(FetchError::Unauthorized);
+            return Err(FetchError::Unauthorized {
+                check: self.auth.names().to_owned(),
+            });
         }
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             let wait = response
@@ -284,6 +319,15 @@ impl Api {
         let wait = wait.unwrap_or_else(|| bound.mul_f64(jitter()));
         tracing::warn!(%window, attempt, wait_ms = wait.as_millis() as u64, error = %why, "retrying");
         tokio::time::sleep(wait).await;
+    }
+}
+
+/// A window bound as the API wants it written.
+pub fn bound(format: TimeFormat, at: DateTime<Utc>) -> String {
+    match format {
+        TimeFormat::Rfc3339 => format::timestamp_text(at),
+        TimeFormat::Date => at.format("%Y-%m-%d").to_string(),
+        TimeFormat::UnixSeconds => at.timestamp().to_string(),
     }
 }
 

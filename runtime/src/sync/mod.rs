@@ -31,7 +31,7 @@ use cai_bridge_model::{format, MemberValue};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
-use crate::auth::TokenSource;
+use crate::auth::Credentials;
 use crate::load::{refuse_foreign, LoadError, Loader, SchemaError};
 use crate::settings::{ApiSettings, SyncSettings};
 use crate::Artifacts;
@@ -77,7 +77,7 @@ impl SyncError {
     /// 2 bad input.
     pub fn exit_code(&self) -> u8 {
         match self {
-            SyncError::Fetch(FetchError::Auth(_) | FetchError::Unauthorized) => 4,
+            SyncError::Fetch(FetchError::Auth(_) | FetchError::Unauthorized { .. }) => 4,
             SyncError::Fetch(_) => 1,
             SyncError::Load(LoadError::Record { .. }) => 1,
             SyncError::Load(_) => 3,
@@ -93,7 +93,9 @@ impl SyncError {
     pub fn kind(&self) -> &'static str {
         match self {
             SyncError::Fetch(FetchError::TokensExpiring { .. }) => "tokens-expiring",
-            SyncError::Fetch(FetchError::Auth(_) | FetchError::Unauthorized) => "credentials",
+            SyncError::Fetch(FetchError::Auth(_) | FetchError::Unauthorized { .. }) => {
+                "credentials"
+            }
             SyncError::Fetch(_) => "api",
             SyncError::Load(LoadError::Record { .. }) => "record",
             SyncError::Load(_) => "database",
@@ -191,6 +193,11 @@ pub fn run(
 ) -> Result<Summary, SyncError> {
     let started = Instant::now();
     let model = &artifacts.model;
+    let window = model.source.window.clone().ok_or_else(|| {
+        SyncError::Range(
+            "this bridge's model has no time window (its operation has no from/to query parameters), so it cannot sync; load exported files with `load`, or name the parameters in bridge.toml ([sync] from_param, to_param) and generate again".into(),
+        )
+    })?;
     let disk = |e: LoadError| SyncError::load(e, db);
     let conn = rusqlite::Connection::open(db).map_err(|e| disk(e.into()))?;
     if !options.adopt {
@@ -227,18 +234,13 @@ pub fn run(
         .user_agent(concat!("cai-bridge/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(SyncError::Client)?;
-    let auth = TokenSource::new(
-        http.clone(),
-        api.token_url.clone(),
-        api.client_id.clone(),
-        api.client_secret.clone(),
-    );
+    let auth = Credentials::new(http.clone(), model, &api.credentials);
     let path = model.source.path.clone().unwrap_or_default();
     let client = Arc::new(Api::new(
         http,
         format!("{}{path}", api.base_url),
         auth,
-        api.developer_token.clone(),
+        window,
         model.source.records.clone(),
         settings.attempts,
     ));
@@ -337,9 +339,11 @@ async fn fetch_window(
         let records = client.fetch(start, end).await?;
         if records.len() >= page_cap {
             let half = (end - start) / 2;
-            if half < chrono::Duration::milliseconds(1) {
+            // Below the bounds' precision both halves would ask the same again.
+            if half < client.precision() {
                 return Err(SyncError::Range(format!(
-                    "more than {page_cap} records in the millisecond at {}; the API's cap cannot be worked around by splitting",
+                    "more than {page_cap} records in the {} at {}; the API's cap cannot be worked around by splitting",
+                    client.precision_name(),
                     format::timestamp_text(start)
                 )));
             }

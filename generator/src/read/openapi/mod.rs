@@ -92,6 +92,8 @@ pub struct Api {
     /// The schemes named by the document's and the operations' security
     /// requirements, each once, in order of first mention.
     pub security: Vec<SecurityScheme>,
+    /// The scheme names of the document's first security requirement.
+    pub default_security: Vec<String>,
     /// Every file read (the spec and each file a `$ref` named), for
     /// `cargo:rerun-if-changed`.
     pub files: Vec<PathBuf>,
@@ -110,6 +112,9 @@ pub struct Operation {
     pub doc: Option<String>,
     /// The query parameters (path-level ones included), in declaration order.
     pub query: Vec<Parameter>,
+    /// The scheme names of the operation's own first security requirement (`None`:
+    /// the document's, [`Api::default_security`], apply).
+    pub security: Option<Vec<String>>,
     /// The shape of the JSON body of the `200`, `201`, `2XX` or `default` response
     /// (the first that exists), if it has an `application/json` or `+json` body.
     pub response: Option<Node>,
@@ -169,6 +174,18 @@ pub enum SecurityScheme {
     },
 }
 
+impl SecurityScheme {
+    /// The scheme's name in `components.securitySchemes`.
+    pub fn name(&self) -> &str {
+        match self {
+            SecurityScheme::OAuth2ClientCredentials { name, .. }
+            | SecurityScheme::ApiKey { name, .. }
+            | SecurityScheme::Http { name, .. }
+            | SecurityScheme::Other { name, .. } => name,
+        }
+    }
+}
+
 /// Reads the OpenAPI document at `path` (`.yaml`/`.yml` as YAML, anything else as
 /// JSON) and the files its `$ref`s name.
 ///
@@ -219,6 +236,8 @@ pub fn read(path: &Path, diags: &mut Diagnostics) -> Option<Api> {
     let mut sites = vec![top.child("security")];
     sites.extend(found.iter().map(|(_, here)| here.child("security")));
     let security = security::read(&mut docs, diags, spec, &sites);
+    let default_security =
+        operations::requirement(&docs, &top.child("security")).unwrap_or_default();
 
     Some(Api {
         title,
@@ -227,6 +246,7 @@ pub fn read(path: &Path, diags: &mut Diagnostics) -> Option<Api> {
         servers,
         operations: found.into_iter().map(|(operation, _)| operation).collect(),
         security,
+        default_security,
         files: docs.files(),
     })
 }

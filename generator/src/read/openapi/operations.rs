@@ -82,9 +82,27 @@ fn operation(
             &[item.child("parameters"), here.child("parameters")],
         ),
         response: response(docs, diags, here),
+        security: requirement(docs, &here.child("security")),
         // Named by where it is written in the spec, even when the path item is a $ref.
         pointer: format!("{}/{}", site.pointer, escape(method)),
     }
+}
+
+/// The scheme names of the first requirement of the `security` array at `site`
+/// (OpenAPI's alternatives are tried in order; a bridge satisfies the first), or
+/// `None` when there is no such array.
+pub(super) fn requirement(docs: &Documents, site: &Here) -> Option<Vec<String>> {
+    let root = docs.root(site.file);
+    let Some(Value::Array(requirements)) = lookup(&root, &site.pointer) else {
+        return None;
+    };
+    Some(
+        requirements
+            .first()
+            .and_then(Value::as_object)
+            .map(|names| names.keys().cloned().collect())
+            .unwrap_or_default(),
+    )
 }
 
 /// The query parameters from the path item's and the operation's lists; an
