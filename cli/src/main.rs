@@ -214,7 +214,7 @@ fn new(args: New) -> Result<ExitCode, Error> {
     let outcome = output::write(&args.dir, &files)?;
     report(&loaded, &outcome, &args.dir);
     eprintln!(
-        "next: cd {} && cargo run -- demo --once; deploy: see its README.md",
+        "next: cd {} && cargo run -- demo --once --db bridge.db; deploy: see its README.md",
         args.dir.display()
     );
     Ok(ExitCode::SUCCESS)

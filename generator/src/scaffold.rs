@@ -232,7 +232,8 @@ struct View {
     source_path: String,
     /// The spec inside the bridge (`spec/openapi.yaml`).
     spec: String,
-    has_config: bool,
+    /// The command that writes this bridge again from its own copies.
+    regenerate: String,
     runtime_dependency: String,
     mock_dependency: String,
     mock_dev_dependency: String,
@@ -332,7 +333,7 @@ fn view(
         .clone()
         .unwrap_or_else(|| format!("{name}:{version}"));
     let (image_name, image_tag) = split_image(&image, version);
-    let (runtime_dependency, mock_dependency, mock_dev_dependency) =
+    let (runtime_dependency, mock_dependency, mock_dev_dependency, checkout) =
         dependencies(dir, options.runtime_path.as_deref(), version)?;
     let spec = inputs
         .spec
@@ -340,6 +341,17 @@ fn view(
         .and_then(Path::file_name)
         .map(|f| format!("{SPEC_DIR}/{}", f.to_string_lossy()))
         .unwrap_or_default();
+    // bridge.toml is always passed: with --config it is copied as it is, so the
+    // command is its own fixed point whatever the user changed there.
+    let mut regenerate = format!(
+        "cai-bridge new . --force --spec {spec} --sample {SPEC_DIR}/samples --config bridge.toml"
+    );
+    if options.name.is_some() {
+        regenerate.push_str(&format!(" --name {name}"));
+    }
+    if let Some(checkout) = checkout {
+        regenerate.push_str(&format!(" --runtime-path {checkout}"));
+    }
     let tenant = "https://<tenant>.accounts.ondemand.com";
     Ok(View {
         crate_name: name.replace('-', "_"),
@@ -358,7 +370,7 @@ fn view(
             .map_or_else(|| "the samples' API".to_owned(), |p| format!("GET {p}")),
         source_path: model.source.path.clone().unwrap_or_default(),
         spec,
-        has_config: inputs.config.is_some(),
+        regenerate,
         runtime_dependency,
         mock_dependency,
         mock_dev_dependency,
@@ -438,17 +450,19 @@ fn split_image(image: &str, version: &str) -> (String, String) {
 }
 
 /// The runtime and mock dependencies: the published version, or paths into a local
-/// checkout (relative to the bridge, so the crate can move with the checkout).
+/// checkout (relative to the bridge, so the crate can move with the checkout), and
+/// that relative path.
 fn dependencies(
     dir: &Path,
     runtime_path: Option<&Path>,
     version: &str,
-) -> Result<(String, String, String), Error> {
+) -> Result<(String, String, String, Option<String>), Error> {
     let Some(checkout) = runtime_path else {
         return Ok((
             format!("{{ version = \"{version}\", default-features = false }}"),
             format!("{{ version = \"{version}\", optional = true }}"),
             format!("{{ version = \"{version}\" }}"),
+            None,
         ));
     };
     let checkout =
@@ -477,6 +491,7 @@ fn dependencies(
             at("mock")
         ),
         format!("{{ path = \"{}\", version = \"{version}\" }}", at("mock")),
+        Some(slash_path(&relative)),
     ))
 }
 
