@@ -540,7 +540,9 @@ fn relative_path(from: &Path, to: &Path) -> PathBuf {
 /// that writes a value as a JSON string (valid in YAML and TOML alike).
 struct Scaffold {
     registry: Handlebars<'static>,
-    overrides: BTreeMap<&'static str, PathBuf>,
+    /// Where each template came from (an override file or the embedded default),
+    /// for errors reported at the file.
+    origins: BTreeMap<&'static str, PathBuf>,
 }
 
 impl Scaffold {
@@ -549,7 +551,7 @@ impl Scaffold {
         registry.set_strict_mode(true);
         registry.register_escape_fn(handlebars::no_escape);
         registry.register_helper("json", Box::new(json_helper));
-        let mut overrides = BTreeMap::new();
+        let mut origins = BTreeMap::new();
         for (name, embedded) in TEMPLATES {
             let file = dir.map(|d| d.join(format!("{name}.hbs")));
             let (text, origin) = match &file {
@@ -571,18 +573,15 @@ impl Scaffold {
                     e.reason().to_string(),
                 ));
             }
-            overrides.insert(*name, origin);
+            origins.insert(*name, origin);
         }
-        Ok(Scaffold {
-            registry,
-            overrides,
-        })
+        Ok(Scaffold { registry, origins })
     }
 
     fn render(&self, name: &str, view: &View) -> Result<String, Error> {
         self.registry.render(name, view).map_err(|e| {
             let origin = self
-                .overrides
+                .origins
                 .get(name)
                 .cloned()
                 .unwrap_or_else(|| PathBuf::from(name));
