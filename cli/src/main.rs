@@ -1,4 +1,4 @@
-//! `cai-bridge`, the generator's command line: `generate` and `infer`.
+//! `cai-bridge`, the generator's command line: `generate`, `infer` and `new`.
 //! (`cargo install cai-bridge-cli` installs it; the library behind it is
 //! `cai-bridge-build`.)
 //!
@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use cai_bridge_build::emit::{self, json_schema, templates::Templates};
-use cai_bridge_build::{output, Error, Inputs, Loaded};
+use cai_bridge_build::{output, scaffold, Diagnostic, Error, Inputs, Loaded, Location};
 
 /// Generate a REST → SQLite → OData bridge for SAP Analytics Cloud from an OpenAPI
 /// spec and sample payloads.
@@ -32,6 +32,10 @@ enum Command {
     /// Print the model inferred from samples (and a spec) as JSON Schema.
     #[command(after_help = INFER_EXAMPLES)]
     Infer(Infer),
+    /// Write a whole bridge crate that deploys to SAP BTP Kyma: the generated
+    /// sources, Cargo.toml, bridge.toml, README, CAP project, Dockerfile and k8s/.
+    #[command(after_help = NEW_EXAMPLES)]
+    New(New),
 }
 
 const EXAMPLES: &str = "\
@@ -39,6 +43,7 @@ Examples:
   cai-bridge generate --spec specs/cai-logs-v2/openapi.yaml \\
       --sample specs/cai-logs-v2/samples --out generated-example
   cai-bridge infer specs/cai-logs-v2/samples
+  cai-bridge new my-bridge --spec specs/cai-logs-v2/openapi.yaml --sample specs/cai-logs-v2/samples
 
 Exit codes: 0 success, 1 --check found stale files, 2 bad input, 3 I/O failure";
 
@@ -55,6 +60,18 @@ Examples:
   cai-bridge generate --spec specs/cai-logs-v2/openapi.yaml \\
       --sample specs/cai-logs-v2/samples --out generated-example
   cai-bridge generate --spec api.yaml --config bridge.toml --out out --check";
+
+const NEW_EXAMPLES: &str = "\
+Writes into DIR (besides what generate writes): Cargo.toml, src/main.rs, src/lib.rs,
+bridge.toml (every setting with its default), README.md, cap/package.json,
+Dockerfile, k8s/ (kustomize; k8s/jwt: the SAP Cloud Identity Services variant),
+and a copy of the spec and samples in spec/.
+
+Examples:
+  cai-bridge new my-bridge --spec specs/cai-logs-v2/openapi.yaml \\
+      --sample specs/cai-logs-v2/samples
+  cai-bridge new generated-example --spec specs/cai-logs-v2/openapi.yaml \\
+      --sample specs/cai-logs-v2/samples --runtime-path . --check";
 
 const INFER_EXAMPLES: &str = "\
 Examples:
@@ -90,6 +107,39 @@ struct Generate {
 }
 
 #[derive(Debug, Args)]
+struct New {
+    /// The bridge's folder (created if missing; refused if not empty, unless --force).
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// OpenAPI 3.0/3.1 spec (YAML or JSON).
+    #[arg(long, value_name = "FILE")]
+    spec: PathBuf,
+    /// Sample payloads: files or folders (.json, .ndjson, .jsonl); repeatable.
+    #[arg(long = "sample", value_name = "PATH")]
+    samples: Vec<PathBuf>,
+    /// bridge.toml: the model's settings, [cai], [sync] and [kyma]; copied as is.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Folder of <path>.hbs files overriding the embedded templates
+    /// (schema.sql.hbs, k8s/deployment.yaml.hbs, ...).
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// Write into a non-empty DIR, rewriting only the files new writes.
+    #[arg(long)]
+    force: bool,
+    /// Compare with what is in DIR instead of writing; exit 1 naming stale files.
+    #[arg(long, conflicts_with = "force")]
+    check: bool,
+    /// Depend on a local cai-bridge checkout by path instead of the published version.
+    #[arg(long, value_name = "DIR")]
+    runtime_path: Option<PathBuf>,
+    /// The crate's, binary's and Kubernetes resources' name (default: the CDS
+    /// namespace with -bridge, e.g. cai-logs-bridge).
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+}
+
+#[derive(Debug, Args)]
 struct Infer {
     #[command(flatten)]
     inputs: InputArgs,
@@ -104,6 +154,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => generate(args),
         Command::Infer(args) => infer(args),
+        Command::New(args) => new(args),
     };
     match result {
         Ok(code) => code,
@@ -122,22 +173,73 @@ fn generate(args: Generate) -> Result<ExitCode, Error> {
     let templates = Templates::new(args.templates.as_deref())?;
     let files = emit::all(&loaded.model, &templates)?;
     if args.check {
-        let outcome = output::check(&args.out, &files);
-        if outcome.changed.is_empty() {
-            eprintln!(
-                "{} files up to date in {}",
-                outcome.unchanged.len(),
-                args.out.display()
-            );
-            return Ok(ExitCode::SUCCESS);
-        }
-        for stale in &outcome.changed {
-            eprintln!("stale: {}", stale.display());
-        }
-        eprintln!("hint: run the same command without --check to regenerate");
-        return Ok(ExitCode::from(1));
+        return Ok(check(&args.out, &files));
     }
     let outcome = output::write(&args.out, &files)?;
+    report(&loaded, &outcome, &args.out);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn new(args: New) -> Result<ExitCode, Error> {
+    let inputs = Inputs {
+        spec: Some(args.spec),
+        samples: args.samples,
+        config: args.config,
+    };
+    let loaded = inputs.load()?;
+    for warning in loaded.warnings.iter() {
+        eprintln!("{}", render::diagnostic(warning));
+    }
+    let options = scaffold::Options {
+        name: args.name,
+        runtime_path: args.runtime_path,
+        templates: args.templates,
+    };
+    let files = scaffold::files(&args.dir, &inputs, &loaded, &options)?;
+    if args.check {
+        return Ok(check(&args.dir, &files));
+    }
+    // Refused before anything is written: a scaffold over someone's project would
+    // mix its files with ours.
+    let occupied = std::fs::read_dir(&args.dir).is_ok_and(|mut d| d.next().is_some());
+    if occupied && !args.force {
+        return Err(Error::invalid(
+            Diagnostic::error(Location::File(args.dir.clone()), "the folder is not empty")
+                .with_hint(
+                    "pass --force to rewrite the files cai-bridge new writes (and only those), \
+                     or choose an empty or new folder",
+                ),
+        ));
+    }
+    let outcome = output::write(&args.dir, &files)?;
+    report(&loaded, &outcome, &args.dir);
+    eprintln!(
+        "next: cd {} && cargo run -- demo --once --db bridge.db; deploy: see its README.md",
+        args.dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--check`: success when every file is up to date, else 1 naming the stale ones.
+fn check(dir: &std::path::Path, files: &std::collections::BTreeMap<String, String>) -> ExitCode {
+    let outcome = output::check(dir, files);
+    if outcome.changed.is_empty() {
+        eprintln!(
+            "{} files up to date in {}",
+            outcome.unchanged.len(),
+            dir.display()
+        );
+        return ExitCode::SUCCESS;
+    }
+    for stale in &outcome.changed {
+        eprintln!("stale: {}", stale.display());
+    }
+    eprintln!("hint: run the same command without --check to regenerate");
+    ExitCode::from(1)
+}
+
+/// What a write did, and the model's renames, for people.
+fn report(loaded: &Loaded, outcome: &output::Outcome, dir: &std::path::Path) {
     let model = &loaded.model;
     eprintln!(
         "{} entities ({}), {} written, {} unchanged, in {}",
@@ -151,7 +253,7 @@ fn generate(args: Generate) -> Result<ExitCode, Error> {
             .join(", "),
         outcome.changed.len(),
         outcome.unchanged.len(),
-        args.out.display()
+        dir.display()
     );
     for rename in &model.renames {
         eprintln!(
@@ -159,7 +261,6 @@ fn generate(args: Generate) -> Result<ExitCode, Error> {
             rename.from, rename.to, rename.path, rename.reason
         );
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Loads the model and prints its warnings for people.

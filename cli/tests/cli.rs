@@ -344,6 +344,7 @@ fn help_is_snapshotted_and_shows_examples() {
         (&["--help"][..], "help.txt"),
         (&["generate", "--help"][..], "help-generate.txt"),
         (&["infer", "--help"][..], "help-infer.txt"),
+        (&["new", "--help"][..], "help-new.txt"),
     ] {
         let run = cai_bridge(args);
         assert_eq!(run.code, Some(0), "{args:?}: {}", run.stderr);
@@ -377,4 +378,95 @@ fn infer_prints_json_schema() {
         content["contentSchema"]["properties"].is_object(),
         "no contentSchema: {content:#}"
     );
+}
+
+fn new_into(dir: &Path, extra: &[&OsStr]) -> Run {
+    let mut args = vec![
+        OsStr::new("new"),
+        dir.as_os_str(),
+        OsStr::new("--spec"),
+        OsStr::new(SPEC),
+        OsStr::new("--sample"),
+        OsStr::new(SAMPLES),
+    ];
+    args.extend_from_slice(extra);
+    cai_bridge(args)
+}
+
+#[test]
+fn new_refuses_a_non_empty_folder_and_force_rewrites_only_its_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("bridge");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let run = new_into(&dir, &[]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not empty") && run.stderr.contains("--force"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tree(&dir).len(), 1, "a refused run wrote something");
+
+    let run = new_into(&dir, &[OsStr::new("--force")]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    for file in [
+        "Cargo.toml",
+        "src/main.rs",
+        "bridge.toml",
+        "Dockerfile",
+        "k8s/kustomization.yaml",
+        "k8s/jwt/kustomization.yaml",
+        "cap/package.json",
+        "spec/openapi.yaml",
+        "src/model.rs",
+    ] {
+        assert!(dir.join(file).is_file(), "no {file}");
+    }
+    // A second run changes nothing and --check agrees; an edit is named stale.
+    let before = stamp(&dir.join("k8s/base/deployment.yaml"));
+    assert_eq!(new_into(&dir, &[OsStr::new("--force")]).code, Some(0));
+    assert_eq!(stamp(&dir.join("k8s/base/deployment.yaml")), before);
+    assert_eq!(new_into(&dir, &[OsStr::new("--check")]).code, Some(0));
+    std::fs::write(dir.join("k8s/base/pvc.yaml"), "edited").unwrap();
+    let run = new_into(&dir, &[OsStr::new("--check")]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains("pvc.yaml"), "{}", run.stderr);
+}
+
+#[test]
+fn new_renders_an_override_in_place_of_its_template() {
+    let tmp = tempfile::tempdir().unwrap();
+    let templates = tmp.path().join("templates");
+    std::fs::create_dir_all(templates.join("k8s/base")).unwrap();
+    std::fs::write(
+        templates.join("k8s/base/pvc.yaml.hbs"),
+        "# {{name}} in {{kyma.namespace}}\n",
+    )
+    .unwrap();
+    let dir = tmp.path().join("bridge");
+    let run = new_into(&dir, &[OsStr::new("--templates"), templates.as_os_str()]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("k8s/base/pvc.yaml")).unwrap(),
+        "# cai-logs-bridge in cai-logs-bridge\n"
+    );
+    let committed = root().join("generated-example/k8s/base/deployment.yaml");
+    assert_eq!(
+        std::fs::read(dir.join("k8s/base/deployment.yaml")).unwrap(),
+        std::fs::read(committed).unwrap(),
+        "an override changed another file"
+    );
+
+    // A variable the view lacks is an error at the override's line, and nothing is written.
+    std::fs::write(templates.join("k8s/base/pvc.yaml.hbs"), "ok\n{{nope}}\n").unwrap();
+    let other = tmp.path().join("other");
+    let run = new_into(&other, &[OsStr::new("--templates"), templates.as_os_str()]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("pvc.yaml.hbs:2"), "{}", run.stderr);
+    assert!(!other.exists(), "a failed run wrote {}", other.display());
 }

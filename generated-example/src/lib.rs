@@ -1,9 +1,9 @@
-//! The bridge for SAP Conversational AI's Logs v2 API, as cai-bridge generates it
-//! from `specs/cai-logs-v2`: the wire structs in [`model`], and beside this crate the
-//! SQLite DDL (`db/`), the CAP project (`cap/`) and the OData metadata (`odata/`).
+//! The bridge for GET /logs/v2/conversations, as `cai-bridge new` wrote it: the wire structs in
+//! [`model`], and beside this crate the SQLite DDL (`db/`), the CAP project (`cap/`),
+//! the OData metadata (`odata/`) and the Kyma deployment (`k8s/`).
 #![deny(missing_docs)]
 
-/// The wire records of `GET /logs/v2/conversations`, generated into `src/model.rs`.
+/// The wire records, generated into `src/model.rs`.
 pub mod model;
 
 /// The model the structs, tables and service come from, as the generator wrote it.

@@ -1,5 +1,5 @@
-//! `cai-logs-bridge`: sync CAI Logs v2 into SQLite, serve it as OData V4, purge; with
-//! the `demo` feature (default) also `mock-cai` and `demo`.
+//! `cai-logs-bridge`: sync GET /logs/v2/conversations into SQLite, serve it as OData V4, purge; with the
+//! `demo` feature (default) also `mock-cai` and `demo`.
 
 fn main() -> std::process::ExitCode {
     #[cfg(feature = "demo")]

@@ -33,6 +33,11 @@ pub struct Loaded {
     pub warnings: Diagnostics,
     /// Every file read, for `cargo:rerun-if-changed`.
     pub files: Vec<PathBuf>,
+    /// The spec's files (the spec first, then each `$ref`'d file), which
+    /// `cai-bridge new` copies into the bridge.
+    pub spec_files: Vec<PathBuf>,
+    /// Every sample file read, in reading order.
+    pub sample_files: Vec<PathBuf>,
 }
 
 impl Inputs {
@@ -72,7 +77,10 @@ impl Inputs {
             env_prefix: config.env_prefix.clone(),
         };
         let mut record = None;
+        let mut spec_files = Vec::new();
+        let mut sample_files = Vec::new();
         if let Some(api) = &api {
+            spec_files.clone_from(&api.files);
             files.extend(api.files.iter().cloned());
             if let Some((operation, records, node)) = locate(api, &config, &mut diags) {
                 source.method = Some(operation.method.clone());
@@ -87,6 +95,7 @@ impl Inputs {
 
         if !self.samples.is_empty() {
             if let Some(seen) = samples::infer(&self.samples, &source.records, &mut diags) {
+                sample_files.clone_from(&seen.files);
                 files.extend(seen.files);
                 let path = path::item(&path::of_keys(&source.records));
                 match &mut record {
@@ -108,6 +117,8 @@ impl Inputs {
             model,
             warnings: diags,
             files,
+            spec_files,
+            sample_files,
         })
     }
 }

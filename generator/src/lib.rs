@@ -10,6 +10,7 @@ pub mod emit;
 pub mod inputs;
 pub mod output;
 pub mod read;
+pub mod scaffold;
 
 pub use builder::{compile, Builder};
 pub use cai_bridge_model as model;

@@ -71,6 +71,10 @@ pub struct Config {
     /// How the generated bridge syncs (read by the bridge at run time).
     #[serde(default)]
     pub sync: SyncConfig,
+    /// Where `cai-bridge new` deploys the bridge on SAP BTP Kyma (read only by the
+    /// scaffold, which writes them into `k8s/`).
+    #[serde(default)]
+    pub kyma: KymaConfig,
     /// The file it was read from.
     #[serde(skip)]
     pub file: Option<PathBuf>,
@@ -132,6 +136,32 @@ pub struct SyncConfig {
     /// Text an API key's value starts with (`Token token=` for PagerDuty), when the
     /// spec says it only in prose (read by the generator).
     pub api_key_prefix: Option<String>,
+}
+
+/// The Kyma deployment `cai-bridge new` writes. Every key is optional; the defaults
+/// are in the bridge.toml it writes.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KymaConfig {
+    /// The Kubernetes namespace (default: the bridge's name).
+    pub namespace: Option<String>,
+    /// The APIRule's host: a short name (the cluster's domain is appended) or a
+    /// fully qualified one (default: the bridge's name).
+    pub host: Option<String>,
+    /// The container image, `registry/name:tag` (default: `<name>:<version>`).
+    pub image: Option<String>,
+    /// The Istio gateway, `namespace/name` (default: `kyma-system/kyma-gateway`).
+    pub gateway: Option<String>,
+    /// The size of the SQLite volume (default: `1Gi`).
+    pub storage: Option<String>,
+    /// The issuer of the tokens the `jwt` variant accepts (SAP Cloud Identity
+    /// Services: `https://<tenant>.accounts.ondemand.com`).
+    pub issuer: Option<String>,
+    /// Where that issuer publishes its keys (its `.well-known/openid-configuration`
+    /// says: `https://<tenant>.accounts.ondemand.com/oauth2/certs`).
+    pub jwks_uri: Option<String>,
+    /// The audience those tokens carry: the client id SAC authenticates with.
+    pub audience: Option<String>,
 }
 
 /// Settings for the fact view.

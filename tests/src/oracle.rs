@@ -88,8 +88,9 @@ pub fn cap_serve(dir: &Path, db: &Path, sets: &[String]) -> Value {
     serde_json::from_slice(&output.stdout).expect("serve-check.js prints JSON")
 }
 
-/// Runs `shared/validators/validate-edmx` on a file; `Err` holds its report.
-pub fn validate_edmx(file: &Path) -> Result<(), String> {
+/// The validators: `shared/validators` and the Python venv that runs them (with
+/// checkov). Panics with a hint when either is missing.
+pub fn validators() -> (PathBuf, PathBuf) {
     let dir = std::env::var_os("VALIDATORS_DIR")
         .map(PathBuf::from)
         .or_else(|| Some(repo().join("../shared/validators")).filter(|d| d.exists()))
@@ -99,8 +100,27 @@ pub fn validate_edmx(file: &Path) -> Result<(), String> {
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join(".venv/bin/python"));
     require_setup("the validators' Python venv (.venv)", python.exists());
+    (dir.expect("checked"), python)
+}
+
+/// Panics with a hint unless kubectl (with its built-in kustomize) is on PATH.
+pub fn require_kubectl() {
+    let found = Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "kubectl is not on PATH: install it (any release with kustomize v5, e.g. 1.27+); \
+         the tests render k8s/ with `kubectl kustomize`, offline"
+    );
+}
+
+/// Runs `shared/validators/validate-edmx` on a file; `Err` holds its report.
+pub fn validate_edmx(file: &Path) -> Result<(), String> {
+    let (dir, python) = validators();
     let output = Command::new(python)
-        .arg(dir.expect("checked").join("validate-edmx"))
+        .arg(dir.join("validate-edmx"))
         .arg(file)
         .output()
         .expect("python runs");

@@ -70,3 +70,54 @@ fn the_default_templates_write_what_the_writers_write() {
         }
     }
 }
+
+/// Every file in `templates/new/` is a template `cai-bridge new` renders (and only
+/// those), so an override folder can mirror it.
+#[test]
+fn every_scaffold_template_is_rendered() {
+    fn walk(dir: &std::path::Path, base: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("templates/new") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(&path, base, out);
+            } else {
+                let relative = path.strip_prefix(base).expect("inside").to_string_lossy();
+                out.push(relative.strip_suffix(".hbs").expect(".hbs").to_owned());
+            }
+        }
+    }
+    let base = cai_bridge_tests::repo().join("templates/new");
+    let mut found = Vec::new();
+    walk(&base, &base, &mut found);
+    found.sort();
+    let listed: Vec<String> = cai_bridge_build::scaffold::TEMPLATES
+        .iter()
+        .map(|(name, _)| (*name).to_owned())
+        .collect();
+    assert_eq!(found, listed);
+}
+
+/// The scaffold's CAP project pins what the CAP oracle runs: its lockfile is
+/// tests/cap's with the project's name.
+#[test]
+fn the_scaffold_pins_the_cap_versions_the_tests_run() {
+    let repo = cai_bridge_tests::repo();
+    let oracle = std::fs::read_to_string(repo.join("tests/cap/package-lock.json")).expect("lock");
+    let template = std::fs::read_to_string(repo.join("templates/new/cap/package-lock.json.hbs"))
+        .expect("lock");
+    assert_eq!(
+        template.replace("{{name}}-cap", "cai-bridge-cap-oracle"),
+        oracle,
+        "templates/new/cap/package-lock.json.hbs must be tests/cap/package-lock.json with \
+         \"name\": \"{{{{name}}}}-cap\""
+    );
+    let oracle: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.join("tests/cap/package.json")).unwrap(),
+    )
+    .unwrap();
+    let scaffold: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.join("generated-example/cap/package.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(scaffold["dependencies"], oracle["dependencies"]);
+}
