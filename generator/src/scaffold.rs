@@ -116,6 +116,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "src/main.rs",
         include_str!("../../templates/new/src/main.rs.hbs"),
     ),
+    (
+        "tests/bridge.rs",
+        include_str!("../../templates/new/tests/bridge.rs.hbs"),
+    ),
 ];
 
 /// Where the spec and the samples are copied to, inside the bridge.
@@ -225,6 +229,8 @@ fn slash_path(path: &Path) -> String {
 struct View {
     name: String,
     crate_name: String,
+    /// Whether samples were given (copied to `spec/samples`, loaded by the tests).
+    has_samples: bool,
     description: String,
     /// `GET /logs/v2/conversations`, or `the samples`.
     source: String,
@@ -354,6 +360,7 @@ fn view(
     }
     let tenant = "https://<tenant>.accounts.ondemand.com";
     Ok(View {
+        has_samples: !loaded.sample_files.is_empty(),
         crate_name: name.replace('-', "_"),
         description: format!(
             "The bridge for {}",

@@ -4,8 +4,9 @@
 //!   `shared/validators/check-manifests` (Kubernetes schemas strict, the APIRule CRD
 //!   and its rules, checkov) with no failed check beyond the skips the scaffold lists
 //!   in `k8s/.checkov.yaml`; checkov passes the Dockerfile with the same list.
-//! - The scaffold builds (warnings would fail the test), its `demo --once` fills a
-//!   database, and its CAP project compiles with `@sap/cds` and serves that file.
+//! - A scaffold of each spec (CAI and PagerDuty) builds (warnings would fail the
+//!   test), passes its own tests, its `demo --once` fills a database, and its CAP
+//!   project compiles with `@sap/cds` and serves that file.
 //!
 //! Nothing is skipped: without kubectl, the validators or the CAP toolchain, the
 //! tests fail with a hint (run `scripts/test`).
@@ -14,15 +15,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cai_bridge_build::{output, scaffold};
-use cai_bridge_tests::{cai, oracle, repo};
+use cai_bridge_tests::{cai, oracle, pagerduty, repo, Fixture};
 
 /// The skips `k8s/.checkov.yaml` may hold; a new one needs a reason there and here.
 const ALLOWED_SKIPS: &[&str] = &["CKV_K8S_43", "CKV_DOCKER_2"];
 
-/// Scaffolds the CAI bridge into `dir` as `cai-bridge new DIR --runtime-path REPO` does.
-fn scaffold_into(dir: &Path, name: Option<&str>) {
-    let fixture = cai();
-    let loaded = fixture.inputs.load().expect("the CAI spec loads");
+/// Scaffolds the bridge of `fixture` into `dir` as `cai-bridge new DIR --runtime-path
+/// REPO` does.
+fn scaffold_into(dir: &Path, fixture: &Fixture, name: Option<&str>) {
+    let loaded = fixture.inputs.load().expect("the spec loads");
     let options = scaffold::Options {
         name: name.map(str::to_owned),
         runtime_path: Some(repo()),
@@ -71,7 +72,7 @@ fn the_kyma_manifests_and_the_dockerfile_pass_the_validators() {
     oracle::require_kubectl();
     let (validators, python) = oracle::validators();
     let dir = tempfile::tempdir().expect("temp dir");
-    scaffold_into(dir.path(), None);
+    scaffold_into(dir.path(), &cai(), None);
     let k8s = dir.path().join("k8s");
     let skips = checkov_skips(&k8s.join(".checkov.yaml"));
     for skip in &skips {
@@ -158,29 +159,42 @@ fn target_dir() -> PathBuf {
         .to_path_buf()
 }
 
-#[test]
-fn a_scaffolded_bridge_builds_runs_its_demo_and_cap_serves_its_file() {
+/// Cargo in the running test's target dir and the workspace's dev profile, so the
+/// scaffold reuses every compiled dependency.
+fn cargo(target: &Path, verb: &str, manifest: &Path) -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command
+        .env("CARGO_TARGET_DIR", target)
+        .arg(verb)
+        .arg("--manifest-path")
+        .arg(manifest)
+        .arg("--offline")
+        .args(["--config", "profile.dev.debug=\"line-tables-only\""])
+        .args(["--config", "profile.dev.package.\"*\".debug=false"]);
+    command
+}
+
+/// Scaffolds `fixture`'s bridge, builds it with warnings failing the test, runs its
+/// own tests and its `demo --once`, and has the real CAP compile its project and
+/// serve the demo's file: `sets` must come back with rows.
+fn a_scaffold_stands_alone(fixture: &Fixture, name: &str, sets: &[&str]) {
     let dir = tempfile::tempdir().expect("temp dir");
     // Its own name: the binary must not replace the workspace's cai-logs-bridge in
     // the shared target dir while other tests run it.
-    let name = "kyma-scaffold-bridge";
-    scaffold_into(dir.path(), Some(name));
+    scaffold_into(dir.path(), fixture, Some(name));
     // The workspace's lock: the same versions, so nothing is resolved or fetched anew.
     std::fs::copy(repo().join("Cargo.lock"), dir.path().join("Cargo.lock")).expect("lock");
     let target = target_dir();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let log = run(Command::new(cargo)
-        .env("CARGO_TARGET_DIR", &target)
-        .arg("build")
-        .arg("--manifest-path")
-        .arg(dir.path().join("Cargo.toml"))
-        .arg("--offline")
-        // The workspace's dev profile, so its compiled dependencies are reused.
-        .args(["--config", "profile.dev.debug=\"line-tables-only\""])
-        .args(["--config", "profile.dev.package.\"*\".debug=false"]));
+    let manifest = dir.path().join("Cargo.toml");
+    let log = run(&mut cargo(&target, "build", &manifest));
     assert!(
         !log.contains("warning"),
-        "the scaffolded bridge builds with warnings:\n{log}"
+        "{name}: the scaffolded bridge builds with warnings:\n{log}"
+    );
+    let tested = run(&mut cargo(&target, "test", &manifest));
+    assert!(
+        tested.contains("test result: ok. 2 passed"),
+        "{name}: its own tests did not both run:\n{tested}"
     );
 
     let db = dir.path().join("bridge.db");
@@ -195,21 +209,19 @@ fn a_scaffolded_bridge_builds_runs_its_demo_and_cap_serves_its_file() {
         ])
         .arg("--db")
         .arg(&db));
-    assert!(db.exists(), "demo wrote no database:\n{demo}");
+    assert!(db.exists(), "{name}: demo wrote no database:\n{demo}");
 
     let cap = dir.path().join("cap");
+    let model = fixture.inputs.load().expect("loads").model;
     let compiled = oracle::cap_compile(&cap);
-    assert_eq!(compiled.path, "/odata/v4/catalog");
-    let served = oracle::cap_serve(
-        &cap,
-        &db,
-        &["Conversations".to_owned(), "MessageFacts".to_owned()],
-    );
-    for set in ["Conversations", "MessageFacts"] {
-        assert_eq!(served[set]["status"], 200, "{set}: {served}");
+    assert_eq!(compiled.path, model.service.path, "{name}");
+    let sets: Vec<String> = sets.iter().map(|s| (*s).to_owned()).collect();
+    let served = oracle::cap_serve(&cap, &db, &sets);
+    for set in &sets {
+        assert_eq!(served[set]["status"], 200, "{name} {set}: {served}");
         assert!(
             served[set]["count"].as_u64().unwrap_or(0) > 0,
-            "{set}: CAP serves no rows of the demo's file: {served}"
+            "{name} {set}: CAP serves no rows of the demo's file: {served}"
         );
     }
     // The CAP project points `cds serve` at the same file the README's commands write.
@@ -221,4 +233,20 @@ fn a_scaffolded_bridge_builds_runs_its_demo_and_cap_serves_its_file() {
         package["cds"]["requires"]["db"]["credentials"]["url"],
         "../bridge.db"
     );
+}
+
+#[test]
+fn a_scaffolded_cai_bridge_builds_tests_runs_its_demo_and_cap_serves_its_file() {
+    a_scaffold_stands_alone(
+        &cai(),
+        "kyma-scaffold-bridge",
+        &["Conversations", "MessageFacts"],
+    );
+}
+
+#[test]
+fn a_scaffolded_pagerduty_bridge_does_the_same_with_its_own_api() {
+    let model = pagerduty().inputs.load().expect("loads").model;
+    let root = model.root().name.clone();
+    a_scaffold_stands_alone(&pagerduty(), "kyma-scaffold-pagerduty", &[root.as_str()]);
 }
