@@ -602,25 +602,22 @@ impl Scaffold {
     }
 }
 
+/// A scaffold template's error, at its file, with the hint strict mode needs.
 fn template_error(
     file: &Path,
     name: &str,
     position: Option<(usize, usize)>,
     reason: String,
 ) -> Error {
-    let location = match position {
-        Some((line, column)) => Location::Position {
-            file: file.to_path_buf(),
-            line,
-            column,
-        },
-        None => Location::File(file.to_path_buf()),
-    };
-    Error::invalid(
-        Diagnostic::error(location, format!("template {name}: {reason}")).with_hint(format!(
+    crate::emit::templates::override_error(
+        file,
+        name,
+        position,
+        reason,
+        format!(
             "templates render in strict mode, so every variable must exist; compare with \
              templates/new/{name}.hbs, or remove the override"
-        )),
+        ),
     )
 }
 

@@ -109,7 +109,8 @@ impl Templates {
     }
 }
 
-fn override_error(
+/// A template's error, located in its file (at the line and column when known).
+pub(crate) fn override_error(
     file: &Path,
     name: &str,
     position: Option<(usize, usize)>,
