@@ -280,14 +280,7 @@ impl Property {
             .query(rusqlite::params_from_iter(params.iter()))
             .map_err(|e| ODataError::internal(&e))?;
         let Some(row) = rows.next().map_err(|e| ODataError::internal(&e))? else {
-            if source.to_one {
-                return Ok(Answer::NoContent);
-            }
-            return Err(ODataError::not_found(format!(
-                "{} has no entity with the key ({})",
-                set.name,
-                filter::cut(&source.key)
-            )));
+            return source.missing();
         };
         let property = &set.properties[self.index];
         let value = row.get_ref(0).map_err(|e| ODataError::internal(&e))?;

@@ -90,6 +90,19 @@ impl<'c> Source<'c> {
         })
     }
 
+    /// The answer when the entity it names is not there: no content after a to-one
+    /// navigation (as CAP answers), else 404.
+    pub(super) fn missing(&self) -> Result<Answer, ODataError> {
+        if self.to_one {
+            return Ok(Answer::NoContent);
+        }
+        Err(ODataError::not_found(format!(
+            "{} has no entity with the key ({})",
+            self.set.name,
+            filter::cut(&self.key)
+        )))
+    }
+
     /// `@odata.context` of what it reads.
     fn context(&self) -> String {
         format!("{}$metadata#{}", "../".repeat(self.depth), self.set.name)
@@ -228,14 +241,7 @@ pub fn entity(
         .query(rusqlite::params_from_iter(params.iter()))
         .map_err(|e| ODataError::internal(&e))?;
     let Some(row) = rows.next().map_err(|e| ODataError::internal(&e))? else {
-        if source.to_one {
-            return Ok(Answer::NoContent);
-        }
-        return Err(ODataError::not_found(format!(
-            "{} has no entity with the key ({})",
-            set.name,
-            filter::cut(&source.key)
-        )));
+        return source.missing();
     };
     let mut out = b"{\"@odata.context\":".to_vec();
     push_json_str(&mut out, &format!("{}/$entity", source.context()));
