@@ -1,10 +1,15 @@
 //! The bridge binary as users run it: exit codes, purge, and settings that are
 //! missing or wrong.
 
+// Each test binary uses part of the shared helpers.
+#[allow(dead_code)]
+mod common;
+
 use std::net::SocketAddr;
 use std::process::Command;
 
 use cai_bridge_mock::{MockConfig, MockServer};
+use common::sync_from;
 
 fn bridge() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cai-logs-bridge"));
@@ -137,26 +142,6 @@ fn purge_erases_a_conversation_and_every_row_of_it() {
         })
         .expect("count");
     assert_eq!(left, 39);
-}
-
-/// A `sync` of the mock's whole period into `db`.
-fn sync_from(server: &MockServer, config: &MockConfig, db: &std::path::Path) -> Command {
-    let to = config.start + chrono::Duration::days(i64::from(config.days));
-    let mut command = bridge();
-    command
-        .args(["sync", "--quiet", "--db"])
-        .arg(db)
-        .args([
-            "--from",
-            &cai_bridge::model::format::timestamp_text(config.start),
-        ])
-        .args(["--to", &cai_bridge::model::format::timestamp_text(to)])
-        .env("CAI_BASE_URL", server.base_url())
-        .env("CAI_TOKEN_URL", server.token_url())
-        .env("CAI_CLIENT_ID", &config.client_id)
-        .env("CAI_CLIENT_SECRET", config.client_secret.expose())
-        .env("CAI_DEVELOPER_TOKEN", config.developer_token.expose());
-    command
 }
 
 fn tables(db: &std::path::Path) -> Vec<String> {

@@ -1,6 +1,10 @@
 //! The sync process killed with SIGKILL at several random moments: every rerun ends
 //! with the fault-free content hash, no duplicate rows, and an intact database.
 
+// Each test binary uses part of the shared helpers.
+#[allow(dead_code)]
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -10,24 +14,8 @@ use cai_bridge::load::content_hash;
 use cai_bridge_mock::{Fault, MockConfig, MockServer};
 
 fn sync_command(server: &MockServer, config: &MockConfig, db: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cai-logs-bridge"));
-    let to = config.start + chrono::Duration::days(i64::from(config.days));
-    command
-        .args(["sync", "--quiet", "--db"])
-        .arg(db)
-        .args([
-            "--from",
-            &cai_bridge::model::format::timestamp_text(config.start),
-        ])
-        .args(["--to", &cai_bridge::model::format::timestamp_text(to)])
-        .env("CAI_BASE_URL", server.base_url())
-        .env("CAI_TOKEN_URL", server.token_url())
-        .env("CAI_CLIENT_ID", &config.client_id)
-        .env("CAI_CLIENT_SECRET", config.client_secret.expose())
-        .env("CAI_DEVELOPER_TOKEN", config.developer_token.expose())
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    let mut command = common::sync_from(server, config, db);
+    command.stdout(Stdio::null()).stderr(Stdio::null());
     command
 }
 

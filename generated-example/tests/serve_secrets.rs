@@ -2,12 +2,13 @@
 //! what it gives away, and with every log on (`RUST_LOG=trace`) neither the client
 //! secret, nor the signing key, nor an issued token shows in its output.
 
-use std::io::{BufRead, BufReader, Read};
+// Each test binary uses part of the shared helpers.
+#[allow(dead_code)]
+mod common;
+
+use common::Serving;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::process::{Command, Stdio};
 
 const CLIENT_ID: &str = "sac-client";
 const CLIENT_SECRET: &str = "client-secret-that-must-never-show-8d1c";
@@ -43,70 +44,6 @@ fn database(dir: &Path) -> std::path::PathBuf {
         .expect("demo runs");
     assert!(status.success());
     db
-}
-
-/// A running `serve`, its service URL, and everything it writes.
-struct Serving {
-    child: Child,
-    url: String,
-    stdout: JoinHandle<String>,
-    stderr: JoinHandle<String>,
-}
-
-impl Serving {
-    fn start(mut command: Command) -> Serving {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("serve starts");
-        let (url_tx, url_rx) = mpsc::channel();
-        let out = child.stdout.take().expect("stdout");
-        let stdout = std::thread::spawn(move || {
-            let mut all = String::new();
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("OData V4 service: ") {
-                    let _ = url_tx.send(url.trim().to_owned());
-                }
-                all.push_str(&line);
-                all.push('\n');
-            }
-            all
-        });
-        let mut err = child.stderr.take().expect("stderr");
-        let stderr = std::thread::spawn(move || {
-            let mut all = String::new();
-            let _ = err.read_to_string(&mut all);
-            all
-        });
-        let url = match url_rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "serve printed no URL: {}",
-                    stderr.join().unwrap_or_default()
-                );
-            }
-        };
-        Serving {
-            child,
-            url,
-            stdout,
-            stderr,
-        }
-    }
-
-    /// Stops the server; stdout and stderr.
-    fn stop(mut self) -> (String, String) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        (
-            self.stdout.join().expect("stdout reader"),
-            self.stderr.join().expect("stderr reader"),
-        )
-    }
 }
 
 #[test]

@@ -4,19 +4,18 @@
 //! `/health/sync`, and SIGTERM in the middle of a sync leaves an intact database
 //! that a rerun completes. Every wait is a poll with a generous bound.
 
-use std::io::{BufRead, BufReader, Read};
+// Each test binary uses part of the shared helpers.
+#[allow(dead_code)]
+mod common;
+
+use common::{Serving, PATIENCE};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
+use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use cai_bridge::load::content_hash;
 use cai_bridge_mock::{Fault, MockConfig, MockServer};
-
-/// The longest any condition is waited for.
-const PATIENCE: Duration = Duration::from_secs(90);
 
 fn bridge() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cai-logs-bridge"));
@@ -52,64 +51,10 @@ fn bridge_toml(dir: &Path, sync: &str) -> PathBuf {
     file
 }
 
-/// A running `serve --sync-every`, its address, and everything it writes.
-struct Serving {
-    child: Child,
-    addr: String,
-    stdout: JoinHandle<String>,
-    stderr: JoinHandle<String>,
-}
-
 impl Serving {
-    fn start(mut command: Command) -> Serving {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("serve starts");
-        let (url_tx, url_rx) = mpsc::channel();
-        let out = child.stdout.take().expect("stdout");
-        let stdout = std::thread::spawn(move || {
-            let mut all = String::new();
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("OData V4 service: ") {
-                    let _ = url_tx.send(url.trim().to_owned());
-                }
-                all.push_str(&line);
-                all.push('\n');
-            }
-            all
-        });
-        let mut err = child.stderr.take().expect("stderr");
-        let stderr = std::thread::spawn(move || {
-            let mut all = String::new();
-            let _ = err.read_to_string(&mut all);
-            all
-        });
-        let Ok(url) = url_rx.recv_timeout(PATIENCE) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "serve printed no URL: {}",
-                stderr.join().unwrap_or_default()
-            );
-        };
-        let addr = url
-            .strip_prefix("http://")
-            .and_then(|rest| rest.split('/').next())
-            .expect("an http URL")
-            .to_owned();
-        Serving {
-            child,
-            addr,
-            stdout,
-            stderr,
-        }
-    }
-
     /// Status and body of `GET path`.
     fn get(&self, rt: &tokio::runtime::Runtime, path: &str) -> Option<(u16, String)> {
-        let url = format!("http://{}{path}", self.addr);
+        let url = format!("http://{}{path}", self.addr());
         rt.block_on(async {
             let response = reqwest::get(&url).await.ok()?;
             let status = response.status().as_u16();
@@ -163,11 +108,8 @@ impl Serving {
             }
             std::thread::sleep(Duration::from_millis(50));
         };
-        (
-            status,
-            self.stdout.join().expect("stdout reader"),
-            self.stderr.join().expect("stderr reader"),
-        )
+        let (stdout, stderr) = self.output();
+        (status, stdout, stderr)
     }
 }
 
