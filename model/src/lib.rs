@@ -331,6 +331,55 @@ pub struct Fact {
     pub tops: Vec<FactTop>,
 }
 
+impl Fact {
+    /// Whether the fact view has exactly one row per row of its entity's table.
+    ///
+    /// The view (`emit::sql`'s fact view) left-joins the entity's parent on the
+    /// foreign keys and each top child on its foreign keys and `position = 0`. A left
+    /// join keeps every row of its left side, and adds none when it matches the whole
+    /// key of the joined table (at most one row can match): then counting the view is
+    /// counting the table, which needs none of the joins.
+    pub fn one_row_per_entity_row(&self, model: &Model) -> bool {
+        let entity = &model.entities[self.entity];
+        let keyed_by = |joined: &Entity, matched: &[&str]| {
+            joined
+                .fields
+                .iter()
+                .filter(|f| f.key)
+                .all(|f| matched.contains(&f.name.as_str()))
+        };
+        let parent_unique = entity.parent.as_ref().is_none_or(|link| {
+            let matched: Vec<&str> = link
+                .foreign_keys
+                .iter()
+                .map(|fk| fk.references.as_str())
+                .collect();
+            keyed_by(&model.entities[link.entity], &matched)
+        });
+        let tops_unique = self.tops.iter().all(|top| {
+            let child = &model.entities[top.entity];
+            // The view leaves out a top without a parent link: it joins nothing.
+            child.parent.as_ref().is_none_or(|link| {
+                let mut matched: Vec<&str> = link
+                    .foreign_keys
+                    .iter()
+                    .map(|fk| fk.column.as_str())
+                    .collect();
+                matched.extend(
+                    child
+                        .fields
+                        .iter()
+                        .filter(|f| f.role == Role::Position)
+                        .take(1)
+                        .map(|f| f.name.as_str()),
+                );
+                keyed_by(child, &matched)
+            })
+        });
+        parent_unique && tops_unique
+    }
+}
+
 /// One column of the fact view.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FactColumn {
@@ -469,5 +518,52 @@ pub fn env_prefix_of(namespace: &str) -> String {
         prefix
     } else {
         "BRIDGE".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The CAI bridge's committed model: messages, left-joined to their conversation
+    /// and their top intent (position 0).
+    fn cai() -> Model {
+        serde_json::from_str(include_str!("../../generated-example/src/model.json"))
+            .expect("the committed model")
+    }
+
+    #[test]
+    fn a_fact_view_joined_on_whole_keys_has_a_row_per_entity_row() {
+        let model = cai();
+        let fact = model.fact.clone().expect("a fact view");
+        assert!(!fact.tops.is_empty(), "the CAI fact view joins a top intent");
+        assert!(fact.one_row_per_entity_row(&model));
+
+        // A top child keyed by more than its parent and position (a natural key):
+        // several rows may match position 0, and each would be a row of the view.
+        let mut natural = model.clone();
+        let top = fact.tops[0].entity;
+        let field = natural.entities[top]
+            .fields
+            .iter_mut()
+            .find(|f| f.role == Role::Data)
+            .expect("a data field");
+        field.key = true;
+        assert!(!fact.one_row_per_entity_row(&natural));
+
+        // A parent joined on part of its key only.
+        let mut partial = model.clone();
+        let parent = partial.entities[fact.entity]
+            .parent
+            .as_ref()
+            .expect("a parent")
+            .entity;
+        partial.entities[parent]
+            .fields
+            .iter_mut()
+            .find(|f| !f.key)
+            .expect("a non-key field")
+            .key = true;
+        assert!(!fact.one_row_per_entity_row(&partial));
     }
 }

@@ -3,7 +3,7 @@
 //! navigation properties with the foreign keys they follow, the service view CAP
 //! would read it from, and the `$metadata` document itself.
 
-use cai_bridge_model::{LogicalType, Model};
+use cai_bridge_model::{FactSource, LogicalType, Model};
 
 use super::filter;
 use crate::Artifacts;
@@ -32,6 +32,21 @@ pub struct EntitySet {
     /// Its navigation properties, in `$metadata` order: the association to the
     /// parent, then the compositions of children. The fact set has none.
     pub navigations: Vec<Navigation>,
+    /// The table holding the set's entities one row each, where the set's view joins
+    /// more tables (the fact set) and the model proves that the joins add no row:
+    /// counts and pages can then leave the joins out.
+    pub entity_table: Option<EntityTable>,
+}
+
+/// The table behind a set whose view joins others: one row per entity, so a count of
+/// it (filtered on its own columns) is the count of the set, and the set's key is
+/// unique in the view.
+#[derive(Debug)]
+pub struct EntityTable {
+    /// The quoted SQL name of the table.
+    pub table: String,
+    /// The set's properties that are columns of the table, as the table names them.
+    pub properties: Vec<Property>,
 }
 
 /// A navigation property: a composition (parent to children) or the association
@@ -84,6 +99,8 @@ impl Catalog {
                     .map(|f| property(&f.name, &f.ty, f.key))
                     .collect(),
                 navigations: Vec::new(),
+                // The service view is a projection of the table: nothing to leave out.
+                entity_table: None,
             })
             .collect();
         for (index, set) in sets.iter_mut().enumerate() {
@@ -99,6 +116,18 @@ impl Catalog {
                     .map(|c| property(&c.name, &c.ty, c.key))
                     .collect(),
                 navigations: Vec::new(),
+                entity_table: fact.one_row_per_entity_row(model).then(|| EntityTable {
+                    table: quote(&model.table(&model.entities[fact.entity].name)),
+                    properties: fact
+                        .columns
+                        .iter()
+                        .filter(|c| c.from == FactSource::Fact)
+                        .map(|c| Property {
+                            column: quote(&c.column),
+                            ..property(&c.name, &c.ty, c.key)
+                        })
+                        .collect(),
+                }),
             });
         }
         Catalog {

@@ -329,6 +329,7 @@ mod tests {
                 })
                 .collect(),
             navigations,
+            entity_table: None,
         }
     }
 

@@ -45,6 +45,7 @@ pub(super) fn build(set: &EntitySet, steps: &[Step]) -> Result<Applied, ODataErr
             properties: source.properties,
             // An aggregation's rows have no navigation of their own.
             navigations: Vec::new(),
+            entity_table: None,
         },
         params: source.params,
         order: source.order,

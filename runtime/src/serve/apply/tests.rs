@@ -156,6 +156,7 @@ fn set() -> EntitySet {
             property("ok", LogicalType::Boolean, false),
         ],
         navigations: Vec::new(),
+        entity_table: None,
     }
 }
 
