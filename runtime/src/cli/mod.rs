@@ -416,6 +416,7 @@ fn execute<E: Extension>(
         Command::Serve(args) => {
             // Before the database: a bridge without credentials must not start at all.
             let auth = Auth::resolve(&args.auth_options()).map_err(usage)?;
+            crate::serve::return_freed_memory();
             let served = match args.sync_every {
                 None => crate::serve::run(runtime, artifacts, &args.db, args.addr, auth),
                 Some(every) => {

@@ -43,6 +43,11 @@ impl Database {
         }
     }
 
+    /// The reader pool if it is open, without opening it.
+    pub(super) fn opened(&self) -> Option<&Pool> {
+        self.pool.get()
+    }
+
     /// The reader pool, opening it and checking the schema if not done yet.
     pub(super) fn pool(&self) -> Result<&Pool, NotReady> {
         if let Some(pool) = self.pool.get() {

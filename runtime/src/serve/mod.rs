@@ -30,6 +30,7 @@ mod expand;
 pub mod filter;
 mod health;
 mod listen;
+mod memory;
 mod metadata;
 mod navigation;
 mod nested;
@@ -40,6 +41,7 @@ mod search;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -60,6 +62,7 @@ pub use auth::{Auth, AuthOptions, AuthSetupError, EmbeddedAuth, PlatformAuth};
 use catalog::Catalog;
 use database::{Database, NotReady};
 use error::ODataError;
+pub use memory::return_freed_memory;
 use read::{Answer, Source};
 use request::Resource;
 
@@ -116,6 +119,8 @@ struct Shared {
     /// and this keeps their number (and the connections they hold) bounded however
     /// many clients wait.
     readers: Arc<Semaphore>,
+    /// Reads answered so far, for [`memory::trim_when_idle`].
+    answered: AtomicU64,
 }
 
 /// The media type of every JSON answer, CAP's.
@@ -174,7 +179,9 @@ impl ODataServer {
             db: database,
             schedule: options.schedule,
             readers: Arc::new(Semaphore::new(READERS)),
+            answered: AtomicU64::new(0),
         });
+        tokio::spawn(memory::trim_when_idle(Arc::downgrade(&shared)));
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| ServeError::Bind { addr, source })?;
@@ -269,7 +276,9 @@ async fn read(shared: Arc<Shared>, path: String, query: String, accept: String) 
         let permit = readers.acquire_owned().await;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            answer(&shared, &slot, &path, &query, &accept)
+            let answer = answer(&shared, &slot, &path, &query, &accept);
+            shared.answered.fetch_add(1, Ordering::Relaxed);
+            answer
         })
         .await
     })

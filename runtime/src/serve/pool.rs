@@ -81,6 +81,16 @@ impl Pool {
             conn: Some(conn),
         })
     }
+
+    /// Frees what the idle connections cache (pages, as SQLite allows), for a server
+    /// that went idle; connections in use keep theirs.
+    pub fn release_idle(&self) {
+        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        for conn in idle.iter() {
+            // Only memory is at stake: a connection that cannot free it keeps it.
+            let _ = conn.release_memory();
+        }
+    }
 }
 
 /// A connection that goes back to its pool when dropped.
