@@ -43,6 +43,18 @@ fn answers_as_cap_does_for_the_same_file() {
         "Conversations?$orderby=channel_type,start_at%20desc&$top=50",
         "MessageFacts?$filter=top_intent_slug%20eq%20'greetings'&$select=message_id,top_intent_slug,conversation_channel_type&$top=10",
         "Messages/$count?$filter=nlp_status%20eq%20200",
+        // The fact set counted in its entity table (filtered on its columns, or not:
+        // on a joined one it is counted in the view), paged on its keys, and bounded
+        // at the page's end when its order starts descending (at nulls, ties, the end).
+        "MessageFacts?$count=true&$top=0",
+        "MessageFacts/$count?$filter=nlp_status%20eq%20200%20and%20input_message_type%20eq%20'text'",
+        "MessageFacts?$filter=top_intent_confidence%20gt%200.5&$count=true&$top=3",
+        "MessageFacts?$search=hello&$count=true&$top=2",
+        "MessageFacts?$filter=(nlp_status%20eq%20200%20and%20input_message_type%20eq%20'text')%20or%20top_intent_confidence%20gt%200.9&$orderby=received_at%20desc&$top=100&$skip=40&$count=true",
+        "MessageFacts?$orderby=conversation_channel_type%20desc,received_at&$top=7&$skip=600&$select=message_id,conversation_channel_type",
+        "MessageFacts?$orderby=top_intent_slug%20desc&$skip=990&$select=message_id,top_intent_slug",
+        "MessageFacts?$filter=nlp_status%20eq%20999&$orderby=received_at%20desc&$top=5",
+        "Messages?$orderby=nlp_type%20desc&$skip=900&$top=200&$select=message_id,nlp_type",
         // Functions a person exploring the service may use.
         "Messages?$filter=contains(conversation_skill,'order')&$select=message_id,conversation_skill&$top=5",
         "Messages?$filter=startswith(connector_sender_id,'p-')&$count=true&$top=1",

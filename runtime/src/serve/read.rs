@@ -7,7 +7,7 @@ use std::io::Write as _;
 
 use cai_bridge_model::LogicalType;
 use rusqlite::types::{Value, ValueRef};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension as _};
 
 use super::catalog::{filter_properties, Catalog, EntitySet};
 use super::error::ODataError;
@@ -163,6 +163,19 @@ pub fn collection(
     let order = order_by(set, &options.orderby, ties);
     let remaining = options.top.map(|t| t.saturating_sub(options.skiptoken));
     let limit = remaining.unwrap_or(u64::MAX).min(PAGE);
+    let offset = options.skip.saturating_add(options.skiptoken);
+    let mut where_sql = where_sql;
+    if options.apply.is_none() {
+        let end = offset.saturating_add(limit);
+        if let Some((condition, value)) = page_bound(conn, set, options, &where_sql, &params, end)?
+        {
+            where_sql = match where_sql.is_empty() {
+                true => format!(" WHERE {condition}"),
+                false => format!("{where_sql} AND {condition}"),
+            };
+            params.push(value);
+        }
+    }
     let columns = column_list(set, &level.columns);
     let sql = match (&set.entity_table, &options.apply) {
         // The rows skipped and the order are found on the keys alone, where SQLite
@@ -182,7 +195,6 @@ pub fn collection(
             set.view
         ),
     };
-    let offset = options.skip.saturating_add(options.skiptoken);
     params.push(Value::Integer(to_i64(limit + 1)));
     params.push(Value::Integer(to_i64(offset)));
 
@@ -228,6 +240,55 @@ pub fn collection(
     }
     out.push(b'}');
     Ok(Answer::Json(out))
+}
+
+/// Pages this far into an order are bounded by [`page_bound`]; deeper ones are read
+/// as they are (finding the bound would walk the index over every row before them).
+const BOUNDED_UP_TO: u64 = 10_000;
+
+/// For an `$orderby` whose first property is descending, the condition that keeps
+/// only the rows at or above the value of that property where the page ends (at
+/// 0-based position `end`), with that value; `None` when there is no such row, its
+/// value is null (nulls come last), the page is deeper than [`BOUNDED_UP_TO`], or
+/// the order is another.
+///
+/// The rows the page holds, and those before it, all have such values, so the page is
+/// the same; but SQLite 3.50 (the bundled one) only walks an index on that property
+/// for an order by it and the key when the rows have such a bound: without it, it
+/// sorts every row that matches to answer the first hundred.
+fn page_bound(
+    conn: &Connection,
+    set: &EntitySet,
+    options: &Options,
+    where_sql: &str,
+    params: &[Value],
+    end: u64,
+) -> Result<Option<(String, Value)>, ODataError> {
+    let Some(&(first, true)) = options.orderby.first() else {
+        return Ok(None);
+    };
+    if end > BOUNDED_UP_TO {
+        return Ok(None);
+    }
+    let column = &set.properties[first].column;
+    let sql = format!(
+        "SELECT {column} FROM {}{where_sql} ORDER BY {column} DESC LIMIT 1 OFFSET ?",
+        set.view
+    );
+    let mut all = params.to_vec();
+    all.push(Value::Integer(to_i64(end)));
+    let value = conn
+        .prepare_cached(&sql)
+        .and_then(|mut stmt| {
+            stmt.query_row(rusqlite::params_from_iter(all.iter()), |r| {
+                r.get::<_, Value>(0)
+            })
+            .optional()
+        })
+        .map_err(failed)?;
+    Ok(value
+        .filter(|v| *v != Value::Null)
+        .map(|v| (format!("{column} >= ?"), v)))
 }
 
 /// The SQL and parameters that count a read in its set's entity table (see
