@@ -536,7 +536,10 @@ mod tests {
     fn a_fact_view_joined_on_whole_keys_has_a_row_per_entity_row() {
         let model = cai();
         let fact = model.fact.clone().expect("a fact view");
-        assert!(!fact.tops.is_empty(), "the CAI fact view joins a top intent");
+        assert!(
+            !fact.tops.is_empty(),
+            "the CAI fact view joins a top intent"
+        );
         assert!(fact.one_row_per_entity_row(&model));
 
         // A top child keyed by more than its parent and position (a natural key):
