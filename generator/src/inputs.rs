@@ -407,6 +407,25 @@ fn auth(
                     prefix: config.sync.api_key_prefix.clone(),
                 }
             }
+            SecurityScheme::OAuth2UserToken { flows, .. } => {
+                // Spotify's and Swagger's petstore declare only flows a person
+                // completes in a browser; the token they end with is a bearer token,
+                // which the bridge can send when it is given one.
+                diags.push(
+                    Diagnostic::warning(
+                        Location::path(
+                            spec_file.as_deref(),
+                            format!("#/components/securitySchemes/{name}"),
+                        ),
+                        format!(
+                            "security scheme `{name}` is OAuth 2.0 without a client-credentials flow ({}); the bridge sends an access token it is given as a bearer token",
+                            if flows.is_empty() { "no flows".to_owned() } else { flows.join(", ") }
+                        ),
+                    )
+                    .with_hint("get a token by the API's own flow and set it in the bridge's `<PREFIX>_TOKEN`; it is not refreshed, so a run ends when it expires"),
+                );
+                AuthScheme::Bearer { name: name.clone() }
+            }
             SecurityScheme::Http { scheme, .. } if scheme == "bearer" => {
                 AuthScheme::Bearer { name: name.clone() }
             }
@@ -575,5 +594,24 @@ components:
         );
         let cookie = load(&spec("[]", schemes, "[{cookie: []}]"), None).unwrap_err();
         assert!(cookie.to_string().contains("cookie"), "{cookie}");
+    }
+
+    /// Spotify and Swagger's petstore v3 declare OAuth 2.0 with only flows a person
+    /// completes: the bridge sends the token it is given, and says so.
+    #[test]
+    fn oauth2_without_client_credentials_sends_a_given_token() {
+        let schemes = r#"{user: {type: oauth2, flows: {
+            authorizationCode: {authorizationUrl: "https://a/authorize", tokenUrl: "https://a/token", scopes: {}},
+            implicit: {authorizationUrl: "https://a/authorize", scopes: {}}}}}"#;
+        let loaded = load(&spec("[]", schemes, "[{user: []}]"), None).unwrap();
+        assert_eq!(
+            loaded.model.source.auth,
+            [AuthScheme::Bearer {
+                name: "user".into()
+            }]
+        );
+        assert!(loaded.warnings.iter().any(|d| d.message.contains(
+            "`user` is OAuth 2.0 without a client-credentials flow (authorizationCode, implicit)"
+        )));
     }
 }

@@ -101,6 +101,20 @@ pub fn repo() -> PathBuf {
         .to_path_buf()
 }
 
+/// The running test's target dir (`CARGO_TARGET_DIR`, else the one its binary is
+/// in), so a crate a test builds reuses every compiled dependency.
+pub fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    // <target>/debug/deps/<test>-<hash>
+    exe.ancestors()
+        .nth(3)
+        .expect("inside a target dir")
+        .to_path_buf()
+}
+
 /// A fixture: the inputs of one generator run.
 #[derive(Clone, Debug)]
 pub struct Fixture {
