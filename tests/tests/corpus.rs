@@ -6,12 +6,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 use cai_bridge_build::emit::{self, paths, templates::Templates};
 use cai_bridge_build::{Inputs, Model};
-use cai_bridge_tests::{oracle, repo, target_dir};
+use cai_bridge_tests::{check_rust, oracle, repo};
 
 /// One corpus spec's generator run.
 struct Spec {
@@ -139,39 +138,11 @@ fn every_csdl_validates() {
 #[test]
 fn every_rust_model_compiles_with_warnings_denied() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let root = repo();
-    let manifest = format!(
-        "[package]\nname = \"cai-bridge-corpus-check\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [dependencies]\ncai-bridge = {{ path = {:?}, default-features = false }}\n\n[workspace]\n",
-        root.join("runtime")
-    );
-    std::fs::write(dir.path().join("Cargo.toml"), manifest).expect("Cargo.toml");
-    // The workspace's lock: the same versions, so nothing is resolved or fetched anew.
-    std::fs::copy(root.join("Cargo.lock"), dir.path().join("Cargo.lock")).expect("lock");
-    let mut lib =
-        String::from("//! Every corpus spec's generated Rust.\n#![deny(warnings, missing_docs)]\n");
-    for spec in corpus() {
-        let out = write(spec, dir.path());
-        lib.push_str(&format!(
-            "/// `tests/corpus/{name}/`.\npub mod {module} {{\n    include!({file:?});\n}}\n",
-            name = spec.name,
-            module = spec.name.replace('-', "_"),
-            file = out.join(paths::RUST),
-        ));
-    }
-    std::fs::create_dir_all(dir.path().join("src")).expect("src");
-    std::fs::write(dir.path().join("src/lib.rs"), lib).expect("lib.rs");
-    let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .env("CARGO_TARGET_DIR", target_dir())
-        .arg("check")
-        .arg("--manifest-path")
-        .arg(dir.path().join("Cargo.toml"))
-        .arg("--offline")
-        .output()
-        .expect("cargo runs");
-    let log = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "the corpus's generated Rust does not compile with warnings denied:\n{log}"
-    );
+    let modules: Vec<(String, PathBuf)> = corpus()
+        .iter()
+        .map(|spec| (spec.name.clone(), write(spec, dir.path()).join(paths::RUST)))
+        .collect();
+    check_rust(&modules).unwrap_or_else(|log| {
+        panic!("the corpus's generated Rust does not compile with warnings denied:\n{log}")
+    });
 }
