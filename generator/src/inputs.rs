@@ -274,7 +274,19 @@ fn time_format(parameter: &openapi::Parameter) -> Option<TimeFormat> {
             Some(TextFormat::Date) => Some(TimeFormat::Date),
             Some(TextFormat::Uuid) => None,
         },
-        Kind::Integer(_) => Some(TimeFormat::UnixSeconds),
+        // Only prose tells milliseconds from seconds (Spotify: "A Unix timestamp in
+        // milliseconds"); sending seconds there would ask for 1970.
+        Kind::Integer(_) => {
+            let says_millis = [parameter.doc.as_deref(), parameter.node.doc.as_deref()]
+                .into_iter()
+                .flatten()
+                .any(|doc| doc.to_ascii_lowercase().contains("millisecond"));
+            Some(if says_millis {
+                TimeFormat::UnixMilliseconds
+            } else {
+                TimeFormat::UnixSeconds
+            })
+        }
         _ => None,
     }
 }
@@ -532,6 +544,15 @@ components:
             {name: end_time, in: query, schema: {type: integer}}]"#;
         let model = load(&spec(unix, KEY, "[{key: []}]"), None).unwrap().model;
         assert_eq!(model.source.window.unwrap().format, TimeFormat::UnixSeconds);
+
+        // Spotify says milliseconds only in the parameter's prose.
+        let millis = r#"[{name: after, in: query, schema: {type: integer, description: "A Unix timestamp in milliseconds."}},
+            {name: before, in: query, schema: {type: integer}, description: "Milliseconds since 1970"}]"#;
+        let model = load(&spec(millis, KEY, "[{key: []}]"), None).unwrap().model;
+        assert_eq!(
+            model.source.window.unwrap().format,
+            TimeFormat::UnixMilliseconds
+        );
 
         let none = load(&spec("[]", KEY, "[{key: []}]"), None).unwrap();
         assert_eq!(none.model.source.window, None);

@@ -113,6 +113,9 @@ pub enum TimeFormat {
     Date,
     /// Seconds since the Unix epoch: an integer parameter.
     UnixSeconds,
+    /// Milliseconds since the Unix epoch: an integer parameter its description says
+    /// so of (Spotify's `after`/`before`).
+    UnixMilliseconds,
 }
 
 /// One security scheme of the operation, as the bridge must satisfy it.
