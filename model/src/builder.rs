@@ -35,6 +35,13 @@ const RUST_RESERVED_TYPES: &[&str] = &[
 /// The most columns a table or view may have: SQLite's default `SQLITE_MAX_COLUMN`.
 pub const MAX_COLUMNS: usize = 2000;
 
+/// The most columns the builder puts into one table: SAP HANA's limit per table,
+/// where CAP deploys the same CDS in production (SQLite's is [`MAX_COLUMNS`]). The
+/// data columns of a wider entity past it go to 1:1 extension entities with the same
+/// key, which SAC reads as entity sets of their own (a JSON text column of the rest
+/// would hide them from every query).
+pub const TABLE_COLUMNS: usize = 1000;
+
 /// The name of the generated position column.
 pub const POSITION: &str = "position";
 /// The name of the generated value column of scalar-array entities.
@@ -258,19 +265,7 @@ impl Builder<'_> {
         // because CAP derives them and we cannot choose.
         let parent_link = parent.map(|p| self.parent_link(p, &mut draft));
         if let Some(link) = &parent_link {
-            for fk in &link.foreign_keys {
-                draft.fields.push(Field {
-                    name: fk.column.clone(),
-                    rust_name: naming::snake(&fk.column),
-                    source: Vec::new(),
-                    ty: fk.ty.clone(),
-                    key: true,
-                    not_null: true,
-                    role: Role::ParentKey,
-                    enum_values: None,
-                    doc: None,
-                });
-            }
+            draft.fields.extend(foreign_key_fields(link));
         }
 
         let natural = match kind {
@@ -341,8 +336,9 @@ impl Builder<'_> {
         };
 
         self.entities[index].parent = parent_link;
-        self.entities[index].fields = draft.fields;
+        self.entities[index].fields = std::mem::take(&mut draft.fields);
         self.entities[index].layout = layout;
+        self.split_wide(index, &mut draft);
 
         for pending in std::mem::take(&mut draft.pending) {
             let (items_object, child_kind) = match &pending.items.kind {
@@ -364,6 +360,105 @@ impl Builder<'_> {
         }
         self.entities[index].children = draft.children;
         Some(index)
+    }
+
+    /// Moves the data columns of entity `index` past [`TABLE_COLUMNS`] into 1:1
+    /// extension entities (`<Name>Part2`, `<Name>Part3`, …), each keyed by the
+    /// entity's key, and points its layout at them. Keys, positions and raw JSON stay.
+    fn split_wide(&mut self, index: usize, draft: &mut Draft) {
+        let entity = &self.entities[index];
+        let total = entity.fields.len();
+        let movable: Vec<usize> = (0..total)
+            .filter(|&i| entity.fields[i].role == Role::Data && !entity.fields[i].key)
+            .collect();
+        let fixed = total - movable.len();
+        let key_count = entity.keys().count();
+        // An entity whose fixed columns alone fill a table cannot be split; the
+        // column check after building reports it.
+        if total <= TABLE_COLUMNS || fixed >= TABLE_COLUMNS || key_count >= TABLE_COLUMNS {
+            return;
+        }
+        let kept = TABLE_COLUMNS - fixed;
+        let name = entity.name.clone();
+        let path = entity.path.clone();
+        let chunks: Vec<&[usize]> = movable[kept..].chunks(TABLE_COLUMNS - key_count).collect();
+        // The links first: they read the entity's keys, before its columns move.
+        let mut parts = Vec::new();
+        for part in 0..chunks.len() {
+            let mut part_draft = Draft {
+                columns: Scope::default(),
+                fields: Vec::new(),
+                children: Vec::new(),
+                pending: Vec::new(),
+            };
+            let part_name = self.entity_names.claim(&format!("{name}Part{}", part + 2));
+            let slot = draft.children.len();
+            draft.children.push(Child {
+                entity: self.entities.len() + part,
+                composition: draft.columns.claim(&format!("part{}", part + 2)),
+            });
+            let link = self.parent_link(index, &mut part_draft);
+            part_draft.fields.extend(foreign_key_fields(&link));
+            parts.push((part_name, link, slot, part_draft));
+        }
+        let mut fields: Vec<Option<Field>> = std::mem::take(&mut self.entities[index].fields)
+            .into_iter()
+            .map(Some)
+            .collect();
+        // Where each old column went: the entity itself or (slot, column) of a part.
+        let mut moved: Vec<Option<(usize, usize)>> = vec![None; total];
+        for ((_, _, slot, part_draft), chunk) in parts.iter_mut().zip(&chunks) {
+            for &old in *chunk {
+                let mut field = fields[old].take().expect("each column moves once");
+                field.name = part_draft.columns.claim(&field.name);
+                field.rust_name = naming::snake(&field.name);
+                moved[old] = Some((*slot, part_draft.fields.len()));
+                part_draft.fields.push(field);
+            }
+        }
+        // Index renumbering: what stays keeps its order.
+        let mut renumbered = vec![usize::MAX; total];
+        let mut staying = Vec::new();
+        for (old, field) in fields.into_iter().enumerate() {
+            if let Some(field) = field {
+                renumbered[old] = staying.len();
+                staying.push(field);
+            }
+        }
+        let mut layout = std::mem::take(&mut self.entities[index].layout);
+        relocate(&mut layout, &renumbered, &moved);
+        self.entities[index].fields = staying;
+        self.entities[index].layout = layout;
+        let names: Vec<String> = parts.iter().map(|(n, ..)| format!("`{n}`")).collect();
+        self.diags.push(
+            Diagnostic::warning(
+                Location::path(self.config.file.as_deref(), path.clone()),
+                format!(
+                    "{name} would have {total} columns, more than the {TABLE_COLUMNS} a table takes in SAP HANA (SQLite: {MAX_COLUMNS}); its columns past the first {TABLE_COLUMNS} are in {}, 1:1 by its key",
+                    names.join(", ")
+                ),
+            )
+            .with_hint("SAC reads each part as an entity set of its own; leave fields out with `exclude = [...]` in bridge.toml to keep one table"),
+        );
+        for (part_name, link, _, part_draft) in parts {
+            let rust_name = self.rust_types.claim(&naming::singular(&part_name));
+            self.entities.push(Entity {
+                doc: Some(format!(
+                    "More columns of `{name}`, one row per record of it, by its key."
+                )),
+                name: part_name,
+                rust_name: rust_name.clone(),
+                path: path.clone(),
+                kind: EntityKind::Extension,
+                parent: Some(link),
+                fields: part_draft.fields,
+                layout: Record {
+                    rust_name,
+                    members: Vec::new(),
+                },
+                children: Vec::new(),
+            });
+        }
     }
 
     fn entity_name(
@@ -884,6 +979,46 @@ struct ColumnMeta<'a> {
     key: bool,
     not_null: bool,
     doc: Option<String>,
+}
+
+/// The key columns a child takes from its link to the parent.
+fn foreign_key_fields(link: &Parent) -> impl Iterator<Item = Field> + '_ {
+    link.foreign_keys.iter().map(|fk| Field {
+        name: fk.column.clone(),
+        rust_name: naming::snake(&fk.column),
+        source: Vec::new(),
+        ty: fk.ty.clone(),
+        key: true,
+        not_null: true,
+        role: Role::ParentKey,
+        enum_values: None,
+        doc: None,
+    })
+}
+
+/// Points a layout's columns at where [`Builder::split_wide`] put them: `renumbered`
+/// gives a staying column's new index, `moved` a moved one's (slot, column).
+fn relocate(record: &mut Record, renumbered: &[usize], moved: &[Option<(usize, usize)>]) {
+    for member in &mut record.members {
+        relocate_value(&mut member.value, renumbered, moved);
+    }
+}
+
+fn relocate_value(value: &mut MemberValue, renumbered: &[usize], moved: &[Option<(usize, usize)>]) {
+    match value {
+        MemberValue::Column(i) => {
+            *value = match moved[*i] {
+                Some((child, column)) => MemberValue::Extension { child, column },
+                None => MemberValue::Column(renumbered[*i]),
+            }
+        }
+        MemberValue::Embedded { raw, inner } => {
+            *raw = renumbered[*raw];
+            relocate_value(inner, renumbered, moved);
+        }
+        MemberValue::Object(nested) => relocate(nested, renumbered, moved),
+        MemberValue::Children(_) | MemberValue::Extension { .. } => {}
+    }
 }
 
 /// The names of an object's scalar fields, for hints.

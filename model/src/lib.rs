@@ -113,6 +113,9 @@ pub enum TimeFormat {
     Date,
     /// Seconds since the Unix epoch: an integer parameter.
     UnixSeconds,
+    /// Milliseconds since the Unix epoch: an integer parameter its description says
+    /// so of (Spotify's `after`/`before`).
+    UnixMilliseconds,
 }
 
 /// One security scheme of the operation, as the bridge must satisfy it.
@@ -192,6 +195,10 @@ pub enum EntityKind {
     Objects,
     /// Items of a nested array of scalars: (parent key, position, value).
     Scalars,
+    /// More columns of its parent's records, 1:1 by the parent's key, where the
+    /// parent has more columns than one table takes (1,000: SAP HANA's limit). It
+    /// reads the parent's own record; no wire member holds it.
+    Extension,
 }
 
 /// The link from a child entity to its parent.
@@ -309,6 +316,15 @@ pub enum MemberValue {
     Object(Record),
     /// An array that became a child entity (index into [`Entity::children`]).
     Children(usize),
+    /// One column of an extension entity (see [`EntityKind::Extension`]): the
+    /// entity's child at slot `child` (index into [`Entity::children`]), its field
+    /// `column`.
+    Extension {
+        /// The extension's slot in [`Entity::children`].
+        child: usize,
+        /// Index into the extension's fields.
+        column: usize,
+    },
     /// A string holding JSON: kept raw in a column and parsed into `inner`.
     Embedded {
         /// The raw-text column.
@@ -445,6 +461,20 @@ impl Model {
 }
 
 impl Entity {
+    /// The column a member's value is stored in, where it is one column: of this
+    /// entity, or of one of its extensions (`model` holds them).
+    pub fn column<'m>(&'m self, model: &'m Model, value: &MemberValue) -> Option<&'m Field> {
+        match value {
+            MemberValue::Column(i) | MemberValue::Embedded { raw: i, .. } => self.fields.get(*i),
+            MemberValue::Extension { child, column } => self
+                .children
+                .get(*child)
+                .and_then(|c| model.entities.get(c.entity))
+                .and_then(|part| part.fields.get(*column)),
+            MemberValue::Object(_) | MemberValue::Children(_) => None,
+        }
+    }
+
     /// The key columns, in order.
     pub fn keys(&self) -> impl Iterator<Item = &Field> {
         self.fields.iter().filter(|f| f.key)

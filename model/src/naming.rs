@@ -305,10 +305,14 @@ pub fn singular(plural: &str) -> String {
     }
 }
 
+/// Words that are plural (or uncountable) as they stand: `{"data": [...]}` is the
+/// commonest record wrapper of real APIs (OpenAI, Stripe), and `Datas` no name.
+const ALREADY_PLURAL: &[&str] = &["data", "media", "info", "feedback", "information"];
+
 /// The plural, for entity names made from singular wire names (`line` → `Lines`).
 pub fn plural(singular: &str) -> String {
     let lower = singular.to_ascii_lowercase();
-    if lower.ends_with('s') {
+    if lower.ends_with('s') || ALREADY_PLURAL.iter().any(|word| lower.ends_with(word)) {
         singular.to_owned()
     } else if lower.ends_with('y')
         && !lower.ends_with("ay")
@@ -427,6 +431,8 @@ mod tests {
         assert_eq!(plural("Entity"), "Entities");
         assert_eq!(plural("Key"), "Keys");
         assert_eq!(plural("Tags"), "Tags");
+        assert_eq!(plural("Data"), "Data");
+        assert_eq!(plural("UserMetadata"), "UserMetadata");
     }
 
     #[test]

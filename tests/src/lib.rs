@@ -101,6 +101,60 @@ pub fn repo() -> PathBuf {
         .to_path_buf()
 }
 
+/// The running test's target dir (`CARGO_TARGET_DIR`, else the one its binary is
+/// in), so a crate a test builds reuses every compiled dependency.
+pub fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    // <target>/debug/deps/<test>-<hash>
+    exe.ancestors()
+        .nth(3)
+        .expect("inside a target dir")
+        .to_path_buf()
+}
+
+/// Checks generated `model.rs` files as modules of one throwaway crate on the
+/// runtime, with `#![deny(warnings, missing_docs)]`, in the shared target dir (so
+/// every dependency is compiled already): `modules` are (name, file). `Err` holds
+/// cargo's log.
+pub fn check_rust(modules: &[(String, PathBuf)]) -> Result<(), String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = repo();
+    let manifest = format!(
+        "[package]\nname = \"cai-bridge-generated-check\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [dependencies]\ncai-bridge = {{ path = {:?}, default-features = false }}\n\n[workspace]\n",
+        root.join("runtime")
+    );
+    std::fs::write(dir.path().join("Cargo.toml"), manifest).expect("Cargo.toml");
+    // The workspace's lock: the same versions, so nothing is resolved or fetched anew.
+    std::fs::copy(root.join("Cargo.lock"), dir.path().join("Cargo.lock")).expect("lock");
+    let mut lib = String::from("//! Generated Rust, checked.\n#![deny(warnings, missing_docs)]\n");
+    for (name, file) in modules {
+        lib.push_str(&format!(
+            "/// `{name}`.\npub mod {module} {{\n    include!({file:?});\n}}\n",
+            module = name.replace('-', "_"),
+        ));
+    }
+    std::fs::create_dir_all(dir.path().join("src")).expect("src");
+    std::fs::write(dir.path().join("src/lib.rs"), lib).expect("lib.rs");
+    let output =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .env("CARGO_TARGET_DIR", target_dir())
+            .arg("check")
+            .arg("--manifest-path")
+            .arg(dir.path().join("Cargo.toml"))
+            .arg("--offline")
+            .output()
+            .expect("cargo runs");
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
 /// A fixture: the inputs of one generator run.
 #[derive(Clone, Debug)]
 pub struct Fixture {

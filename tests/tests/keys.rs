@@ -116,31 +116,6 @@ fn no_key_names_the_candidates_and_the_fields() {
     }
 }
 
-/// SQLite takes at most 2,000 columns: an object of 2,500 properties is refused with
-/// a located error and a hint, instead of DDL that SQLite would refuse.
-#[test]
-fn more_columns_than_sqlite_takes_is_a_clear_error() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut properties = serde_json::Map::new();
-    properties.insert("id".into(), json!({"type": "string"}));
-    for i in 0..2500 {
-        properties.insert(format!("p{i}"), json!({"type": "integer"}));
-    }
-    let inputs = spec(
-        dir.path(),
-        json!({"type": "object", "required": ["id"], "properties": properties}),
-    );
-    let Err(Error::Invalid(diagnostics)) = inputs.load() else {
-        panic!("a model SQLite cannot hold");
-    };
-    let text = diagnostics.to_string();
-    assert!(
-        text.contains("2501 columns") && text.contains("2000"),
-        "{text}"
-    );
-    assert!(text.contains("exclude"), "{text}");
-}
-
 // What the generator writes for the spec above, by hand: the derive builds the same
 // model from it (`id` the key, not optional), so the two front ends agree.
 /// A record of `$[]`.

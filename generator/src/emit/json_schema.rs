@@ -66,8 +66,10 @@ fn record(model: &Model, entity: &Entity, record: &Record) -> Value {
 
 fn member_schema(model: &Model, entity: &Entity, member: &Member, value: &MemberValue) -> Value {
     let mut schema = match value {
-        MemberValue::Column(i) => {
-            let field = &entity.fields[*i];
+        MemberValue::Column(_) | MemberValue::Extension { .. } => {
+            let Some(field) = entity.column(model, value) else {
+                return json!({});
+            };
             let (ty, format) = field.ty.json_schema();
             let mut s = json!({ "type": ty, "x-column": field.name });
             if let Some(format) = format.filter(|_| field.role != Role::RawJson) {

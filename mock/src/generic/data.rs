@@ -101,6 +101,10 @@ impl Synth<'_> {
                 }
                 self.scalar(field, index)
             }
+            MemberValue::Extension { .. } => match entity.column(self.model, value) {
+                Some(field) => self.scalar(field, index),
+                None => Json::Null,
+            },
             MemberValue::Object(record) => Json::Object(self.object(entity, record, index, root)),
             MemberValue::Children(c) => {
                 let child = &self.model.entities[entity.children[*c].entity];

@@ -3,7 +3,7 @@
 //! records as they were.
 
 use cai_bridge_model::naming::sql;
-use cai_bridge_model::{Entity, LogicalType, MemberValue, Model, Record, Role};
+use cai_bridge_model::{Entity, EntityKind, LogicalType, MemberValue, Model, Record, Role};
 use rusqlite::types::Value as Sql;
 use rusqlite::Connection;
 use serde_json::{Map, Value as Json};
@@ -20,6 +20,58 @@ fn read_entity(
     index: usize,
     parent_key: &[Sql],
 ) -> Result<Vec<Json>, rusqlite::Error> {
+    let entity = &model.entities[index];
+    let mut out = Vec::new();
+    for row in rows(conn, model, index, parent_key)? {
+        let own_key: Vec<Sql> = entity
+            .fields
+            .iter()
+            .zip(&row)
+            .filter(|(f, _)| f.key)
+            .map(|(_, v)| v.clone())
+            .collect();
+        let mut children = Children {
+            records: Vec::with_capacity(entity.children.len()),
+            parts: Vec::with_capacity(entity.children.len()),
+        };
+        for child in &entity.children {
+            // An extension's one row holds more columns of this record.
+            if model.entities[child.entity].kind == EntityKind::Extension {
+                children.records.push(Vec::new());
+                children
+                    .parts
+                    .push(rows(conn, model, child.entity, &own_key)?.pop());
+            } else {
+                children
+                    .records
+                    .push(read_entity(conn, model, child.entity, &own_key)?);
+                children.parts.push(None);
+            }
+        }
+        let record = if let Some(i) = entity.fields.iter().position(|f| f.role == Role::Value) {
+            to_json(&row[i], &entity.fields[i].ty)
+        } else {
+            Json::Object(record(model, entity, &entity.layout, &row, &mut children))
+        };
+        out.push(record);
+    }
+    Ok(out)
+}
+
+/// What a record's children give it: the records of each child array, and the row
+/// of each extension (by slot).
+struct Children {
+    records: Vec<Vec<Json>>,
+    parts: Vec<Option<Vec<Sql>>>,
+}
+
+/// The rows of entity `index` under `parent_key`, in key order, a value per field.
+fn rows(
+    conn: &Connection,
+    model: &Model,
+    index: usize,
+    parent_key: &[Sql],
+) -> Result<Vec<Vec<Sql>>, rusqlite::Error> {
     let entity = &model.entities[index];
     let columns: Vec<String> = entity.fields.iter().map(|f| sql(&f.name)).collect();
     let keys: Vec<String> = entity.keys().map(|f| sql(&f.name)).collect();
@@ -42,43 +94,24 @@ fn read_entity(
         keys.join(", ")
     );
     let mut stmt = conn.prepare_cached(&query)?;
-    let rows: Vec<Vec<Sql>> = stmt
+    let rows = stmt
         .query_map(rusqlite::params_from_iter(parent_key.iter()), |row| {
             (0..columns.len()).map(|i| row.get::<_, Sql>(i)).collect()
         })?
         .collect::<Result<_, _>>()?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let own_key: Vec<Sql> = entity
-            .fields
-            .iter()
-            .zip(&row)
-            .filter(|(f, _)| f.key)
-            .map(|(_, v)| v.clone())
-            .collect();
-        let mut children = Vec::with_capacity(entity.children.len());
-        for child in &entity.children {
-            children.push(read_entity(conn, model, child.entity, &own_key)?);
-        }
-        let record = if let Some(i) = entity.fields.iter().position(|f| f.role == Role::Value) {
-            to_json(&row[i], &entity.fields[i].ty)
-        } else {
-            Json::Object(record(entity, &entity.layout, &row, &mut children))
-        };
-        out.push(record);
-    }
-    Ok(out)
+    Ok(rows)
 }
 
 fn record(
+    model: &Model,
     entity: &Entity,
     layout: &Record,
     row: &[Sql],
-    children: &mut [Vec<Json>],
+    children: &mut Children,
 ) -> Map<String, Json> {
     let mut map = Map::new();
     for member in &layout.members {
-        let value = member_value(entity, &member.value, row, children);
+        let value = member_value(model, entity, &member.value, row, children);
         if !value.is_null() {
             map.insert(member.wire.clone(), value);
         }
@@ -87,24 +120,31 @@ fn record(
 }
 
 fn member_value(
+    model: &Model,
     entity: &Entity,
     value: &MemberValue,
     row: &[Sql],
-    children: &mut [Vec<Json>],
+    children: &mut Children,
 ) -> Json {
     match value {
         MemberValue::Column(i) => to_json(&row[*i], &entity.fields[*i].ty),
+        MemberValue::Extension { child, column } => {
+            match (&children.parts[*child], entity.column(model, value)) {
+                (Some(part), Some(field)) => to_json(&part[*column], &field.ty),
+                _ => Json::Null,
+            }
+        }
         // The raw text is what came; the parsed columns only repeat it.
         MemberValue::Embedded { raw, .. } => to_json(&row[*raw], &LogicalType::LargeString),
         MemberValue::Object(nested) => {
-            let map = record(entity, nested, row, children);
+            let map = record(model, entity, nested, row, children);
             if map.is_empty() {
                 Json::Null
             } else {
                 Json::Object(map)
             }
         }
-        MemberValue::Children(slot) => Json::Array(std::mem::take(&mut children[*slot])),
+        MemberValue::Children(slot) => Json::Array(std::mem::take(&mut children.records[*slot])),
     }
 }
 

@@ -4,7 +4,7 @@
 //! vector, not an allocation per field.
 
 use cai_bridge_model::{
-    path, Entity, LogicalType, MemberValue, Model, Record as Layout, Role, Step,
+    path, Entity, EntityKind, LogicalType, MemberValue, Model, Record as Layout, Role, Step,
 };
 use rusqlite::types::{ToSqlOutput, Value as Sql, ValueRef};
 use serde_json::Value as Json;
@@ -157,6 +157,11 @@ impl<'m> Walker<'m> {
             .map(|(_, v)| bound_value(v))
             .collect();
         for (slot, child) in entity.children.iter().enumerate() {
+            // An extension holds more columns of this very record, in one row.
+            if self.model.entities[child.entity].kind == EntityKind::Extension {
+                rows += self.row(child.entity, record, &own_key, None, visit)?;
+                continue;
+            }
             let path = &self.child_paths[index][slot];
             let failure = |message: String| LoadError::Record {
                 entity: entity.name.clone(),
@@ -201,7 +206,7 @@ fn walk_layout(record: &Layout, prefix: &mut Vec<Step>, paths: &mut [Vec<Step>])
 
 fn visit_layout(value: &MemberValue, prefix: &mut Vec<Step>, paths: &mut [Vec<Step>]) {
     match value {
-        MemberValue::Column(_) => {}
+        MemberValue::Column(_) | MemberValue::Extension { .. } => {}
         MemberValue::Object(record) => walk_layout(record, prefix, paths),
         MemberValue::Children(slot) => paths[*slot] = prefix.clone(),
         MemberValue::Embedded { inner, .. } => {

@@ -164,8 +164,15 @@ pub enum SecurityScheme {
         /// `bearer` or `basic` (lower case).
         scheme: String,
     },
-    /// Anything else (OAuth 2.0 without a client-credentials flow, OpenID Connect,
-    /// mutual TLS).
+    /// OAuth 2.0 with only flows that need a person (authorization code, implicit,
+    /// password): a bridge cannot get the token itself, only send one it is given.
+    OAuth2UserToken {
+        /// The scheme's name in `components.securitySchemes`.
+        name: String,
+        /// The flows it declares (`authorizationCode`, `implicit`, `password`).
+        flows: Vec<String>,
+    },
+    /// Anything else (OpenID Connect, mutual TLS).
     Other {
         /// The scheme's name in `components.securitySchemes`.
         name: String,
@@ -181,6 +188,7 @@ impl SecurityScheme {
             SecurityScheme::OAuth2ClientCredentials { name, .. }
             | SecurityScheme::ApiKey { name, .. }
             | SecurityScheme::Http { name, .. }
+            | SecurityScheme::OAuth2UserToken { name, .. }
             | SecurityScheme::Other { name, .. } => name,
         }
     }
