@@ -64,6 +64,46 @@ pub fn cai_samples() -> Vec<serde_json::Value> {
     records
 }
 
+/// Inputs of a one-operation spec in `dir`: `GET path` answers an array of `item`
+/// (a JSON Schema), with a bridge.toml of `records = ""` and `config` after it.
+pub fn array_spec(dir: &Path, path: &str, item: serde_json::Value, config: &str) -> Inputs {
+    let spec = dir.join("openapi.json");
+    let document = serde_json::json!({
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": {path: {"get": {"responses": {"200": {
+            "description": "ok",
+            "content": {"application/json": {"schema": {"type": "array", "items": item}}}
+        }}}}}
+    });
+    std::fs::write(&spec, document.to_string()).expect("spec");
+    let file = dir.join("bridge.toml");
+    std::fs::write(&file, format!("records = \"\"\n{config}")).expect("config");
+    Inputs {
+        spec: Some(spec),
+        config: Some(file),
+        ..Inputs::default()
+    }
+}
+
+/// Asserts that a derive's model writes the same DDL, CDS and CSDL as the
+/// generator's (but for the `@generated` header lines), so the front ends agree.
+pub fn assert_same_artifacts(derived: &Model, generated: &Model) {
+    let body = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.contains("@generated"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let (ours, theirs) = (
+        cai_bridge::bridge::artifacts(derived),
+        cai_bridge::bridge::artifacts(generated),
+    );
+    for (path, text) in &ours {
+        assert_eq!(body(text), body(&theirs[path]), "{path}");
+    }
+}
+
 /// The rows of one entity's table.
 pub fn row_count(db: &rusqlite::Connection, model: &Model, entity: &str) -> i64 {
     db.query_row(

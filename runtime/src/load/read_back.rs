@@ -3,7 +3,7 @@
 //! records as they were.
 
 use cai_bridge_model::naming::sql;
-use cai_bridge_model::{Entity, LogicalType, MemberValue, Model, Record, Role};
+use cai_bridge_model::{Entity, LogicalType, MapEntries, MemberValue, Model, Record, Role};
 use rusqlite::types::Value as Sql;
 use rusqlite::Connection;
 use serde_json::{Map, Value as Json};
@@ -11,7 +11,33 @@ use serde_json::{Map, Value as Json};
 /// Every root record in the database, in key order, rebuilt from its rows. Members
 /// whose value is null are left out (absent and null read the same).
 pub fn read_back(conn: &Connection, model: &Model) -> Result<Vec<Json>, rusqlite::Error> {
-    read_entity(conn, model, 0, &[])
+    let records = read_entity(conn, model, 0, &[])?;
+    Ok(records.into_iter().map(|(_, record)| record).collect())
+}
+
+/// A child's records as its parent holds them: an array, or for a map child an
+/// object of the entries (each an array of items for a map of arrays). The rows come
+/// in key order, so a map key's items are together and in position order.
+fn assemble(map: Option<MapEntries>, records: Vec<(Option<String>, Json)>) -> Json {
+    let Some(entries) = map else {
+        return Json::Array(records.into_iter().map(|(_, record)| record).collect());
+    };
+    let mut out = Map::new();
+    for (key, record) in records {
+        let key = key.unwrap_or_default();
+        match entries {
+            MapEntries::Values => {
+                out.insert(key, record);
+            }
+            MapEntries::Arrays => {
+                let items = out.entry(key).or_insert_with(|| Json::Array(Vec::new()));
+                if let Json::Array(items) = items {
+                    items.push(record);
+                }
+            }
+        }
+    }
+    Json::Object(out)
 }
 
 fn read_entity(
@@ -19,7 +45,7 @@ fn read_entity(
     model: &Model,
     index: usize,
     parent_key: &[Sql],
-) -> Result<Vec<Json>, rusqlite::Error> {
+) -> Result<Vec<(Option<String>, Json)>, rusqlite::Error> {
     let entity = &model.entities[index];
     let columns: Vec<String> = entity.fields.iter().map(|f| sql(&f.name)).collect();
     let keys: Vec<String> = entity.keys().map(|f| sql(&f.name)).collect();
@@ -58,14 +84,24 @@ fn read_entity(
             .collect();
         let mut children = Vec::with_capacity(entity.children.len());
         for child in &entity.children {
-            children.push(read_entity(conn, model, child.entity, &own_key)?);
+            let records = read_entity(conn, model, child.entity, &own_key)?;
+            children.push(assemble(model.entities[child.entity].map, records));
         }
+        let map_key = entity
+            .fields
+            .iter()
+            .zip(&row)
+            .find(|(f, _)| f.role == Role::MapKey)
+            .and_then(|(_, v)| match v {
+                Sql::Text(key) => Some(key.clone()),
+                _ => None,
+            });
         let record = if let Some(i) = entity.fields.iter().position(|f| f.role == Role::Value) {
             to_json(&row[i], &entity.fields[i].ty)
         } else {
             Json::Object(record(entity, &entity.layout, &row, &mut children))
         };
-        out.push(record);
+        out.push((map_key, record));
     }
     Ok(out)
 }
@@ -74,7 +110,7 @@ fn record(
     entity: &Entity,
     layout: &Record,
     row: &[Sql],
-    children: &mut [Vec<Json>],
+    children: &mut [Json],
 ) -> Map<String, Json> {
     let mut map = Map::new();
     for member in &layout.members {
@@ -86,12 +122,7 @@ fn record(
     map
 }
 
-fn member_value(
-    entity: &Entity,
-    value: &MemberValue,
-    row: &[Sql],
-    children: &mut [Vec<Json>],
-) -> Json {
+fn member_value(entity: &Entity, value: &MemberValue, row: &[Sql], children: &mut [Json]) -> Json {
     match value {
         MemberValue::Column(i) => to_json(&row[*i], &entity.fields[*i].ty),
         // The raw text is what came; the parsed columns only repeat it.
@@ -104,7 +135,7 @@ fn member_value(
                 Json::Object(map)
             }
         }
-        MemberValue::Children(slot) => Json::Array(std::mem::take(&mut children[*slot])),
+        MemberValue::Children(slot) => std::mem::take(&mut children[*slot]),
     }
 }
 
