@@ -33,6 +33,27 @@ pub fn without_nulls(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// A JSON value with every integral float written as an integer (`4711.0` as `4711`):
+/// JSON has one number type, and a struct's `f64` field writes back `4711` as
+/// `4711.0`; other numbers are left exactly as they are.
+pub fn json_numbers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            // Only where the float is exactly an integer an f64 represents.
+            Some(x) if n.is_f64() && x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 => {
+                Value::from(x as i64)
+            }
+            _ => Value::Number(n),
+        },
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, json_numbers(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(json_numbers).collect()),
+        other => other,
+    }
+}
+
 /// Every conversation in the shipped CAI samples (JSON responses and NDJSON), as
 /// JSON values, in file order.
 pub fn cai_samples() -> Vec<serde_json::Value> {

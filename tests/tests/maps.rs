@@ -269,6 +269,9 @@ fn a_map_in_the_data_that_is_not_an_object_is_a_clear_error() {
         .model;
     let artifacts = Artifacts::from_model(model);
     let mut loader = Loader::open(&dir.path().join("bad.db"), &artifacts).expect("opens");
+    // An empty array is an empty map (CAI's sample prints `"entities": []`).
+    let empty = [json!({"id": "e", "entities": []})];
+    assert_eq!(loader.load(&empty).expect("loads").rows, 1);
     let bad = [json!({"id": "x", "entities": [1, 2]})];
     let error = loader.load(&bad).expect_err("refused").to_string();
     assert!(error.contains("entities"), "{error}");
@@ -384,5 +387,63 @@ fn the_derive_agrees_on_maps() {
         back,
         [json!({"id": "m1", "titles": {"de": {"text": "Hallo"}},
                 "entities": {"number": [{"raw": "4711", "confidence": 0.99}, {"raw": "2"}]}})]
+    );
+}
+
+#[test]
+fn the_generic_mock_serves_maps_as_maps_and_they_load() {
+    use cai_bridge::model::{TimeFormat, Window};
+    use cai_bridge_mock::generic::{GenericConfig, GenericServer};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let inputs = spec(
+        dir.path(),
+        json!({"type": "object", "required": ["id", "at"], "properties": {
+            "id": {"type": "string"},
+            "at": {"type": "string", "format": "date-time"},
+            "titles": {"type": "object", "additionalProperties": {
+                "type": "object", "properties": {"text": {"type": "string"}}}},
+            "entities": {"type": "object", "additionalProperties": {"type": "array", "items": {
+                "type": "object", "required": ["raw"], "properties": {"raw": {"type": "string"}}}}}
+        }}),
+        "",
+    );
+    let mut model = inputs.load().unwrap_or_else(|e| panic!("{e}")).model;
+    model.source.window = Some(Window {
+        from: "from".into(),
+        to: "to".into(),
+        format: TimeFormat::Rfc3339,
+    });
+    let rt = cai_bridge_tests::runtime();
+    let server = rt
+        .block_on(GenericServer::start(
+            &model,
+            GenericConfig::new(40),
+            std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        ))
+        .expect("the generic mock starts");
+    let records = server.records();
+    let entries = |member: &str| -> usize {
+        records
+            .iter()
+            .filter_map(|r| r[member].as_object())
+            .map(|map| map.len())
+            .sum()
+    };
+    let items: usize = records
+        .iter()
+        .filter_map(|r| r["entities"].as_object())
+        .flat_map(|map| map.values())
+        .map(|items| items.as_array().expect("a map of arrays").len())
+        .sum();
+    assert!(entries("titles") > 0 && items > 0, "{records:?}");
+    let (back, conn) = round_trip(dir.path(), model.clone(), &records);
+    assert_eq!(back.len(), records.len());
+    assert_eq!(
+        cai_bridge_tests::row_count(&conn, &model, "Titles"),
+        entries("titles") as i64
+    );
+    assert_eq!(
+        cai_bridge_tests::row_count(&conn, &model, "Entities"),
+        items as i64
     );
 }

@@ -225,6 +225,10 @@ impl Walker<'_> {
             Found::Member(Member::Record(map)) => map.entries().ok_or_else(expected)?,
             Found::Owned(json @ Json::Object(_)) => json.entries().ok_or_else(expected)?,
             Found::Member(Member::Cell(Cell::Null)) | Found::Owned(Json::Null) => Vec::new(),
+            // An empty map written as `[]`, as CAI's own sample payload prints `entities`
+            // (and PHP's json_encode writes every empty object).
+            Found::Member(Member::List(items)) if items.is_empty() => Vec::new(),
+            Found::Owned(Json::Array(items)) if items.is_empty() => Vec::new(),
             _ => return Err(expected()),
         };
         let mut rows = 0;
