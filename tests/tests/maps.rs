@@ -447,3 +447,44 @@ fn the_generic_mock_serves_maps_as_maps_and_they_load() {
         items as i64
     );
 }
+
+#[test]
+fn the_shipped_cai_samples_alone_give_one_entities_map() {
+    let samples = cai_bridge_tests::repo().join("specs/cai-logs-v2/samples");
+    let loaded = Inputs {
+        samples: vec![samples],
+        ..Inputs::default()
+    }
+    .load()
+    .unwrap_or_else(|e| panic!("{e}"));
+    let model = loaded.model;
+    let entities = entity(&model, "Entities");
+    assert_eq!(entities.map, Some(MapEntries::Arrays));
+    assert_eq!(
+        entities.path,
+        "results.conversations[].messages[].entities{}[]"
+    );
+    let keys: Vec<&str> = entities.keys().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "message_conversation_id",
+            "message_message_id",
+            "key",
+            "position"
+        ]
+    );
+    // No table or column per entity kind.
+    for kind in ["Numbers", "Persons", "Datetimes", "Locations"] {
+        assert!(!names(&model).contains(&kind), "{:?}", names(&model));
+    }
+    let messages = entity(&model, "Messages");
+    assert!(
+        messages
+            .fields
+            .iter()
+            .all(|f| !f.name.starts_with("entities_")),
+        "{:?}",
+        messages.fields
+    );
+}
