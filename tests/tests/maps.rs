@@ -474,6 +474,11 @@ fn the_shipped_cai_samples_alone_give_one_entities_map() {
             "position"
         ]
     );
+    // `cai-bridge infer` says it as a JSON Schema map of arrays.
+    let schema = emit::json_schema::emit(&model);
+    let map = &schema["properties"]["messages"]["items"]["properties"]["entities"];
+    assert_eq!(map["x-map"], "Entities", "{map}");
+    assert_eq!(map["additionalProperties"]["type"], "array", "{map}");
     // No table or column per entity kind.
     for kind in ["Numbers", "Persons", "Datetimes", "Locations"] {
         assert!(!names(&model).contains(&kind), "{:?}", names(&model));
