@@ -67,7 +67,8 @@ pub enum IntWidth {
 /// Why a value is kept as JSON text instead of being modelled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JsonReason {
-    /// The spec says `additionalProperties` (a map with arbitrary keys).
+    /// A free-form object: `type: object` without `properties` and without a schema
+    /// for `additionalProperties` (a map with one is [`Kind::Map`]).
     Map,
     /// A `oneOf`/`anyOf` that is not a simple enum-like union.
     Union,

@@ -175,8 +175,8 @@ impl<'m> Walker<'m> {
                 rows += self
                     .map_rows(child.entity, entries, found, &own_key, visit)
                     .map_err(|e| match e {
-                        MapShape(message) => failure(message),
-                        Load(e) => e,
+                        MapError::Shape(message) => failure(message),
+                        MapError::Load(e) => e,
                     })?;
                 continue;
             }
@@ -204,11 +204,10 @@ impl<'m> Walker<'m> {
 /// Why the rows of a map could not be walked.
 enum MapError {
     /// The data is not the map (or a value not the array) the model says.
-    MapShape(String),
+    Shape(String),
     /// A row of it failed.
     Load(LoadError),
 }
-use MapError::{Load, MapShape};
 
 impl Walker<'_> {
     /// The rows of a map child: one per entry, or per item of each entry's array.
@@ -220,7 +219,7 @@ impl Walker<'_> {
         parent_key: &[Sql],
         visit: &mut dyn FnMut(Row<'_, '_>) -> Result<(), LoadError>,
     ) -> Result<u64, MapError> {
-        let expected = || MapShape("expected an object (a map)".to_owned());
+        let expected = || MapError::Shape("expected an object (a map)".to_owned());
         let map = match &found {
             Found::Member(Member::Record(map)) => map.entries().ok_or_else(expected)?,
             Found::Owned(json @ Json::Object(_)) => json.entries().ok_or_else(expected)?,
@@ -237,18 +236,20 @@ impl Walker<'_> {
                 MapEntries::Values => {
                     rows += self
                         .row(index, value, parent_key, (Some(key), None), visit)
-                        .map_err(Load)?;
+                        .map_err(MapError::Load)?;
                 }
                 MapEntries::Arrays => {
                     let items = match value.items() {
                         Some(items) => items,
                         None if value.cell() == Cell::Null => Vec::new(),
-                        None => return Err(MapShape(format!("expected an array under `{key}`"))),
+                        None => {
+                            return Err(MapError::Shape(format!("expected an array under `{key}`")))
+                        }
                     };
                     for (i, item) in items.into_iter().enumerate() {
                         rows += self
                             .row(index, item, parent_key, (Some(key), Some(i as i64)), visit)
-                            .map_err(Load)?;
+                            .map_err(MapError::Load)?;
                     }
                 }
             }
