@@ -18,7 +18,7 @@ CREATE TABLE cai_logs_Messages (
   conversation_skill NVARCHAR(255),
   input_message_type NVARCHAR(255),
   input_message_content NCLOB,
-  input_message_content_content NVARCHAR(255),
+  input_message_content_content NCLOB,
   input_message_content_type NVARCHAR(255),
   replies NCLOB,
   received_at TIMESTAMP_TEXT NOT NULL,
@@ -51,12 +51,23 @@ CREATE TABLE cai_logs_Intents (
 CREATE TABLE cai_logs_Entities (
   message_conversation_id NVARCHAR(36) NOT NULL,
   message_message_id NVARCHAR(36) NOT NULL,
+  "key" NVARCHAR(255) NOT NULL,
   position INTEGER NOT NULL,
-  name NVARCHAR(255),
-  value NVARCHAR(255),
-  raw NVARCHAR(255),
+  raw NVARCHAR(255) NOT NULL,
   confidence DOUBLE,
-  PRIMARY KEY(message_conversation_id, message_message_id, position)
+  value NVARCHAR(255),
+  formatted NVARCHAR(255),
+  iso TIMESTAMP_TEXT,
+  accuracy NVARCHAR(255),
+  chronology NVARCHAR(255),
+  state NVARCHAR(255),
+  scalar DOUBLE,
+  fullname NVARCHAR(255),
+  lat DOUBLE,
+  lng DOUBLE,
+  place NVARCHAR(255),
+  type NVARCHAR(255),
+  PRIMARY KEY(message_conversation_id, message_message_id, "key", position)
 );
 
 CREATE VIEW cai_logs_MessageFacts AS SELECT
@@ -130,11 +141,22 @@ FROM cai_logs_Intents AS Intents_0;
 CREATE VIEW CatalogService_Entities AS SELECT
   Entities_0.message_conversation_id,
   Entities_0.message_message_id,
+  Entities_0."key",
   Entities_0.position,
-  Entities_0.name,
-  Entities_0.value,
   Entities_0.raw,
-  Entities_0.confidence
+  Entities_0.confidence,
+  Entities_0.value,
+  Entities_0.formatted,
+  Entities_0.iso,
+  Entities_0.accuracy,
+  Entities_0.chronology,
+  Entities_0.state,
+  Entities_0.scalar,
+  Entities_0.fullname,
+  Entities_0.lat,
+  Entities_0.lng,
+  Entities_0.place,
+  Entities_0.type
 FROM cai_logs_Entities AS Entities_0;
 
 CREATE VIEW CatalogService_MessageFacts AS SELECT
@@ -164,3 +186,5 @@ FROM cai_logs_MessageFacts AS MessageFacts_0;
 CREATE INDEX cai_logs_Conversations_start_at ON cai_logs_Conversations(start_at);
 
 CREATE INDEX cai_logs_Messages_received_at ON cai_logs_Messages(received_at);
+
+CREATE INDEX cai_logs_Entities_iso ON cai_logs_Entities(iso);

@@ -4,7 +4,9 @@
 //! arrays of objects become child entities keyed by the parent key plus a natural
 //! key (or the position when none exists); arrays of scalars become (parent key,
 //! position, value) entities; strings that always hold JSON keep their raw text and
-//! are parsed and mapped like nested data. Structural names (associations, foreign
+//! are parsed and mapped like nested data; maps (objects whose keys are data, see
+//! [`crate::map`]) become child entities keyed by the parent key plus the map key
+//! (and, for a map of arrays, the item's position). Structural names (associations, foreign
 //! keys, positions) are claimed before data names, so a data field yields to them.
 
 use crate::config::{Config, DEFAULT_NAMESPACE, DEFAULT_SERVICE};
@@ -12,9 +14,9 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::naming::{self, Scope};
 use crate::shape::{IntWidth, Kind, Node, Object, Text, TextFormat};
 use crate::{
-    key, path, Child, Entity, EntityKind, EnumCandidate, Fact, FactColumn, FactSource, FactTop,
-    Field, ForeignKey, LogicalType, Member, MemberValue, Model, Parent, Record, Rename,
-    RenameReason, Role, Service, Source, Step,
+    key, map, path, Child, Entity, EntityKind, EnumCandidate, Fact, FactColumn, FactSource,
+    FactTop, Field, ForeignKey, LogicalType, MapEntries, Member, MemberValue, Model, Parent,
+    Record, Rename, RenameReason, Role, Service, Source, Step,
 };
 
 /// Type names the generated Rust file uses unqualified (prelude and imports), which
@@ -46,6 +48,8 @@ pub const TABLE_COLUMNS: usize = 1000;
 pub const POSITION: &str = "position";
 /// The name of the generated value column of scalar-array entities.
 pub const VALUE: &str = "value";
+/// The name of the generated map-key column of map entities.
+pub const MAP_KEY: &str = "key";
 
 /// Builds the model for the records whose shape is `record`.
 ///
@@ -97,7 +101,7 @@ pub fn build(
         record,
         object,
         None,
-        EntityKind::Root,
+        (EntityKind::Root, None),
     )?;
     let fact = builder.fact();
     // SQLite refuses a table or view of more columns than it allows (2,000 by
@@ -207,6 +211,7 @@ struct PendingChild {
     wire: String,
     path: String,
     items: Node,
+    map: Option<MapEntries>,
 }
 
 /// The entity being built.
@@ -219,7 +224,8 @@ struct Draft {
 
 impl Builder<'_> {
     /// Adds the entity for records of shape `node` (an object or, for `Scalars`, a
-    /// scalar), then its children. Returns its index.
+    /// scalar), items of an array or entries of a map (`kind.1`), then its children.
+    /// Returns its index.
     fn entity(
         &mut self,
         wire: &str,
@@ -227,7 +233,7 @@ impl Builder<'_> {
         node: &Node,
         object: &Object,
         parent: Option<usize>,
-        kind: EntityKind,
+        (kind, map): (EntityKind, Option<MapEntries>),
     ) -> Option<usize> {
         let entity_config = self.config.entities.get(&path);
         // bridge.toml wins over what a derive declared with the shape.
@@ -246,6 +252,7 @@ impl Builder<'_> {
             fields: Vec::new(),
             layout: Record::default(),
             children: Vec::new(),
+            map,
             // Every entity and member has a doc, so the Rust structs carry it and a
             // derive over them reads back the very same model.
             doc: Some(
@@ -268,8 +275,24 @@ impl Builder<'_> {
             draft.fields.extend(foreign_key_fields(link));
         }
 
+        if map.is_some() {
+            let key = draft.columns.claim(MAP_KEY);
+            draft.fields.push(Field {
+                name: key.clone(),
+                rust_name: naming::snake(&key),
+                source: Vec::new(),
+                ty: LogicalType::String(None),
+                key: true,
+                not_null: true,
+                role: Role::MapKey,
+                enum_values: None,
+                doc: Some("The entry's key in its map".into()),
+            });
+        }
         let natural = match kind {
             EntityKind::Scalars => None,
+            // An entry's value is identified by its key alone.
+            _ if map == Some(MapEntries::Values) => Some(Vec::new()),
             _ => self.natural_key(
                 &path,
                 object,
@@ -297,7 +320,7 @@ impl Builder<'_> {
             );
             return None;
         }
-        if natural.is_none() {
+        if natural.is_none() && map != Some(MapEntries::Values) {
             let position = draft.columns.claim(POSITION);
             draft.fields.push(Field {
                 name: position.clone(),
@@ -352,7 +375,7 @@ impl Builder<'_> {
                 &pending.items,
                 &items_object,
                 Some(index),
-                child_kind,
+                (child_kind, pending.map),
             );
             self.declared = declared;
             let child = child?;
@@ -457,6 +480,7 @@ impl Builder<'_> {
                     members: Vec::new(),
                 },
                 children: Vec::new(),
+                map: None,
             });
         }
     }
@@ -653,8 +677,13 @@ impl Builder<'_> {
                 not_null: is_key || (self.declared && !loose),
                 doc: doc.clone(),
             };
-            let value = match &node.kind {
-                Kind::Object(inner) if !inner.fields.is_empty() => {
+            let map_entries = self.map_entries(&member_path, node);
+            let value = match (&node.kind, map_entries) {
+                (_, Some((entries, value))) => {
+                    let composition = self.claim_column(draft, &base, &column_meta);
+                    self.pending_map(draft, wire, composition, &member_path, entries, value)
+                }
+                (Kind::Object(inner), None) if !inner.fields.is_empty() => {
                     let nested = format!("{rust_name}{}", naming::camel(wire));
                     let nested = self.rust_types.claim(&nested);
                     MemberValue::Object(self.flatten(
@@ -668,11 +697,11 @@ impl Builder<'_> {
                         &nested,
                     ))
                 }
-                Kind::Array(items) if is_child_items(items) => {
+                (Kind::Array(items), None) if is_child_items(items) => {
                     let composition = self.claim_column(draft, &base, &column_meta);
                     self.pending_child(draft, wire, composition, &member_path, items)
                 }
-                Kind::String(text) if embedded_json(text).is_some() => {
+                (Kind::String(text), None) if embedded_json(text).is_some() => {
                     let inner = embedded_json(text).cloned().unwrap_or_default();
                     let raw = self.column(
                         draft,
@@ -775,8 +804,90 @@ impl Builder<'_> {
             wire: wire.to_owned(),
             path: path::item(member_path),
             items: items.clone(),
+            map: None,
         });
         MemberValue::Children(slot)
+    }
+
+    /// A map member as a pending child: one record per entry (or per item of each
+    /// entry's array).
+    fn pending_map(
+        &mut self,
+        draft: &mut Draft,
+        wire: &str,
+        composition: String,
+        member_path: &str,
+        entries: MapEntries,
+        items: Node,
+    ) -> MemberValue {
+        let slot = draft.children.len();
+        draft.children.push(Child {
+            entity: usize::MAX,
+            composition,
+        });
+        let path = match entries {
+            MapEntries::Values => path::entry(member_path),
+            MapEntries::Arrays => path::item(&path::entry(member_path)),
+        };
+        draft.pending.push(PendingChild {
+            slot,
+            declared: self.declared,
+            wire: wire.to_owned(),
+            path,
+            items,
+            map: Some(entries),
+        });
+        MemberValue::Children(slot)
+    }
+
+    /// Whether the member at `path` is a map, and the shape of its entries' records:
+    /// bridge.toml `[maps]` decides, else the spec (`additionalProperties`), else for
+    /// sampled objects the rules of [`crate::map`]. A map whose values are neither
+    /// objects, scalars nor arrays of them stays JSON text.
+    fn map_entries(&mut self, path: &str, node: &Node) -> Option<(MapEntries, Node)> {
+        let forced = self.config.maps.get(path).copied();
+        let value = match (&node.kind, forced) {
+            (_, Some(false)) => return None,
+            (Kind::Map(value), _) => (**value).clone(),
+            (Kind::Object(object), Some(true)) => map::entries(object, path),
+            (Kind::Object(object), None) if !self.declared => {
+                let value = map::detect(object, path)?;
+                self.diags.push(
+                    Diagnostic::warning(
+                        Location::path(self.config.file.as_deref(), path),
+                        format!(
+                            "the keys of {path} look like data, not fields ({} of them in the samples); it becomes a child entity with a `{MAP_KEY}` column",
+                            object.fields.len()
+                        ),
+                    )
+                    .with_hint(format!(
+                        "to keep its members as columns, set `\"{path}\" = false` under `[maps]` in bridge.toml"
+                    )),
+                );
+                value
+            }
+            (_, Some(true)) => {
+                self.diags.push(
+                    Diagnostic::warning(
+                        Location::path(self.config.file.as_deref(), path),
+                        format!(
+                            "bridge.toml makes {path} a map, but it is {}, not an object",
+                            crate::shape::kind_name(&node.kind)
+                        ),
+                    )
+                    .with_hint(format!("remove `\"{path}\"` from `[maps]`")),
+                );
+                return None;
+            }
+            _ => return None,
+        };
+        match &value.kind {
+            Kind::Array(items) if is_child_items(items) => {
+                Some((MapEntries::Arrays, (**items).clone()))
+            }
+            _ if is_child_items(&value) => Some((MapEntries::Values, value)),
+            _ => None,
+        }
     }
 
     fn claim_column(&mut self, draft: &mut Draft, base: &str, meta: &ColumnMeta<'_>) -> String {
@@ -852,7 +963,7 @@ impl Builder<'_> {
                 );
                 (LogicalType::Json, None)
             }
-            Kind::Array(_) | Kind::Object(_) | Kind::Json(_) => {
+            Kind::Array(_) | Kind::Object(_) | Kind::Map(_) | Kind::Json(_) => {
                 if let Kind::Array(items) = &node.kind {
                     if items.kind == Kind::Unknown {
                         self.diags.push(Diagnostic::warning(
@@ -882,11 +993,9 @@ impl Builder<'_> {
             return None;
         }
         let root = &self.entities[0];
-        let entity = root
-            .children
-            .iter()
-            .map(|c| c.entity)
-            .find(|&c| self.entities[c].kind == EntityKind::Objects)?;
+        let entity = root.children.iter().map(|c| c.entity).find(|&c| {
+            self.entities[c].kind == EntityKind::Objects && self.entities[c].map.is_none()
+        })?;
         let fact_entity = &self.entities[entity];
         let link = fact_entity.parent.as_ref()?;
         let mut columns = Scope::default();
@@ -930,7 +1039,10 @@ impl Builder<'_> {
                 continue;
             };
             let top_entity = &self.entities[child.entity];
-            if !top_entity.fields.iter().any(|f| f.role == Role::Position) {
+            // A map's items are many per record at position 0 (one per key).
+            if top_entity.map.is_some()
+                || !top_entity.fields.iter().any(|f| f.role == Role::Position)
+            {
                 continue;
             }
             let prefix = format!("top_{}", naming::snake(&naming::singular(&top_entity.name)));

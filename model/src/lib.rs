@@ -13,6 +13,7 @@
 //! - [`emit`] (feature `build`): the model as SQLite DDL, CAP CDS and OData CSDL;
 //! - [`naming`], [`types`]: the names and types of each target;
 //! - [`format`], [`key`], [`path`]: value formats, natural keys, data paths;
+//! - [`map`] (feature `build`): when an object's keys are data, not fields;
 //! - [`text`]: text safe to put into generated sources;
 //! - [`config`]: the settings of `bridge.toml`; [`diagnostic`]: problems with places.
 #![deny(missing_docs)]
@@ -26,6 +27,8 @@ pub mod emit;
 pub mod format;
 #[cfg(feature = "build")]
 pub mod key;
+#[cfg(feature = "build")]
+pub mod map;
 pub mod naming;
 pub mod path;
 pub mod shape;
@@ -184,6 +187,23 @@ pub struct Entity {
     pub children: Vec<Child>,
     /// Documentation from the spec.
     pub doc: Option<String>,
+    /// For a child whose records are the entries of a map (an object whose keys are
+    /// data, not fields): how they sit in it. `None`: the items of an array.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map: Option<MapEntries>,
+}
+
+/// How the records of a map child sit in the map (see [`Entity::map`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MapEntries {
+    /// One record per entry: the entry's value (`{"de": {...}, "en": {...}}`); keyed
+    /// by the parent key and the map key.
+    Values,
+    /// One record per item of each entry's array (CAI's `entities`:
+    /// `{"location": [{...}], "datetime": [...]}`); keyed by the parent key, the map
+    /// key and the item's position (or its natural key).
+    Arrays,
 }
 
 /// What an entity's records are.
@@ -277,6 +297,8 @@ pub enum Role {
     Position,
     /// The item itself, for arrays of scalars.
     Value,
+    /// The entry's key in its map, for a map child (see [`Entity::map`]).
+    MapKey,
     /// The JSON text of an embedded JSON string, kept as it came.
     RawJson,
 }

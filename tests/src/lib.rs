@@ -33,6 +33,27 @@ pub fn without_nulls(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// A JSON value with every integral float written as an integer (`4711.0` as `4711`):
+/// JSON has one number type, and a struct's `f64` field writes back `4711` as
+/// `4711.0`; other numbers are left exactly as they are.
+pub fn json_numbers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            // Only where the float is exactly an integer an f64 represents.
+            Some(x) if n.is_f64() && x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 => {
+                Value::from(x as i64)
+            }
+            _ => Value::Number(n),
+        },
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, json_numbers(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(json_numbers).collect()),
+        other => other,
+    }
+}
+
 /// Every conversation in the shipped CAI samples (JSON responses and NDJSON), as
 /// JSON values, in file order.
 pub fn cai_samples() -> Vec<serde_json::Value> {
@@ -62,6 +83,46 @@ pub fn cai_samples() -> Vec<serde_json::Value> {
         }
     }
     records
+}
+
+/// Inputs of a one-operation spec in `dir`: `GET path` answers an array of `item`
+/// (a JSON Schema), with a bridge.toml of `records = ""` and `config` after it.
+pub fn array_spec(dir: &Path, path: &str, item: serde_json::Value, config: &str) -> Inputs {
+    let spec = dir.join("openapi.json");
+    let document = serde_json::json!({
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": {path: {"get": {"responses": {"200": {
+            "description": "ok",
+            "content": {"application/json": {"schema": {"type": "array", "items": item}}}
+        }}}}}
+    });
+    std::fs::write(&spec, document.to_string()).expect("spec");
+    let file = dir.join("bridge.toml");
+    std::fs::write(&file, format!("records = \"\"\n{config}")).expect("config");
+    Inputs {
+        spec: Some(spec),
+        config: Some(file),
+        ..Inputs::default()
+    }
+}
+
+/// Asserts that a derive's model writes the same DDL, CDS and CSDL as the
+/// generator's (but for the `@generated` header lines), so the front ends agree.
+pub fn assert_same_artifacts(derived: &Model, generated: &Model) {
+    let body = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.contains("@generated"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let (ours, theirs) = (
+        cai_bridge::bridge::artifacts(derived),
+        cai_bridge::bridge::artifacts(generated),
+    );
+    for (path, text) in &ours {
+        assert_eq!(body(text), body(&theirs[path]), "{path}");
+    }
 }
 
 /// The rows of one entity's table.

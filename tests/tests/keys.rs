@@ -11,23 +11,7 @@ use cai_bridge_build::{Error, Inputs};
 use serde_json::json;
 
 fn spec(dir: &std::path::Path, item: serde_json::Value) -> Inputs {
-    let spec = dir.join("openapi.json");
-    let document = json!({
-        "openapi": "3.0.3",
-        "info": {"title": "t", "version": "1"},
-        "paths": {"/pets": {"get": {"responses": {"200": {
-            "description": "ok",
-            "content": {"application/json": {"schema": {"type": "array", "items": item}}}
-        }}}}}
-    });
-    std::fs::write(&spec, document.to_string()).expect("spec");
-    let config = dir.join("bridge.toml");
-    std::fs::write(&config, "records = \"\"\n").expect("config");
-    Inputs {
-        spec: Some(spec),
-        config: Some(config),
-        ..Inputs::default()
-    }
+    cai_bridge_tests::array_spec(dir, "/pets", item, "")
 }
 
 #[test]
@@ -143,17 +127,5 @@ fn the_derive_agrees_on_an_optional_id() {
     );
     let generated = inputs.load().unwrap_or_else(|e| panic!("{e}")).model;
     let derived = Pet::model().unwrap_or_else(|e| panic!("{e}"));
-    let body = |text: &str| -> Vec<String> {
-        text.lines()
-            .filter(|l| !l.contains("@generated"))
-            .map(str::to_owned)
-            .collect()
-    };
-    let (ours, theirs) = (
-        cai_bridge::bridge::artifacts(derived),
-        cai_bridge::bridge::artifacts(&generated),
-    );
-    for (path, text) in &ours {
-        assert_eq!(body(text), body(&theirs[path]), "{path}");
-    }
+    cai_bridge_tests::assert_same_artifacts(derived, &generated);
 }

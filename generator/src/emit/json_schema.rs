@@ -4,7 +4,9 @@
 
 use serde_json::{json, Map, Value};
 
-use cai_bridge_model::{path, Entity, EntityKind, Member, MemberValue, Model, Record, Role};
+use cai_bridge_model::{
+    path, Entity, EntityKind, MapEntries, Member, MemberValue, Model, Record, Role,
+};
 
 /// The JSON Schema of one record, with the entities it maps to.
 pub fn emit(model: &Model) -> Value {
@@ -91,7 +93,18 @@ fn member_schema(model: &Model, entity: &Entity, member: &Member, value: &Member
                 }
                 _ => record(model, child, &child.layout),
             };
-            json!({ "type": "array", "items": items })
+            let array = |items| json!({ "type": "array", "items": items });
+            match child.map {
+                None => array(items),
+                Some(MapEntries::Values) => {
+                    json!({ "type": "object", "additionalProperties": items, "x-map": child.name })
+                }
+                Some(MapEntries::Arrays) => json!({
+                    "type": "object",
+                    "additionalProperties": array(items),
+                    "x-map": child.name,
+                }),
+            }
         }
         MemberValue::Embedded { raw, inner } => json!({
             "type": "string",

@@ -10,7 +10,8 @@ use quote::{format_ident, quote};
 
 use cai_bridge_model::{naming, path, text};
 use cai_bridge_model::{
-    Entity, EntityKind, LogicalType, Member, MemberValue, Model, Record, RenameReason, Role, Step,
+    Entity, EntityKind, LogicalType, MapEntries, Member, MemberValue, Model, Record, RenameReason,
+    Role, Step,
 };
 
 /// Renders `src/model.rs`.
@@ -285,7 +286,17 @@ fn member_type(
                     quote!(#name)
                 }
             };
-            quote!(Vec<#item>)
+            // A map keeps its keys in order, so the struct serializes as it came
+            // sorted; rows are keyed by the map key, so no order is lost.
+            match child.map {
+                None => quote!(Vec<#item>),
+                Some(MapEntries::Values) => {
+                    quote!(::std::collections::BTreeMap<String, #item>)
+                }
+                Some(MapEntries::Arrays) => {
+                    quote!(::std::collections::BTreeMap<String, Vec<#item>>)
+                }
+            }
         }
     };
     Some(if member.optional || member.nullable {

@@ -3,7 +3,9 @@
 //! records as they were.
 
 use cai_bridge_model::naming::sql;
-use cai_bridge_model::{Entity, EntityKind, LogicalType, MemberValue, Model, Record, Role};
+use cai_bridge_model::{
+    Entity, EntityKind, LogicalType, MapEntries, MemberValue, Model, Record, Role,
+};
 use rusqlite::types::Value as Sql;
 use rusqlite::Connection;
 use serde_json::{Map, Value as Json};
@@ -11,7 +13,33 @@ use serde_json::{Map, Value as Json};
 /// Every root record in the database, in key order, rebuilt from its rows. Members
 /// whose value is null are left out (absent and null read the same).
 pub fn read_back(conn: &Connection, model: &Model) -> Result<Vec<Json>, rusqlite::Error> {
-    read_entity(conn, model, 0, &[])
+    let records = read_entity(conn, model, 0, &[])?;
+    Ok(records.into_iter().map(|(_, record)| record).collect())
+}
+
+/// A child's records as its parent holds them: an array, or for a map child an
+/// object of the entries (each an array of items for a map of arrays). The rows come
+/// in key order, so a map key's items are together and in position order.
+fn assemble(map: Option<MapEntries>, records: Vec<(Option<String>, Json)>) -> Json {
+    let Some(entries) = map else {
+        return Json::Array(records.into_iter().map(|(_, record)| record).collect());
+    };
+    let mut out = Map::new();
+    for (key, record) in records {
+        let key = key.unwrap_or_default();
+        match entries {
+            MapEntries::Values => {
+                out.insert(key, record);
+            }
+            MapEntries::Arrays => {
+                let items = out.entry(key).or_insert_with(|| Json::Array(Vec::new()));
+                if let Json::Array(items) = items {
+                    items.push(record);
+                }
+            }
+        }
+    }
+    Json::Object(out)
 }
 
 fn read_entity(
@@ -19,7 +47,7 @@ fn read_entity(
     model: &Model,
     index: usize,
     parent_key: &[Sql],
-) -> Result<Vec<Json>, rusqlite::Error> {
+) -> Result<Vec<(Option<String>, Json)>, rusqlite::Error> {
     let entity = &model.entities[index];
     let mut out = Vec::new();
     for row in rows(conn, model, index, parent_key)? {
@@ -37,31 +65,41 @@ fn read_entity(
         for child in &entity.children {
             // An extension's one row holds more columns of this record.
             if model.entities[child.entity].kind == EntityKind::Extension {
-                children.records.push(Vec::new());
+                children.records.push(Json::Null);
                 children
                     .parts
                     .push(rows(conn, model, child.entity, &own_key)?.pop());
             } else {
+                let records = read_entity(conn, model, child.entity, &own_key)?;
                 children
                     .records
-                    .push(read_entity(conn, model, child.entity, &own_key)?);
+                    .push(assemble(model.entities[child.entity].map, records));
                 children.parts.push(None);
             }
         }
+        let map_key = entity
+            .fields
+            .iter()
+            .zip(&row)
+            .find(|(f, _)| f.role == Role::MapKey)
+            .and_then(|(_, v)| match v {
+                Sql::Text(key) => Some(key.clone()),
+                _ => None,
+            });
         let record = if let Some(i) = entity.fields.iter().position(|f| f.role == Role::Value) {
             to_json(&row[i], &entity.fields[i].ty)
         } else {
             Json::Object(record(model, entity, &entity.layout, &row, &mut children))
         };
-        out.push(record);
+        out.push((map_key, record));
     }
     Ok(out)
 }
 
-/// What a record's children give it: the records of each child array, and the row
-/// of each extension (by slot).
+/// What a record's children give it: the records of each child (an array, or an
+/// object for a map), and the row of each extension (by slot).
 struct Children {
-    records: Vec<Vec<Json>>,
+    records: Vec<Json>,
     parts: Vec<Option<Vec<Sql>>>,
 }
 
@@ -144,7 +182,7 @@ fn member_value(
                 Json::Object(map)
             }
         }
-        MemberValue::Children(slot) => Json::Array(std::mem::take(&mut children.records[*slot])),
+        MemberValue::Children(slot) => std::mem::take(&mut children.records[*slot]),
     }
 }
 

@@ -28,7 +28,6 @@ CREATE TABLE hostile_shop_Items (
   amount DOUBLE,
   paid BOOLEAN,
   status NVARCHAR(255),
-  attrs NCLOB,
   payload NCLOB,
   tree_label NVARCHAR(255),
   tree_children NCLOB,
@@ -59,6 +58,13 @@ CREATE TABLE hostile_shop_Tags (
   position INTEGER NOT NULL,
   value NVARCHAR(255),
   PRIMARY KEY(item_id, position)
+);
+
+CREATE TABLE hostile_shop_Attrs (
+  item_id NVARCHAR(36) NOT NULL,
+  "key" NVARCHAR(255) NOT NULL,
+  value NVARCHAR(255),
+  PRIMARY KEY(item_id, "key")
 );
 
 CREATE VIEW hostile_shop_LineFacts AS SELECT
@@ -93,7 +99,6 @@ CREATE VIEW hostile_shop_LineFacts AS SELECT
   p.amount AS item_amount,
   p.paid AS item_paid,
   p.status AS item_status,
-  p.attrs AS item_attrs,
   p.payload AS item_payload,
   p.tree_label AS item_tree_label,
   p.tree_children AS item_tree_children
@@ -126,7 +131,6 @@ CREATE VIEW ShopService_Items AS SELECT
   Items_0.amount,
   Items_0.paid,
   Items_0.status,
-  Items_0.attrs,
   Items_0.payload,
   Items_0.tree_label,
   Items_0.tree_children
@@ -154,6 +158,12 @@ CREATE VIEW ShopService_Tags AS SELECT
   Tags_0.position,
   Tags_0.value
 FROM hostile_shop_Tags AS Tags_0;
+
+CREATE VIEW ShopService_Attrs AS SELECT
+  Attrs_0.item_id,
+  Attrs_0."key",
+  Attrs_0.value
+FROM hostile_shop_Attrs AS Attrs_0;
 
 CREATE VIEW ShopService_LineFacts AS SELECT
   LineFacts_0.item_id,
@@ -187,7 +197,6 @@ CREATE VIEW ShopService_LineFacts AS SELECT
   LineFacts_0.item_amount,
   LineFacts_0.item_paid,
   LineFacts_0.item_status,
-  LineFacts_0.item_attrs,
   LineFacts_0.item_payload,
   LineFacts_0.item_tree_label,
   LineFacts_0.item_tree_children

@@ -15,7 +15,8 @@
 //! | `type: boolean` | [`Kind::Boolean`] |
 //! | `type: array` | [`Kind::Array`] of `items` (no `items`: items kept as JSON) |
 //! | `type: object` with `properties` | [`Kind::Object`], fields in document order, `required` applied; `additionalProperties` ignored |
-//! | `type: object` without `properties` | [`JsonReason::Map`] (free-form object or map), or an empty object when `additionalProperties: false` |
+//! | `type: object` without `properties`, `additionalProperties` a schema | [`Kind::Map`] of that schema: a child entity keyed by the map key (see `cai_bridge_model::map`) |
+//! | `type: object` without `properties` otherwise | [`JsonReason::Map`] (free-form object), or an empty object when `additionalProperties: false` |
 //! | no `type` | inferred from `properties` / `additionalProperties` (object), `items` (array), string `enum` (string); else [`JsonReason::Any`] |
 //! | 3.0 `nullable: true`, 3.1 `type: [T, "null"]`, `null` in `enum`, `const: null` | `nullable` |
 //! | 3.1 `type: [integer, number]` | [`Kind::Number`]; other multi-type lists → [`JsonReason::Union`] with a warning |
