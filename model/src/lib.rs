@@ -10,8 +10,9 @@
 //!
 //! - [`shape`]: what a reader learned about the data, the builder's input;
 //! - [`builder`] (feature `build`): a shape into a model, every name decided once;
-//! - [`emit`] (feature `build`): the model as SQLite DDL, CAP CDS and OData CSDL;
-//! - [`naming`], [`types`]: the names and types of each target;
+//! - [`emit`] (feature `build`): the model as SQL DDL, CAP CDS and OData CSDL;
+//! - [`naming`], [`types`]: the names and types of each target; [`dialect`]: what
+//!   differs between the SQL databases (SQLite, PostgreSQL, SAP HANA);
 //! - [`format`], [`key`], [`path`]: value formats, natural keys, data paths;
 //! - [`text`]: text safe to put into generated sources;
 //! - [`config`]: the settings of `bridge.toml`; [`diagnostic`]: problems with places.
@@ -21,6 +22,7 @@
 pub mod builder;
 pub mod config;
 pub mod diagnostic;
+pub mod dialect;
 #[cfg(feature = "build")]
 pub mod emit;
 pub mod format;

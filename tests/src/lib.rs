@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod csdl;
+pub mod ddl;
 pub mod differential;
 pub mod oracle;
 pub mod schema;
