@@ -10,6 +10,7 @@ pub mod csdl;
 pub mod ddl;
 pub mod differential;
 pub mod oracle;
+pub mod postgres;
 pub mod schema;
 
 use std::collections::BTreeMap;
