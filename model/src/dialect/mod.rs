@@ -42,6 +42,8 @@ struct Traits {
     double: &'static str,
     timestamp: &'static str,
     date: &'static str,
+    /// The longest name the database keeps whole (PostgreSQL cuts longer ones).
+    max_name_bytes: Option<usize>,
 }
 
 const TRAITS: [Traits; 3] = [
@@ -58,6 +60,7 @@ const TRAITS: [Traits; 3] = [
         // The `_TEXT` suffixes give SQLite's text affinity: CAP stores these as text.
         timestamp: "TIMESTAMP_TEXT",
         date: "DATE_TEXT",
+        max_name_bytes: None,
     },
     Traits {
         name: "postgres",
@@ -71,6 +74,7 @@ const TRAITS: [Traits; 3] = [
         double: "FLOAT8",
         timestamp: "TIMESTAMP",
         date: "DATE",
+        max_name_bytes: Some(63),
     },
     Traits {
         name: "hana",
@@ -84,6 +88,7 @@ const TRAITS: [Traits; 3] = [
         double: "DOUBLE",
         timestamp: "TIMESTAMP",
         date: "DATE",
+        max_name_bytes: Some(127),
     },
 ];
 
@@ -128,6 +133,24 @@ impl Dialect {
         } else {
             format!("\"{}\"", (traits.effective)(name).replace('"', "\"\""))
         }
+    }
+
+    /// A name of our own making (an index's) that fits the database whole: where
+    /// `name` is longer than it keeps, its head and a hash of all of it, so that two
+    /// long names that share a head stay apart (PostgreSQL would cut both alike).
+    pub fn fitted(self, name: &str) -> String {
+        let Some(max) = self.traits().max_name_bytes.filter(|&max| name.len() > max) else {
+            return name.to_owned();
+        };
+        // FNV-1a: stable across builds and platforms, unlike the std hasher.
+        let hash = name.bytes().fold(0x811c_9dc5_u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        });
+        let mut head = max - 9;
+        while !name.is_char_boundary(head) {
+            head -= 1;
+        }
+        format!("{}_{hash:08x}", &name[..head])
     }
 
     /// The column type CAP gives `ty` in this dialect.
@@ -177,6 +200,19 @@ mod tests {
         assert_eq!(Dialect::Postgres.ident("a#b"), "\"a#b\"");
         assert_eq!(Dialect::Sqlite.ident("1st"), "\"1st\"");
         assert_eq!(Dialect::Sqlite.ident("say\"hi"), "\"say\"\"hi\"");
+    }
+
+    #[test]
+    fn long_names_are_cut_apart() {
+        let a = format!("{}_created_at", "x".repeat(60));
+        let b = format!("{}_updated_at", "x".repeat(60));
+        let (fa, fb) = (Dialect::Postgres.fitted(&a), Dialect::Postgres.fitted(&b));
+        assert_eq!((fa.len(), fb.len()), (63, 63));
+        assert_ne!(fa, fb);
+        assert_eq!(fa, Dialect::Postgres.fitted(&a));
+        assert_eq!(Dialect::Hana.fitted(&a), a);
+        assert_eq!(Dialect::Sqlite.fitted(&a.repeat(3)), a.repeat(3));
+        assert_eq!(Dialect::Postgres.fitted("short_at"), "short_at");
     }
 
     #[test]

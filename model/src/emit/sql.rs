@@ -122,7 +122,7 @@ pub fn view(model: &Model, header: &str, dialect: Dialect) -> Ddl {
         for field in &entity.fields {
             if field.ty == LogicalType::Timestamp && field.role == Role::Data && !field.key {
                 indexes.push(Index {
-                    name: id(&format!("{table}_{}", field.name)),
+                    name: id(&dialect.fitted(&format!("{table}_{}", field.name))),
                     table: id(&table),
                     columns: id(&field.name),
                 });
