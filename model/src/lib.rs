@@ -10,8 +10,9 @@
 //!
 //! - [`shape`]: what a reader learned about the data, the builder's input;
 //! - [`builder`] (feature `build`): a shape into a model, every name decided once;
-//! - [`emit`] (feature `build`): the model as SQLite DDL, CAP CDS and OData CSDL;
-//! - [`naming`], [`types`]: the names and types of each target;
+//! - [`emit`] (feature `build`): the model as SQL DDL, CAP CDS and OData CSDL;
+//! - [`naming`], [`types`]: the names and types of each target; [`dialect`]: what
+//!   differs between the SQL databases (SQLite, PostgreSQL, SAP HANA);
 //! - [`format`], [`key`], [`path`]: value formats, natural keys, data paths;
 //! - [`map`] (feature `build`): when an object's keys are data, not fields;
 //! - [`text`]: text safe to put into generated sources;
@@ -22,6 +23,7 @@
 pub mod builder;
 pub mod config;
 pub mod diagnostic;
+pub mod dialect;
 #[cfg(feature = "build")]
 pub mod emit;
 pub mod format;

@@ -7,8 +7,10 @@
 #![deny(missing_docs)]
 
 pub mod csdl;
+pub mod ddl;
 pub mod differential;
 pub mod oracle;
+pub mod postgres;
 pub mod schema;
 
 use std::collections::BTreeMap;

@@ -2,7 +2,7 @@
 //! loading loses nothing (see the property tests), and serves anyone who wants the
 //! records as they were.
 
-use cai_bridge_model::naming::sql;
+use cai_bridge_model::dialect::Dialect;
 use cai_bridge_model::{
     Entity, EntityKind, LogicalType, MapEntries, MemberValue, Model, Record, Role,
 };
@@ -111,19 +111,26 @@ fn rows(
     parent_key: &[Sql],
 ) -> Result<Vec<Vec<Sql>>, rusqlite::Error> {
     let entity = &model.entities[index];
-    let columns: Vec<String> = entity.fields.iter().map(|f| sql(&f.name)).collect();
-    let keys: Vec<String> = entity.keys().map(|f| sql(&f.name)).collect();
+    let columns: Vec<String> = entity
+        .fields
+        .iter()
+        .map(|f| Dialect::Sqlite.ident(&f.name))
+        .collect();
+    let keys: Vec<String> = entity
+        .keys()
+        .map(|f| Dialect::Sqlite.ident(&f.name))
+        .collect();
     let filter: Vec<String> = entity
         .fields
         .iter()
         .filter(|f| f.role == Role::ParentKey)
         .enumerate()
-        .map(|(i, f)| format!("{} = ?{}", sql(&f.name), i + 1))
+        .map(|(i, f)| format!("{} = ?{}", Dialect::Sqlite.ident(&f.name), i + 1))
         .collect();
     let query = format!(
         "SELECT {} FROM {} {} ORDER BY {}",
         columns.join(", "),
-        sql(&model.table(&entity.name)),
+        Dialect::Sqlite.ident(&model.table(&entity.name)),
         if filter.is_empty() {
             String::new()
         } else {
