@@ -51,6 +51,8 @@ const GENERATE_EXAMPLES: &str = "\
 Outputs (under --out):
   src/model.rs          serde structs for the wire records
   db/schema.sql         SQLite DDL, as CAP deploys it (tables, service views, fact view)
+  db/postgres/schema.sql, db/hana/schema.sql
+                        the same in CAP's PostgreSQL and SAP HANA dialects
   cap/db/schema.cds     CDS entities with compositions
   cap/srv/service.cds   read-only OData V4 service
   odata/metadata.xml    OData V4 CSDL ($metadata)

@@ -11,10 +11,12 @@ const SPEC: &str = "specs/cai-logs-v2/openapi.yaml";
 const SAMPLES: &str = "specs/cai-logs-v2/samples";
 const BAD: &str = "tests/fixtures/bad";
 
-/// The five files `generate` writes, relative to `--out`.
-const OUTPUTS: [&str; 5] = [
+/// The text files `generate` writes, relative to `--out`.
+const OUTPUTS: [&str; 7] = [
     "src/model.rs",
     "db/schema.sql",
+    "db/postgres/schema.sql",
+    "db/hana/schema.sql",
     "cap/db/schema.cds",
     "cap/srv/service.cds",
     "odata/metadata.xml",

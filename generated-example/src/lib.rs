@@ -1,5 +1,6 @@
 //! The bridge for GET /logs/v2/conversations, as `cai-bridge new` wrote it: the wire structs in
-//! [`model`], and beside this crate the SQLite DDL (`db/`), the CAP project (`cap/`),
+//! [`model`], and beside this crate the DDL (`db/`: SQLite's, and PostgreSQL's and SAP
+//! HANA's in folders of their own), the CAP project (`cap/`),
 //! the OData metadata (`odata/`) and the Kyma deployment (`k8s/`).
 #![deny(missing_docs)]
 

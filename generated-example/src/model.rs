@@ -55,7 +55,7 @@ pub struct Conversation {
 #[serde(crate = "::cai_bridge::serde")]
 pub struct MessageInputMessageContent {
     /// The `content` member.
-    pub content: String,
+    pub content: Value,
     /// The `type` member.
     pub r#type: String,
 }
@@ -76,14 +76,15 @@ pub struct Message {
     /// The skill that handled the message, e.g. greetings; null when none did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation_skill: Option<String>,
-    /// Type of the user's message, e.g. text, quickReplies or button.
+    /// Type of the user's message [6]: text (typed), quickReply (a quick reply clicked) or button (a button clicked). Singular, unlike the bot's quickReplies and buttons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[bridge(one_of("text", "quickReply", "button"))]
     pub input_message_type: Option<String>,
-    /// JSON text of the user's message, e.g. {"content":"hello","type":"text"}: a JSON object serialized into this string.
+    /// JSON text of the user's message [6], a JSON object serialized into this string: {"type":"text","content":"hello"} for text; for quickReply and button the content is an object, the clicked item's {"title": ..., "value": ...}.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[bridge(json = "MessageInputMessageContent")]
     pub input_message_content: Option<String>,
-    /// JSON text: an array of bot replies in /dialog format, e.g. [{"type":"text","content":"Hi"}]. The content of a text reply is a string; other reply types (quickReplies, buttons, ...) have an object as content. "[]" when the bot did not answer.
+    /// JSON text: an array of bot replies in /dialog format [3][6], each {"type": ..., "content": ...}, e.g. [{"type":"text","content":"Hi"}]. The content is a string for text; an object for quickReplies and buttons ({title, buttons: [{title, value, type}]}) and card ({title, subtitle, imageUrl, buttons}); an array for carousel (of cards); an object for list ({elements, buttons}); a URL string for picture and video; anything for custom. "[]" when the bot did not answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[bridge(json = "Vec<Reply>")]
     pub replies: Option<String>,
@@ -107,9 +108,9 @@ pub struct Message {
     /// The intents matched, by confidence descending: the first one is the top intent. The ordering is reconstructed; the seed's sample is cut off here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intents: Option<Vec<Intent>>,
-    /// The entities found in the message. The seed shows only an empty array; the item shape is reconstructed.
+    /// The entities found in the message, keyed by entity name (gold entities such as datetime, number, person, location; or the bot's custom entities), each an array of the occurrences found [6], with the fields of its kind [1][2]. Empty ({}) when none were found. (The seed's sample prints an empty array for none; the API's NLU payloads give an object.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entities: Option<Vec<Entity>>,
+    pub entities: Option<::std::collections::BTreeMap<String, Vec<Entity>>>,
 }
 /// A record of `results.conversations[].messages[].replies[]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
@@ -121,7 +122,7 @@ pub struct Reply {
     /// The `content` member.
     pub content: Value,
 }
-/// An intent matched by the NLU. Reconstructed from CAI's NLP intent shape (slug, confidence, description); the seed's sample is cut off before the intents.
+/// An intent matched by the NLU: {slug, confidence} [6]. `description` is reconstructed (the seed's sample is cut off before the intents) and may be absent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
 #[serde(crate = "::cai_bridge::serde")]
 #[bridge(entity = "Intents")]
@@ -131,25 +132,55 @@ pub struct Intent {
     /// Confidence of the match, from 0 to 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<f64>,
-    /// The intent's description from the bot's training data, or null.
+    /// The intent's description from the bot's training data, or null. Reconstructed: no public source shows it in this payload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
-/// An entity found in the message. Reconstructed: the seed shows only "entities": []; the fields follow CAI's NLP entity shape, flattened into a list.
+/// One occurrence of an entity. Every kind has `raw` and `confidence` [1]; the other fields depend on the kind [2][6], and most gold entities have no `value` (custom entities do). One schema holds every kind's fields, each optional.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
 #[serde(crate = "::cai_bridge::serde")]
 #[bridge(entity = "Entities")]
 pub struct Entity {
-    /// The entity's name, e.g. datetime, number or a custom entity (reconstructed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The normalized value, as text (reconstructed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// The text the entity was found in (reconstructed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw: Option<String>,
-    /// Confidence of the detection, from 0 to 1 (reconstructed).
+    /// The text the entity was found in, as the user wrote it [1].
+    pub raw: String,
+    /// Confidence of the detection, from 0 to 1 [1].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<f64>,
+    /// The normalized value of a custom entity [2]; gold entities have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// datetime, location: the value as a readable text, e.g. "Monday, 08 February 2021 at 09:00:00 AM" or "Paris, France" [1][2][6].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formatted: Option<String>,
+    /// datetime - the instant meant, ISO 8601 in UTC [1][6].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[bridge(timestamp)]
+    pub iso: Option<String>,
+    /// datetime - how precise the phrase is, e.g. day [1][6].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<String>,
+    /// datetime - past, present or future, relative to the message [1][6].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chronology: Option<String>,
+    /// datetime - its state [6]; null when not given. What its values mean is reconstructed (no public source lists them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// number - the number meant, e.g. 4711 for "4711" or 2 for "two" [2].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scalar: Option<f64>,
+    /// person - the full name found [2].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fullname: Option<String>,
+    /// location - latitude in degrees [2].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    /// location - longitude in degrees [2].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lng: Option<f64>,
+    /// location - the place id of the geocoding service [2].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
+    /// location - the kind of place, e.g. locality or country [2].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
 }

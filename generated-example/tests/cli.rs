@@ -85,6 +85,9 @@ fn refused_credentials_exit_4_and_the_secret_stays_out_of_the_output() {
     );
     assert!(!all.contains("wrong-secret-value-123"));
     assert!(!all.contains(config.developer_token.expose()));
+    // Piped to a file (as a pod's log is), log lines carry no colour codes.
+    assert!(all.contains("TRACE") || all.contains("DEBUG"), "{all}");
+    assert!(!all.contains('\x1b'), "{all}");
     rt.block_on(server.shutdown());
 }
 

@@ -274,7 +274,19 @@ fn time_format(parameter: &openapi::Parameter) -> Option<TimeFormat> {
             Some(TextFormat::Date) => Some(TimeFormat::Date),
             Some(TextFormat::Uuid) => None,
         },
-        Kind::Integer(_) => Some(TimeFormat::UnixSeconds),
+        // Only prose tells milliseconds from seconds (Spotify: "A Unix timestamp in
+        // milliseconds"); sending seconds there would ask for 1970.
+        Kind::Integer(_) => {
+            let says_millis = [parameter.doc.as_deref(), parameter.node.doc.as_deref()]
+                .into_iter()
+                .flatten()
+                .any(|doc| doc.to_ascii_lowercase().contains("millisecond"));
+            Some(if says_millis {
+                TimeFormat::UnixMilliseconds
+            } else {
+                TimeFormat::UnixSeconds
+            })
+        }
         _ => None,
     }
 }
@@ -407,6 +419,25 @@ fn auth(
                     prefix: config.sync.api_key_prefix.clone(),
                 }
             }
+            SecurityScheme::OAuth2UserToken { flows, .. } => {
+                // Spotify's and Swagger's petstore declare only flows a person
+                // completes in a browser; the token they end with is a bearer token,
+                // which the bridge can send when it is given one.
+                diags.push(
+                    Diagnostic::warning(
+                        Location::path(
+                            spec_file.as_deref(),
+                            format!("#/components/securitySchemes/{name}"),
+                        ),
+                        format!(
+                            "security scheme `{name}` is OAuth 2.0 without a client-credentials flow ({}); the bridge sends an access token it is given as a bearer token",
+                            if flows.is_empty() { "no flows".to_owned() } else { flows.join(", ") }
+                        ),
+                    )
+                    .with_hint("get a token by the API's own flow and set it in the bridge's `<PREFIX>_TOKEN`; it is not refreshed, so a run ends when it expires"),
+                );
+                AuthScheme::Bearer { name: name.clone() }
+            }
             SecurityScheme::Http { scheme, .. } if scheme == "bearer" => {
                 AuthScheme::Bearer { name: name.clone() }
             }
@@ -514,6 +545,15 @@ components:
         let model = load(&spec(unix, KEY, "[{key: []}]"), None).unwrap().model;
         assert_eq!(model.source.window.unwrap().format, TimeFormat::UnixSeconds);
 
+        // Spotify says milliseconds only in the parameter's prose.
+        let millis = r#"[{name: after, in: query, schema: {type: integer, description: "A Unix timestamp in milliseconds."}},
+            {name: before, in: query, schema: {type: integer}, description: "Milliseconds since 1970"}]"#;
+        let model = load(&spec(millis, KEY, "[{key: []}]"), None).unwrap().model;
+        assert_eq!(
+            model.source.window.unwrap().format,
+            TimeFormat::UnixMilliseconds
+        );
+
         let none = load(&spec("[]", KEY, "[{key: []}]"), None).unwrap();
         assert_eq!(none.model.source.window, None);
         assert!(none
@@ -575,5 +615,24 @@ components:
         );
         let cookie = load(&spec("[]", schemes, "[{cookie: []}]"), None).unwrap_err();
         assert!(cookie.to_string().contains("cookie"), "{cookie}");
+    }
+
+    /// Spotify and Swagger's petstore v3 declare OAuth 2.0 with only flows a person
+    /// completes: the bridge sends the token it is given, and says so.
+    #[test]
+    fn oauth2_without_client_credentials_sends_a_given_token() {
+        let schemes = r#"{user: {type: oauth2, flows: {
+            authorizationCode: {authorizationUrl: "https://a/authorize", tokenUrl: "https://a/token", scopes: {}},
+            implicit: {authorizationUrl: "https://a/authorize", scopes: {}}}}}"#;
+        let loaded = load(&spec("[]", schemes, "[{user: []}]"), None).unwrap();
+        assert_eq!(
+            loaded.model.source.auth,
+            [AuthScheme::Bearer {
+                name: "user".into()
+            }]
+        );
+        assert!(loaded.warnings.iter().any(|d| d.message.contains(
+            "`user` is OAuth 2.0 without a client-credentials flow (authorizationCode, implicit)"
+        )));
     }
 }

@@ -289,11 +289,17 @@ impl Field<'_> {
                 );
             }
             if let Some(ty) = &json.value {
-                if let Err(message) = classify(ty) {
-                    cx.error_spanned_by(
+                match classify(ty) {
+                    Err(message) => cx.error_spanned_by(
                         &json.at,
                         format!("unsupported type in `json = \"...\"`: {message}"),
-                    );
+                    ),
+                    // The model maps only objects and arrays inside JSON text.
+                    Ok(TypeKind::Map(_)) => cx.error_spanned_by(
+                        &json.at,
+                        "unsupported type in `json = \"...\"`: a map inside JSON text is not mapped; name a struct or Vec<T>, or use `json` alone (kept as JSON text)",
+                    ),
+                    Ok(_) => {}
                 }
             }
             if let Some(format) = &self.attrs.format {

@@ -273,5 +273,9 @@ fn node_of(krate: &syn::Path, field: &Field<'_>, kind: &TypeKind) -> TokenStream
             let inner = node_of(krate, field, inner);
             quote!(s::nullable(#inner))
         }
+        TypeKind::Map(value) => {
+            let value = node_of(krate, field, value);
+            quote!(s::map(#value))
+        }
     }
 }

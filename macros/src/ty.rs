@@ -14,6 +14,8 @@ pub enum TypeKind {
     Vec(Box<TypeKind>),
     /// `Option<T>`.
     Option(Box<TypeKind>),
+    /// `BTreeMap<String, T>` or `HashMap<String, T>`: a map whose keys are data.
+    Map(Box<TypeKind>),
 }
 
 /// Scalar types.
@@ -83,8 +85,9 @@ pub fn classify(ty: &Type) -> Result<TypeKind, String> {
         "Box" | "Rc" | "Arc" | "Cow" => Err(format!(
             "`{name}` is not supported; hold the value itself (String, or a struct that derives Bridge)"
         )),
-        "HashMap" | "BTreeMap" | "IndexMap" | "Map" | "HashSet" | "BTreeSet" => Err(format!(
-            "`{name}` is not supported; use serde_json::Value (kept as JSON text) or a struct that derives Bridge"
+        "HashMap" | "BTreeMap" => map_value(&name, &last.arguments).map(|v| TypeKind::Map(Box::new(v))),
+        "IndexMap" | "Map" | "HashSet" | "BTreeSet" => Err(format!(
+            "`{name}` is not supported; use BTreeMap<String, T> (a map: one row per entry), serde_json::Value (kept as JSON text) or a struct that derives Bridge"
         )),
         _ if matches!(last.arguments, PathArguments::None) => {
             Ok(TypeKind::Struct(Box::new(ty.clone())))
@@ -92,6 +95,24 @@ pub fn classify(ty: &Type) -> Result<TypeKind, String> {
         _ => Err(format!(
             "generic type `{name}<..>` is not supported; use a struct that derives Bridge"
         )),
+    }
+}
+
+/// The value type of `BTreeMap<String, V>`: the keys must be strings, as JSON's are.
+fn map_value(name: &str, arguments: &PathArguments) -> Result<TypeKind, String> {
+    let PathArguments::AngleBracketed(args) = arguments else {
+        return Err(format!("`{name}` needs a key and a value type"));
+    };
+    match args.args.iter().collect::<Vec<_>>().as_slice() {
+        [GenericArgument::Type(key), GenericArgument::Type(value)] => {
+            if !matches!(classify(key), Ok(TypeKind::Scalar(Scalar::Text))) {
+                return Err(format!(
+                    "the keys of `{name}` must be String, as JSON object keys are"
+                ));
+            }
+            classify(value)
+        }
+        _ => Err(format!("`{name}` needs a key and a value type")),
     }
 }
 

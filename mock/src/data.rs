@@ -123,7 +123,7 @@ fn conversation(
 
     let count = rng.weighted(&MESSAGE_COUNT_WEIGHTS) + 1;
     let mut received = start_ms;
-    let mut clicked: Option<(&'static str, usize, bool)> = None;
+    let mut clicked: Option<Click> = None;
     let mut messages = Vec::with_capacity(count);
     for k in 0..count {
         if k > 0 {
@@ -140,7 +140,7 @@ fn conversation(
             received: at(received),
         };
         let (message, menu) = match clicked.take() {
-            Some((value, topic, button)) => turn.click(rng, topic, value, button),
+            Some(click) => turn.click(rng, click),
             None => {
                 let topic = if k == 0 && rng.chance(0.65) {
                     GREETINGS
@@ -156,8 +156,13 @@ fn conversation(
         // A user answers a menu by clicking one of its buttons more often than not.
         if let Some(menu) = menu {
             if k + 1 < count && rng.chance(0.6) {
-                let (_, value, topic) = *rng.pick(menu.buttons);
-                clicked = Some((value, topic, rng.chance(0.3)));
+                let (title, value, topic) = *rng.pick(menu.buttons);
+                clicked = Some(Click {
+                    title: title[lang],
+                    value,
+                    topic,
+                    button: rng.chance(0.3),
+                });
             }
         }
     }
@@ -188,11 +193,21 @@ struct Turn<'a> {
     received: DateTime<Utc>,
 }
 
+/// A click on an item of the menu the bot showed: the item and where it leads.
+struct Click {
+    title: &'static str,
+    value: &'static str,
+    topic: usize,
+    /// A button (else a quick reply).
+    button: bool,
+}
+
 /// The NLU outcome of a message before it is written out.
 struct Nlu {
     skill: Option<&'static str>,
     intents: Vec<Value>,
-    entities: Vec<Value>,
+    /// Entity name → the occurrences found, as CAI keys them.
+    entities: Map<String, Value>,
 }
 
 impl Turn<'_> {
@@ -218,45 +233,56 @@ impl Turn<'_> {
             }
         };
         let text = fill(utterance.text);
+        let mut entities = Map::new();
+        match utterance.ent {
+            Ent::None => {}
+            Ent::Order { raw } => {
+                if rng.chance(0.7) {
+                    // A gold entity: its number as `scalar`, no `value`.
+                    let scalar = number.parse::<u64>().unwrap_or_default();
+                    let found = json!({ "scalar": scalar, "raw": number, "confidence": confidence(rng, 0.8, 0.99) });
+                    entities.insert("number".into(), json!([found]));
+                }
+                // A custom entity: a `value`.
+                let found = json!({ "value": number, "raw": fill(raw), "confidence": confidence(rng, 0.8, 0.99) });
+                entities.insert("order-number".into(), json!([found]));
+            }
+            Ent::Date { raw, .. } => {
+                let iso = date.clone().unwrap_or_default();
+                let found = json!({
+                    "formatted": formatted(&iso),
+                    "iso": iso,
+                    "accuracy": "day,hour",
+                    "chronology": "future",
+                    "state": null,
+                    "raw": raw,
+                    "confidence": confidence(rng, 0.8, 0.99),
+                });
+                entities.insert("datetime".into(), json!([found]));
+            }
+        }
         let nlu = Nlu {
             skill: t.skill,
             intents: intents(rng, topic, false),
-            entities: match utterance.ent {
-                Ent::None => Vec::new(),
-                Ent::Order { raw } => {
-                    let mut found = Vec::new();
-                    if rng.chance(0.7) {
-                        found.push(entity(rng, "number", &number, &number));
-                    }
-                    found.push(entity(rng, "order-number", &number, &fill(raw)));
-                    found
-                }
-                Ent::Date { raw, .. } => {
-                    vec![entity(rng, "datetime", date.as_deref().unwrap_or(""), raw)]
-                }
-            },
+            entities,
         };
-        self.message(rng, topic, "text", &text, nlu, &fill)
+        self.message(rng, topic, "text", Value::String(text), nlu, &fill)
     }
 
-    /// A click on a menu button leading to `topic`.
-    fn click(
-        &self,
-        rng: &mut SplitMix64,
-        topic: usize,
-        value: &str,
-        button: bool,
-    ) -> (Value, Option<&'static Menu>) {
-        let kind = if button { "button" } else { "quickReplies" };
+    /// A click on a menu item: CAI's input types `button` and `quickReply` (singular),
+    /// whose content is the item clicked.
+    fn click(&self, rng: &mut SplitMix64, click: Click) -> (Value, Option<&'static Menu>) {
+        let kind = if click.button { "button" } else { "quickReply" };
         let number = rng.range(1000, 99_999).to_string();
         let today = text_time(self.received);
         let fill = |s: &str| s.replace("{n}", &number).replace("{d}", &today[..10]);
         let nlu = Nlu {
-            skill: TOPICS[topic].skill,
-            intents: intents(rng, topic, true),
-            entities: Vec::new(),
+            skill: TOPICS[click.topic].skill,
+            intents: intents(rng, click.topic, true),
+            entities: Map::new(),
         };
-        self.message(rng, topic, kind, value, nlu, &fill)
+        let content = json!({ "title": click.title, "value": click.value });
+        self.message(rng, click.topic, kind, content, nlu, &fill)
     }
 
     /// The instant a date phrase means: `days` after the message, or the next
@@ -280,7 +306,7 @@ impl Turn<'_> {
         rng: &mut SplitMix64,
         topic: usize,
         input_type: &str,
-        content: &str,
+        content: Value,
         mut nlu: Nlu,
         fill: &dyn Fn(&str) -> String,
     ) -> (Value, Option<&'static Menu>) {
@@ -348,7 +374,7 @@ impl Turn<'_> {
         m.insert("nlp_act".into(), act);
         m.insert("nlp_status".into(), Value::from(status));
         m.insert("intents".into(), Value::Array(nlu.intents));
-        m.insert("entities".into(), Value::Array(nlu.entities));
+        m.insert("entities".into(), Value::Object(nlu.entities));
         if let Some(nlp_type) = nlp_type {
             m.insert("nlp_type".into(), nlp_type);
         }
@@ -403,8 +429,12 @@ fn intents(rng: &mut SplitMix64, topic: usize, clicked: bool) -> Vec<Value> {
         .collect()
 }
 
-fn entity(rng: &mut SplitMix64, name: &str, value: &str, raw: &str) -> Value {
-    json!({ "name": name, "value": value, "raw": raw, "confidence": confidence(rng, 0.8, 0.99) })
+/// A datetime gold entity's `formatted`: "Monday, 08 March 2021 at 09:00:00 AM (UTC)".
+fn formatted(iso: &str) -> String {
+    DateTime::parse_from_rfc3339(iso).map_or_else(
+        |_| iso.to_owned(),
+        |t| t.format("%A, %d %B %Y at %I:%M:%S %p (UTC)").to_string(),
+    )
 }
 
 /// The bot's replies as CAI stores them (JSON text) and the menu among them, if any.
@@ -505,7 +535,7 @@ mod tests {
             .collect();
         assert_eq!(
             digest,
-            "cb0f199ee839f80d3dc8d786269abf8e9b843e482782a9ed06b081551da71ecd"
+            "898c6d8229d7c33ee5fdc913f853289db5ed2921216abf1262161769545009de"
         );
     }
 

@@ -150,7 +150,17 @@ async fn conversations_match_the_spec_shape() {
             let input: Value =
                 serde_json::from_str(m["input_message_content"].as_str().unwrap()).unwrap();
             assert_eq!(input["type"], m["input_message_type"]);
-            let text = input["content"].as_str().unwrap();
+            // CAI's user input types: typed text, or a clicked quick reply or button
+            // (singular), whose content is the item clicked.
+            let text = match m["input_message_type"].as_str().unwrap() {
+                "text" => input["content"].as_str().unwrap(),
+                "quickReply" | "button" => {
+                    note("click");
+                    assert!(input["content"]["value"].is_string());
+                    input["content"]["title"].as_str().unwrap()
+                }
+                other => panic!("input type {other}"),
+            };
             if text.chars().any(|ch| "äöüß".contains(ch)) {
                 note("german");
             }
@@ -210,14 +220,31 @@ async fn conversations_match_the_spec_shape() {
                 assert!(i["slug"].is_string());
                 assert!(i["description"].is_string() || i["description"].is_null());
             }
-            let entities = m["entities"].as_array().unwrap();
+            // Keyed by entity name, each an array of occurrences with the fields of
+            // its kind: gold entities without `value`, custom ones with it.
+            let entities = m["entities"].as_object().unwrap();
             assert!(entities.len() <= 2);
-            for e in entities {
-                for key in ["name", "value", "raw"] {
-                    assert!(e[key].is_string());
+            for (name, found) in entities {
+                for e in found.as_array().unwrap() {
+                    assert!(e["raw"].is_string());
+                    assert!(e["confidence"].is_f64());
+                    match name.as_str() {
+                        "number" => {
+                            assert!(e["scalar"].is_u64() && e.get("value").is_none());
+                        }
+                        "datetime" => {
+                            assert!(e.get("value").is_none());
+                            assert!(is_millis_utc(e["iso"].as_str().unwrap()));
+                            for key in ["formatted", "accuracy", "chronology"] {
+                                assert!(e[key].is_string(), "{key}");
+                            }
+                            assert!(e["state"].is_null());
+                        }
+                        "order-number" => assert!(e["value"].is_string()),
+                        other => panic!("entity {other}"),
+                    }
+                    note("entity");
                 }
-                assert!(e["confidence"].is_f64());
-                note("entity");
             }
         }
     }
@@ -232,6 +259,7 @@ async fn conversations_match_the_spec_shape() {
         "nlp_type absent",
         "nlp_type null",
         "entity",
+        "click",
     ] {
         assert!(
             seen.get(what).copied().unwrap_or(0) > 0,

@@ -4,7 +4,9 @@
 //! arrays of objects become child entities keyed by the parent key plus a natural
 //! key (or the position when none exists); arrays of scalars become (parent key,
 //! position, value) entities; strings that always hold JSON keep their raw text and
-//! are parsed and mapped like nested data. Structural names (associations, foreign
+//! are parsed and mapped like nested data; maps (objects whose keys are data, see
+//! [`crate::map`]) become child entities keyed by the parent key plus the map key
+//! (and, for a map of arrays, the item's position). Structural names (associations, foreign
 //! keys, positions) are claimed before data names, so a data field yields to them.
 
 use crate::config::{Config, DEFAULT_NAMESPACE, DEFAULT_SERVICE};
@@ -12,9 +14,9 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::naming::{self, Scope};
 use crate::shape::{IntWidth, Kind, Node, Object, Text, TextFormat};
 use crate::{
-    key, path, Child, Entity, EntityKind, EnumCandidate, Fact, FactColumn, FactSource, FactTop,
-    Field, ForeignKey, LogicalType, Member, MemberValue, Model, Parent, Record, Rename,
-    RenameReason, Role, Service, Source, Step,
+    key, map, path, Child, Entity, EntityKind, EnumCandidate, Fact, FactColumn, FactSource,
+    FactTop, Field, ForeignKey, LogicalType, MapEntries, Member, MemberValue, Model, Parent,
+    Record, Rename, RenameReason, Role, Service, Source, Step,
 };
 
 /// Type names the generated Rust file uses unqualified (prelude and imports), which
@@ -35,10 +37,19 @@ const RUST_RESERVED_TYPES: &[&str] = &[
 /// The most columns a table or view may have: SQLite's default `SQLITE_MAX_COLUMN`.
 pub const MAX_COLUMNS: usize = 2000;
 
+/// The most columns the builder puts into one table: SAP HANA's limit per table,
+/// where CAP deploys the same CDS in production (SQLite's is [`MAX_COLUMNS`]). The
+/// data columns of a wider entity past it go to 1:1 extension entities with the same
+/// key, which SAC reads as entity sets of their own (a JSON text column of the rest
+/// would hide them from every query).
+pub const TABLE_COLUMNS: usize = 1000;
+
 /// The name of the generated position column.
 pub const POSITION: &str = "position";
 /// The name of the generated value column of scalar-array entities.
 pub const VALUE: &str = "value";
+/// The name of the generated map-key column of map entities.
+pub const MAP_KEY: &str = "key";
 
 /// Builds the model for the records whose shape is `record`.
 ///
@@ -90,7 +101,7 @@ pub fn build(
         record,
         object,
         None,
-        EntityKind::Root,
+        (EntityKind::Root, None),
     )?;
     let fact = builder.fact();
     // SQLite refuses a table or view of more columns than it allows (2,000 by
@@ -200,6 +211,7 @@ struct PendingChild {
     wire: String,
     path: String,
     items: Node,
+    map: Option<MapEntries>,
 }
 
 /// The entity being built.
@@ -212,7 +224,8 @@ struct Draft {
 
 impl Builder<'_> {
     /// Adds the entity for records of shape `node` (an object or, for `Scalars`, a
-    /// scalar), then its children. Returns its index.
+    /// scalar), items of an array or entries of a map (`kind.1`), then its children.
+    /// Returns its index.
     fn entity(
         &mut self,
         wire: &str,
@@ -220,7 +233,7 @@ impl Builder<'_> {
         node: &Node,
         object: &Object,
         parent: Option<usize>,
-        kind: EntityKind,
+        (kind, map): (EntityKind, Option<MapEntries>),
     ) -> Option<usize> {
         let entity_config = self.config.entities.get(&path);
         // bridge.toml wins over what a derive declared with the shape.
@@ -239,6 +252,7 @@ impl Builder<'_> {
             fields: Vec::new(),
             layout: Record::default(),
             children: Vec::new(),
+            map,
             // Every entity and member has a doc, so the Rust structs carry it and a
             // derive over them reads back the very same model.
             doc: Some(
@@ -258,23 +272,27 @@ impl Builder<'_> {
         // because CAP derives them and we cannot choose.
         let parent_link = parent.map(|p| self.parent_link(p, &mut draft));
         if let Some(link) = &parent_link {
-            for fk in &link.foreign_keys {
-                draft.fields.push(Field {
-                    name: fk.column.clone(),
-                    rust_name: naming::snake(&fk.column),
-                    source: Vec::new(),
-                    ty: fk.ty.clone(),
-                    key: true,
-                    not_null: true,
-                    role: Role::ParentKey,
-                    enum_values: None,
-                    doc: None,
-                });
-            }
+            draft.fields.extend(foreign_key_fields(link));
         }
 
+        if map.is_some() {
+            let key = draft.columns.claim(MAP_KEY);
+            draft.fields.push(Field {
+                name: key.clone(),
+                rust_name: naming::snake(&key),
+                source: Vec::new(),
+                ty: LogicalType::String(None),
+                key: true,
+                not_null: true,
+                role: Role::MapKey,
+                enum_values: None,
+                doc: Some("The entry's key in its map".into()),
+            });
+        }
         let natural = match kind {
             EntityKind::Scalars => None,
+            // An entry's value is identified by its key alone.
+            _ if map == Some(MapEntries::Values) => Some(Vec::new()),
             _ => self.natural_key(
                 &path,
                 object,
@@ -302,7 +320,7 @@ impl Builder<'_> {
             );
             return None;
         }
-        if natural.is_none() {
+        if natural.is_none() && map != Some(MapEntries::Values) {
             let position = draft.columns.claim(POSITION);
             draft.fields.push(Field {
                 name: position.clone(),
@@ -341,8 +359,9 @@ impl Builder<'_> {
         };
 
         self.entities[index].parent = parent_link;
-        self.entities[index].fields = draft.fields;
+        self.entities[index].fields = std::mem::take(&mut draft.fields);
         self.entities[index].layout = layout;
+        self.split_wide(index, &mut draft);
 
         for pending in std::mem::take(&mut draft.pending) {
             let (items_object, child_kind) = match &pending.items.kind {
@@ -356,7 +375,7 @@ impl Builder<'_> {
                 &pending.items,
                 &items_object,
                 Some(index),
-                child_kind,
+                (child_kind, pending.map),
             );
             self.declared = declared;
             let child = child?;
@@ -364,6 +383,106 @@ impl Builder<'_> {
         }
         self.entities[index].children = draft.children;
         Some(index)
+    }
+
+    /// Moves the data columns of entity `index` past [`TABLE_COLUMNS`] into 1:1
+    /// extension entities (`<Name>Part2`, `<Name>Part3`, …), each keyed by the
+    /// entity's key, and points its layout at them. Keys, positions and raw JSON stay.
+    fn split_wide(&mut self, index: usize, draft: &mut Draft) {
+        let entity = &self.entities[index];
+        let total = entity.fields.len();
+        let movable: Vec<usize> = (0..total)
+            .filter(|&i| entity.fields[i].role == Role::Data && !entity.fields[i].key)
+            .collect();
+        let fixed = total - movable.len();
+        let key_count = entity.keys().count();
+        // An entity whose fixed columns alone fill a table cannot be split; the
+        // column check after building reports it.
+        if total <= TABLE_COLUMNS || fixed >= TABLE_COLUMNS || key_count >= TABLE_COLUMNS {
+            return;
+        }
+        let kept = TABLE_COLUMNS - fixed;
+        let name = entity.name.clone();
+        let path = entity.path.clone();
+        let chunks: Vec<&[usize]> = movable[kept..].chunks(TABLE_COLUMNS - key_count).collect();
+        // The links first: they read the entity's keys, before its columns move.
+        let mut parts = Vec::new();
+        for part in 0..chunks.len() {
+            let mut part_draft = Draft {
+                columns: Scope::default(),
+                fields: Vec::new(),
+                children: Vec::new(),
+                pending: Vec::new(),
+            };
+            let part_name = self.entity_names.claim(&format!("{name}Part{}", part + 2));
+            let slot = draft.children.len();
+            draft.children.push(Child {
+                entity: self.entities.len() + part,
+                composition: draft.columns.claim(&format!("part{}", part + 2)),
+            });
+            let link = self.parent_link(index, &mut part_draft);
+            part_draft.fields.extend(foreign_key_fields(&link));
+            parts.push((part_name, link, slot, part_draft));
+        }
+        let mut fields: Vec<Option<Field>> = std::mem::take(&mut self.entities[index].fields)
+            .into_iter()
+            .map(Some)
+            .collect();
+        // Where each old column went: the entity itself or (slot, column) of a part.
+        let mut moved: Vec<Option<(usize, usize)>> = vec![None; total];
+        for ((_, _, slot, part_draft), chunk) in parts.iter_mut().zip(&chunks) {
+            for &old in *chunk {
+                let mut field = fields[old].take().expect("each column moves once");
+                field.name = part_draft.columns.claim(&field.name);
+                field.rust_name = naming::snake(&field.name);
+                moved[old] = Some((*slot, part_draft.fields.len()));
+                part_draft.fields.push(field);
+            }
+        }
+        // Index renumbering: what stays keeps its order.
+        let mut renumbered = vec![usize::MAX; total];
+        let mut staying = Vec::new();
+        for (old, field) in fields.into_iter().enumerate() {
+            if let Some(field) = field {
+                renumbered[old] = staying.len();
+                staying.push(field);
+            }
+        }
+        let mut layout = std::mem::take(&mut self.entities[index].layout);
+        relocate(&mut layout, &renumbered, &moved);
+        self.entities[index].fields = staying;
+        self.entities[index].layout = layout;
+        let names: Vec<String> = parts.iter().map(|(n, ..)| format!("`{n}`")).collect();
+        self.diags.push(
+            Diagnostic::warning(
+                Location::path(self.config.file.as_deref(), path.clone()),
+                format!(
+                    "{name} would have {total} columns, more than the {TABLE_COLUMNS} a table takes in SAP HANA (SQLite: {MAX_COLUMNS}); its columns past the first {TABLE_COLUMNS} are in {}, 1:1 by its key",
+                    names.join(", ")
+                ),
+            )
+            .with_hint("SAC reads each part as an entity set of its own; leave fields out with `exclude = [...]` in bridge.toml to keep one table"),
+        );
+        for (part_name, link, _, part_draft) in parts {
+            let rust_name = self.rust_types.claim(&naming::singular(&part_name));
+            self.entities.push(Entity {
+                doc: Some(format!(
+                    "More columns of `{name}`, one row per record of it, by its key."
+                )),
+                name: part_name,
+                rust_name: rust_name.clone(),
+                path: path.clone(),
+                kind: EntityKind::Extension,
+                parent: Some(link),
+                fields: part_draft.fields,
+                layout: Record {
+                    rust_name,
+                    members: Vec::new(),
+                },
+                children: Vec::new(),
+                map: None,
+            });
+        }
     }
 
     fn entity_name(
@@ -558,8 +677,13 @@ impl Builder<'_> {
                 not_null: is_key || (self.declared && !loose),
                 doc: doc.clone(),
             };
-            let value = match &node.kind {
-                Kind::Object(inner) if !inner.fields.is_empty() => {
+            let map_entries = self.map_entries(&member_path, node);
+            let value = match (&node.kind, map_entries) {
+                (_, Some((entries, value))) => {
+                    let composition = self.claim_column(draft, &base, &column_meta);
+                    self.pending_map(draft, wire, composition, &member_path, entries, value)
+                }
+                (Kind::Object(inner), None) if !inner.fields.is_empty() => {
                     let nested = format!("{rust_name}{}", naming::camel(wire));
                     let nested = self.rust_types.claim(&nested);
                     MemberValue::Object(self.flatten(
@@ -573,11 +697,11 @@ impl Builder<'_> {
                         &nested,
                     ))
                 }
-                Kind::Array(items) if is_child_items(items) => {
+                (Kind::Array(items), None) if is_child_items(items) => {
                     let composition = self.claim_column(draft, &base, &column_meta);
                     self.pending_child(draft, wire, composition, &member_path, items)
                 }
-                Kind::String(text) if embedded_json(text).is_some() => {
+                (Kind::String(text), None) if embedded_json(text).is_some() => {
                     let inner = embedded_json(text).cloned().unwrap_or_default();
                     let raw = self.column(
                         draft,
@@ -680,8 +804,90 @@ impl Builder<'_> {
             wire: wire.to_owned(),
             path: path::item(member_path),
             items: items.clone(),
+            map: None,
         });
         MemberValue::Children(slot)
+    }
+
+    /// A map member as a pending child: one record per entry (or per item of each
+    /// entry's array).
+    fn pending_map(
+        &mut self,
+        draft: &mut Draft,
+        wire: &str,
+        composition: String,
+        member_path: &str,
+        entries: MapEntries,
+        items: Node,
+    ) -> MemberValue {
+        let slot = draft.children.len();
+        draft.children.push(Child {
+            entity: usize::MAX,
+            composition,
+        });
+        let path = match entries {
+            MapEntries::Values => path::entry(member_path),
+            MapEntries::Arrays => path::item(&path::entry(member_path)),
+        };
+        draft.pending.push(PendingChild {
+            slot,
+            declared: self.declared,
+            wire: wire.to_owned(),
+            path,
+            items,
+            map: Some(entries),
+        });
+        MemberValue::Children(slot)
+    }
+
+    /// Whether the member at `path` is a map, and the shape of its entries' records:
+    /// bridge.toml `[maps]` decides, else the spec (`additionalProperties`), else for
+    /// sampled objects the rules of [`crate::map`]. A map whose values are neither
+    /// objects, scalars nor arrays of them stays JSON text.
+    fn map_entries(&mut self, path: &str, node: &Node) -> Option<(MapEntries, Node)> {
+        let forced = self.config.maps.get(path).copied();
+        let value = match (&node.kind, forced) {
+            (_, Some(false)) => return None,
+            (Kind::Map(value), _) => (**value).clone(),
+            (Kind::Object(object), Some(true)) => map::entries(object, path),
+            (Kind::Object(object), None) if !self.declared => {
+                let value = map::detect(object, path)?;
+                self.diags.push(
+                    Diagnostic::warning(
+                        Location::path(self.config.file.as_deref(), path),
+                        format!(
+                            "the keys of {path} look like data, not fields ({} of them in the samples); it becomes a child entity with a `{MAP_KEY}` column",
+                            object.fields.len()
+                        ),
+                    )
+                    .with_hint(format!(
+                        "to keep its members as columns, set `\"{path}\" = false` under `[maps]` in bridge.toml"
+                    )),
+                );
+                value
+            }
+            (_, Some(true)) => {
+                self.diags.push(
+                    Diagnostic::warning(
+                        Location::path(self.config.file.as_deref(), path),
+                        format!(
+                            "bridge.toml makes {path} a map, but it is {}, not an object",
+                            crate::shape::kind_name(&node.kind)
+                        ),
+                    )
+                    .with_hint(format!("remove `\"{path}\"` from `[maps]`")),
+                );
+                return None;
+            }
+            _ => return None,
+        };
+        match &value.kind {
+            Kind::Array(items) if is_child_items(items) => {
+                Some((MapEntries::Arrays, (**items).clone()))
+            }
+            _ if is_child_items(&value) => Some((MapEntries::Values, value)),
+            _ => None,
+        }
     }
 
     fn claim_column(&mut self, draft: &mut Draft, base: &str, meta: &ColumnMeta<'_>) -> String {
@@ -757,7 +963,7 @@ impl Builder<'_> {
                 );
                 (LogicalType::Json, None)
             }
-            Kind::Array(_) | Kind::Object(_) | Kind::Json(_) => {
+            Kind::Array(_) | Kind::Object(_) | Kind::Map(_) | Kind::Json(_) => {
                 if let Kind::Array(items) = &node.kind {
                     if items.kind == Kind::Unknown {
                         self.diags.push(Diagnostic::warning(
@@ -787,11 +993,9 @@ impl Builder<'_> {
             return None;
         }
         let root = &self.entities[0];
-        let entity = root
-            .children
-            .iter()
-            .map(|c| c.entity)
-            .find(|&c| self.entities[c].kind == EntityKind::Objects)?;
+        let entity = root.children.iter().map(|c| c.entity).find(|&c| {
+            self.entities[c].kind == EntityKind::Objects && self.entities[c].map.is_none()
+        })?;
         let fact_entity = &self.entities[entity];
         let link = fact_entity.parent.as_ref()?;
         let mut columns = Scope::default();
@@ -835,7 +1039,10 @@ impl Builder<'_> {
                 continue;
             };
             let top_entity = &self.entities[child.entity];
-            if !top_entity.fields.iter().any(|f| f.role == Role::Position) {
+            // A map's items are many per record at position 0 (one per key).
+            if top_entity.map.is_some()
+                || !top_entity.fields.iter().any(|f| f.role == Role::Position)
+            {
                 continue;
             }
             let prefix = format!("top_{}", naming::snake(&naming::singular(&top_entity.name)));
@@ -884,6 +1091,46 @@ struct ColumnMeta<'a> {
     key: bool,
     not_null: bool,
     doc: Option<String>,
+}
+
+/// The key columns a child takes from its link to the parent.
+fn foreign_key_fields(link: &Parent) -> impl Iterator<Item = Field> + '_ {
+    link.foreign_keys.iter().map(|fk| Field {
+        name: fk.column.clone(),
+        rust_name: naming::snake(&fk.column),
+        source: Vec::new(),
+        ty: fk.ty.clone(),
+        key: true,
+        not_null: true,
+        role: Role::ParentKey,
+        enum_values: None,
+        doc: None,
+    })
+}
+
+/// Points a layout's columns at where [`Builder::split_wide`] put them: `renumbered`
+/// gives a staying column's new index, `moved` a moved one's (slot, column).
+fn relocate(record: &mut Record, renumbered: &[usize], moved: &[Option<(usize, usize)>]) {
+    for member in &mut record.members {
+        relocate_value(&mut member.value, renumbered, moved);
+    }
+}
+
+fn relocate_value(value: &mut MemberValue, renumbered: &[usize], moved: &[Option<(usize, usize)>]) {
+    match value {
+        MemberValue::Column(i) => {
+            *value = match moved[*i] {
+                Some((child, column)) => MemberValue::Extension { child, column },
+                None => MemberValue::Column(renumbered[*i]),
+            }
+        }
+        MemberValue::Embedded { raw, inner } => {
+            *raw = renumbered[*raw];
+            relocate_value(inner, renumbered, moved);
+        }
+        MemberValue::Object(nested) => relocate(nested, renumbered, moved),
+        MemberValue::Children(_) | MemberValue::Extension { .. } => {}
+    }
 }
 
 /// The names of an object's scalar fields, for hints.

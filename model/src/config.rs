@@ -13,6 +13,9 @@
 //! [rename]                            # data path → column name
 //! "results.conversations[].channel_id" = "channel"
 //!
+//! [maps]                              # data path → a map (true) or an object (false)
+//! "results.conversations[].messages[].entities" = true
+//!
 //! [entities."results.conversations[].messages[]"]
 //! name = "Messages"                   # entity name
 //! key = ["message_id"]                # natural key (for a child: besides the parent key)
@@ -62,6 +65,11 @@ pub struct Config {
     /// Per-entity settings by data path.
     #[serde(default)]
     pub entities: BTreeMap<String, EntityConfig>,
+    /// Data path of an object → whether its keys are data (`true`: a map, one child
+    /// row per entry, keyed by the map key) or fields (`false`: flattened columns),
+    /// whatever the spec declares or the samples suggest.
+    #[serde(default)]
+    pub maps: BTreeMap<String, bool>,
     /// The fact view.
     #[serde(default)]
     pub fact: FactConfig,

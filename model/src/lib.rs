@@ -10,9 +10,11 @@
 //!
 //! - [`shape`]: what a reader learned about the data, the builder's input;
 //! - [`builder`] (feature `build`): a shape into a model, every name decided once;
-//! - [`emit`] (feature `build`): the model as SQLite DDL, CAP CDS and OData CSDL;
-//! - [`naming`], [`types`]: the names and types of each target;
+//! - [`emit`] (feature `build`): the model as SQL DDL, CAP CDS and OData CSDL;
+//! - [`naming`], [`types`]: the names and types of each target; [`dialect`]: what
+//!   differs between the SQL databases (SQLite, PostgreSQL, SAP HANA);
 //! - [`format`], [`key`], [`path`]: value formats, natural keys, data paths;
+//! - [`map`] (feature `build`): when an object's keys are data, not fields;
 //! - [`text`]: text safe to put into generated sources;
 //! - [`config`]: the settings of `bridge.toml`; [`diagnostic`]: problems with places.
 #![deny(missing_docs)]
@@ -21,11 +23,14 @@
 pub mod builder;
 pub mod config;
 pub mod diagnostic;
+pub mod dialect;
 #[cfg(feature = "build")]
 pub mod emit;
 pub mod format;
 #[cfg(feature = "build")]
 pub mod key;
+#[cfg(feature = "build")]
+pub mod map;
 pub mod naming;
 pub mod path;
 pub mod shape;
@@ -113,6 +118,9 @@ pub enum TimeFormat {
     Date,
     /// Seconds since the Unix epoch: an integer parameter.
     UnixSeconds,
+    /// Milliseconds since the Unix epoch: an integer parameter its description says
+    /// so of (Spotify's `after`/`before`).
+    UnixMilliseconds,
 }
 
 /// One security scheme of the operation, as the bridge must satisfy it.
@@ -181,6 +189,23 @@ pub struct Entity {
     pub children: Vec<Child>,
     /// Documentation from the spec.
     pub doc: Option<String>,
+    /// For a child whose records are the entries of a map (an object whose keys are
+    /// data, not fields): how they sit in it. `None`: the items of an array.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map: Option<MapEntries>,
+}
+
+/// How the records of a map child sit in the map (see [`Entity::map`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MapEntries {
+    /// One record per entry: the entry's value (`{"de": {...}, "en": {...}}`); keyed
+    /// by the parent key and the map key.
+    Values,
+    /// One record per item of each entry's array (CAI's `entities`:
+    /// `{"location": [{...}], "datetime": [...]}`); keyed by the parent key, the map
+    /// key and the item's position (or its natural key).
+    Arrays,
 }
 
 /// What an entity's records are.
@@ -192,6 +217,10 @@ pub enum EntityKind {
     Objects,
     /// Items of a nested array of scalars: (parent key, position, value).
     Scalars,
+    /// More columns of its parent's records, 1:1 by the parent's key, where the
+    /// parent has more columns than one table takes (1,000: SAP HANA's limit). It
+    /// reads the parent's own record; no wire member holds it.
+    Extension,
 }
 
 /// The link from a child entity to its parent.
@@ -270,6 +299,8 @@ pub enum Role {
     Position,
     /// The item itself, for arrays of scalars.
     Value,
+    /// The entry's key in its map, for a map child (see [`Entity::map`]).
+    MapKey,
     /// The JSON text of an embedded JSON string, kept as it came.
     RawJson,
 }
@@ -309,6 +340,15 @@ pub enum MemberValue {
     Object(Record),
     /// An array that became a child entity (index into [`Entity::children`]).
     Children(usize),
+    /// One column of an extension entity (see [`EntityKind::Extension`]): the
+    /// entity's child at slot `child` (index into [`Entity::children`]), its field
+    /// `column`.
+    Extension {
+        /// The extension's slot in [`Entity::children`].
+        child: usize,
+        /// Index into the extension's fields.
+        column: usize,
+    },
     /// A string holding JSON: kept raw in a column and parsed into `inner`.
     Embedded {
         /// The raw-text column.
@@ -494,6 +534,20 @@ impl Model {
 }
 
 impl Entity {
+    /// The column a member's value is stored in, where it is one column: of this
+    /// entity, or of one of its extensions (`model` holds them).
+    pub fn column<'m>(&'m self, model: &'m Model, value: &MemberValue) -> Option<&'m Field> {
+        match value {
+            MemberValue::Column(i) | MemberValue::Embedded { raw: i, .. } => self.fields.get(*i),
+            MemberValue::Extension { child, column } => self
+                .children
+                .get(*child)
+                .and_then(|c| model.entities.get(c.entity))
+                .and_then(|part| part.fields.get(*column)),
+            MemberValue::Object(_) | MemberValue::Children(_) => None,
+        }
+    }
+
     /// The key columns, in order.
     pub fn keys(&self) -> impl Iterator<Item = &Field> {
         self.fields.iter().filter(|f| f.key)

@@ -3,164 +3,12 @@
 //! Wire names are kept wherever a target allows them. CDS elements, SQL columns and
 //! EDM properties share one name (CAP maps them one to one), so that name must be a
 //! valid EDM `SimpleIdentifier` and is only *quoted* per target where it is a
-//! keyword (`![order]` in CDS, `"order"` in SQLite), exactly as CAP does. Rust names
+//! keyword (`![order]` in CDS; in SQL see [`crate::dialect`]), exactly as CAP does. Rust names
 //! are snake_case/CamelCase with raw identifiers for keywords. Collisions (after
 //! sanitizing, after case folding, after flattening, or with generated columns)
 //! are resolved with deterministic `_2`, `_3` suffixes, and every rename is reported.
 
 use std::collections::BTreeSet;
-
-/// SQLite keywords that CAP quotes in DDL (from cds-compiler's `lib/base/keywords.js`,
-/// which takes them from SQLite's own keyword list).
-const SQLITE_KEYWORDS: &[&str] = &[
-    "ABORT",
-    "ACTION",
-    "ADD",
-    "AFTER",
-    "ALL",
-    "ALTER",
-    "ALWAYS",
-    "ANALYZE",
-    "AND",
-    "AS",
-    "ASC",
-    "ATTACH",
-    "AUTOINCREMENT",
-    "BEFORE",
-    "BEGIN",
-    "BETWEEN",
-    "BY",
-    "CASCADE",
-    "CASE",
-    "CAST",
-    "CHECK",
-    "COLLATE",
-    "COLUMN",
-    "COMMIT",
-    "CONFLICT",
-    "CONSTRAINT",
-    "CREATE",
-    "CROSS",
-    "CURRENT",
-    "CURRENT_DATE",
-    "CURRENT_TIME",
-    "CURRENT_TIMESTAMP",
-    "DATABASE",
-    "DEFAULT",
-    "DEFERRABLE",
-    "DEFERRED",
-    "DELETE",
-    "DESC",
-    "DETACH",
-    "DISTINCT",
-    "DO",
-    "DROP",
-    "EACH",
-    "ELSE",
-    "END",
-    "ESCAPE",
-    "EXCEPT",
-    "EXCLUDE",
-    "EXCLUSIVE",
-    "EXISTS",
-    "EXPLAIN",
-    "FAIL",
-    "FILTER",
-    "FIRST",
-    "FOLLOWING",
-    "FOR",
-    "FOREIGN",
-    "FROM",
-    "FULL",
-    "GENERATED",
-    "GLOB",
-    "GROUP",
-    "GROUPS",
-    "HAVING",
-    "IF",
-    "IGNORE",
-    "IMMEDIATE",
-    "IN",
-    "INDEX",
-    "INDEXED",
-    "INITIALLY",
-    "INNER",
-    "INSERT",
-    "INSTEAD",
-    "INTERSECT",
-    "INTO",
-    "IS",
-    "ISNULL",
-    "JOIN",
-    "KEY",
-    "LAST",
-    "LEFT",
-    "LIKE",
-    "LIMIT",
-    "MATCH",
-    "MATERIALIZED",
-    "NATURAL",
-    "NO",
-    "NOT",
-    "NOTHING",
-    "NOTNULL",
-    "NULL",
-    "NULLS",
-    "OF",
-    "OFFSET",
-    "ON",
-    "OR",
-    "ORDER",
-    "OTHERS",
-    "OUTER",
-    "OVER",
-    "PARTITION",
-    "PLAN",
-    "PRAGMA",
-    "PRECEDING",
-    "PRIMARY",
-    "QUERY",
-    "RAISE",
-    "RANGE",
-    "RECURSIVE",
-    "REFERENCES",
-    "REGEXP",
-    "REINDEX",
-    "RELEASE",
-    "RENAME",
-    "REPLACE",
-    "RESTRICT",
-    "RETURNING",
-    "RIGHT",
-    "ROLLBACK",
-    "ROW",
-    "ROWS",
-    "SAVEPOINT",
-    "SELECT",
-    "SET",
-    "TABLE",
-    "TEMP",
-    "TEMPORARY",
-    "THEN",
-    "TIES",
-    "TO",
-    "TRANSACTION",
-    "TRIGGER",
-    "UNBOUNDED",
-    "UNION",
-    "UNIQUE",
-    "UPDATE",
-    "USING",
-    "VACUUM",
-    "VALUES",
-    "VIEW",
-    "VIRTUAL",
-    "WHEN",
-    "WHERE",
-    "WINDOW",
-    "WITH",
-    "WITHOUT",
-];
 
 /// CDL keywords that must be written `![name]` (cds-compiler's reserved list, plus
 /// the functions it reserves).
@@ -305,10 +153,14 @@ pub fn singular(plural: &str) -> String {
     }
 }
 
+/// Words that are plural (or uncountable) as they stand: `{"data": [...]}` is the
+/// commonest record wrapper of real APIs (OpenAI, Stripe), and `Datas` no name.
+const ALREADY_PLURAL: &[&str] = &["data", "media", "info", "feedback", "information"];
+
 /// The plural, for entity names made from singular wire names (`line` → `Lines`).
 pub fn plural(singular: &str) -> String {
     let lower = singular.to_ascii_lowercase();
-    if lower.ends_with('s') {
+    if lower.ends_with('s') || ALREADY_PLURAL.iter().any(|word| lower.ends_with(word)) {
         singular.to_owned()
     } else if lower.ends_with('y')
         && !lower.ends_with("ay")
@@ -323,15 +175,6 @@ pub fn plural(singular: &str) -> String {
         format!("{singular}es")
     } else {
         format!("{singular}s")
-    }
-}
-
-/// The identifier as SQLite DDL writes it: quoted where it is a keyword.
-pub fn sql(name: &str) -> String {
-    if is_keyword(SQLITE_KEYWORDS, name) {
-        format!("\"{name}\"")
-    } else {
-        name.to_owned()
     }
 }
 
@@ -427,12 +270,12 @@ mod tests {
         assert_eq!(plural("Entity"), "Entities");
         assert_eq!(plural("Key"), "Keys");
         assert_eq!(plural("Tags"), "Tags");
+        assert_eq!(plural("Data"), "Data");
+        assert_eq!(plural("UserMetadata"), "UserMetadata");
     }
 
     #[test]
     fn keywords_are_quoted_per_target() {
-        assert_eq!(sql("order"), "\"order\"");
-        assert_eq!(sql("type"), "type");
         assert_eq!(cds("key"), "![key]");
         assert_eq!(cds("select"), "![select]");
         assert_eq!(cds("order"), "order");

@@ -1,12 +1,16 @@
 //! Data paths, as every message, rename and bridge.toml key spells them:
 //! `results.conversations[].messages[].input_message_content(json).type`, where
-//! `.key` is an object member, `[]` an array item and `(json)` the JSON a string
-//! holds.
+//! `.key` is an object member, `[]` an array item, `{}` an entry's value in a map
+//! (an object whose keys are data: `messages[].entities{}[]`) and `(json)` the JSON
+//! a string holds.
 
 use crate::Step;
 
 /// The segment for an array's items.
 pub const ITEM: &str = "[]";
+
+/// The segment for the values of a map's entries.
+pub const ENTRY: &str = "{}";
 
 /// The segment for the JSON a string holds.
 pub const JSON: &str = "(json)";
@@ -23,6 +27,11 @@ pub fn member(path: &str, key: &str) -> String {
 /// `path[]`.
 pub fn item(path: &str) -> String {
     format!("{path}{ITEM}")
+}
+
+/// `path{}`.
+pub fn entry(path: &str) -> String {
+    format!("{path}{ENTRY}")
 }
 
 /// `path(json)`.

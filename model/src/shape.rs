@@ -47,6 +47,10 @@ pub enum Kind {
     Array(Box<Node>),
     /// An object with named fields.
     Object(Object),
+    /// An object whose keys are data (names, ids, dates), each entry's value of the
+    /// given shape: `additionalProperties` with a schema, or what the samples show
+    /// (see `map`).
+    Map(Box<Node>),
     /// Kept as JSON text, for the reason given.
     Json(JsonReason),
 }
@@ -63,7 +67,8 @@ pub enum IntWidth {
 /// Why a value is kept as JSON text instead of being modelled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JsonReason {
-    /// The spec says `additionalProperties` (a map with arbitrary keys).
+    /// A free-form object: `type: object` without `properties` and without a schema
+    /// for `additionalProperties` (a map with one is [`Kind::Map`]).
     Map,
     /// A `oneOf`/`anyOf` that is not a simple enum-like union.
     Union,
@@ -306,6 +311,17 @@ fn merge_kinds(a: Kind, b: Kind, path: &str) -> Kind {
             x.merge(y, path);
             Kind::Object(x)
         }
+        (Kind::Map(mut x), Kind::Map(y)) => {
+            x.merge(*y, &path::entry(path));
+            Kind::Map(x)
+        }
+        // Objects seen where a map is known: their members are entries.
+        (Kind::Map(mut x), Kind::Object(y)) | (Kind::Object(y), Kind::Map(mut x)) => {
+            for (_, field) in y.fields {
+                x.merge(field.node, &path::entry(path));
+            }
+            Kind::Map(x)
+        }
         (Kind::Json(reason), _) | (_, Kind::Json(reason)) => Kind::Json(reason),
         (x, y) => Kind::Json(JsonReason::Mixed(format!(
             "{} and {}",
@@ -325,6 +341,7 @@ pub fn kind_name(kind: &Kind) -> &'static str {
         Kind::String(_) => "string",
         Kind::Array(_) => "array",
         Kind::Object(_) => "object",
+        Kind::Map(_) => "map",
         Kind::Json(_) => "JSON",
     }
 }

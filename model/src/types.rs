@@ -44,22 +44,6 @@ impl LogicalType {
         }
     }
 
-    /// The SQLite column type CAP's `--dialect sqlite` gives the CDS type.
-    pub fn sqlite(&self) -> String {
-        match self {
-            LogicalType::String(Some(n)) => format!("NVARCHAR({n})"),
-            LogicalType::String(None) => "NVARCHAR(255)".into(),
-            LogicalType::LargeString | LogicalType::Json => "NCLOB".into(),
-            LogicalType::Integer => "INTEGER".into(),
-            LogicalType::Integer64 => "BIGINT".into(),
-            LogicalType::Double => "DOUBLE".into(),
-            LogicalType::Boolean => "BOOLEAN".into(),
-            LogicalType::Timestamp => "TIMESTAMP_TEXT".into(),
-            LogicalType::Date => "DATE_TEXT".into(),
-            LogicalType::Uuid => "NVARCHAR(36)".into(),
-        }
-    }
-
     /// The EDM type and its facets as CAP's CSDL writes them.
     pub fn edm(&self) -> (&'static str, Vec<(&'static str, String)>) {
         match self {

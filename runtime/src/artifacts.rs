@@ -41,10 +41,11 @@ impl Artifacts {
     /// The artifacts written from `model`: what `cai-bridge generate` would write for it.
     #[cfg(feature = "builder")]
     pub fn from_model(model: Model) -> Self {
+        use cai_bridge_model::dialect::Dialect;
         use cai_bridge_model::emit::{csdl, header, sql};
         let header = header(&model);
         Artifacts {
-            ddl: Cow::Owned(sql::emit(&model, &header)),
+            ddl: Cow::Owned(sql::emit(&model, &header, Dialect::Sqlite)),
             metadata: Cow::Owned(csdl::emit(&model, &header)),
             metadata_json: Cow::Owned(csdl::emit_json(&model)),
             model,

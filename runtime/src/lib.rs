@@ -9,6 +9,8 @@
 //! - [`serve`]: the database as OData V4 for SAP Analytics Cloud, to bearer tokens
 //!   of its own token endpoint or of an identity provider ([`serve::Auth`]).
 //! - [`cli`]: the bridge's command line, generic over its artifacts.
+//! - [`database_url`]: a SQLite file or a PostgreSQL server, as `--db`,
+//!   `DATABASE_URL` or a service binding names it (parsed, not yet used).
 //! - [`Bridge`] and `#[derive(Bridge)]`: a struct's rows and shape; with the default
 //!   feature `builder`, also its model, DDL, CDS and CSDL built at run time, for
 //!   crates without generated artifacts.
@@ -34,6 +36,7 @@ mod artifacts;
 pub mod auth;
 pub mod bridge;
 pub mod cli;
+pub mod database_url;
 pub mod load;
 pub mod record;
 pub mod serve;

@@ -45,6 +45,17 @@ pub trait Record {
     fn json(&self) -> Option<&Json> {
         None
     }
+
+    /// The entries of a map, for a map child (`None`: the record is no map).
+    fn entries(&self) -> Option<Vec<(&str, &dyn Record)>> {
+        None
+    }
+
+    /// The items of an array, for the entries of a map of arrays (`None`: the
+    /// record is no array).
+    fn items(&self) -> Option<Vec<&dyn Record>> {
+        None
+    }
 }
 
 impl Record for Json {
@@ -73,6 +84,19 @@ impl Record for Json {
 
     fn json(&self) -> Option<&Json> {
         Some(self)
+    }
+
+    fn entries(&self) -> Option<Vec<(&str, &dyn Record)>> {
+        self.as_object().map(|map| {
+            map.iter()
+                .map(|(key, value)| (key.as_str(), value as &dyn Record))
+                .collect()
+        })
+    }
+
+    fn items(&self) -> Option<Vec<&dyn Record>> {
+        self.as_array()
+            .map(|items| items.iter().map(|i| i as &dyn Record).collect())
     }
 }
 
@@ -161,6 +185,31 @@ pub fn list<T: Record>(items: &[T]) -> Member<'_> {
     Member::List(items.iter().map(|i| i as &dyn Record).collect())
 }
 
+/// The entries of a map value (`Vec<T>` for a map of arrays), for a derive's
+/// `BTreeMap<String, T>` and `HashMap<String, T>` fields.
+macro_rules! map_records {
+    ($($map:ident),*) => {$(
+        impl<V: Record> Record for std::collections::$map<String, V> {
+            fn member(&self, _: &str) -> Member<'_> {
+                Member::Cell(Cell::Null)
+            }
+            fn entries(&self) -> Option<Vec<(&str, &dyn Record)>> {
+                Some(self.iter().map(|(k, v)| (k.as_str(), v as &dyn Record)).collect())
+            }
+        }
+    )*};
+}
+map_records!(BTreeMap, HashMap);
+
+impl<T: Record> Record for Vec<T> {
+    fn member(&self, _: &str) -> Member<'_> {
+        Member::Cell(Cell::Null)
+    }
+    fn items(&self) -> Option<Vec<&dyn Record>> {
+        Some(self.iter().map(|i| i as &dyn Record).collect())
+    }
+}
+
 impl<T: Record + ?Sized> Record for &T {
     fn member(&self, key: &str) -> Member<'_> {
         (**self).member(key)
@@ -170,5 +219,11 @@ impl<T: Record + ?Sized> Record for &T {
     }
     fn json(&self) -> Option<&Json> {
         (**self).json()
+    }
+    fn entries(&self) -> Option<Vec<(&str, &dyn Record)>> {
+        (**self).entries()
+    }
+    fn items(&self) -> Option<Vec<&dyn Record>> {
+        (**self).items()
     }
 }

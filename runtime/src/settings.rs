@@ -343,11 +343,16 @@ fn read_variable(
 }
 
 fn read_secret_file(file: &Path) -> Result<String, SettingsError> {
-    let text = std::fs::read_to_string(file).map_err(|source| SettingsError::File {
+    read_mounted(file).map_err(|source| SettingsError::File {
         path: file.to_path_buf(),
         source,
-    })?;
-    // Mounted secrets often end with a newline the secret does not have.
+    })
+}
+
+/// A file's text without the trailing newline a mounted secret often has and the
+/// secret does not.
+pub(crate) fn read_mounted(file: &Path) -> std::io::Result<String> {
+    let text = std::fs::read_to_string(file)?;
     Ok(text.trim_end_matches(['\n', '\r']).to_owned())
 }
 
@@ -365,12 +370,7 @@ pub(crate) fn secret(
     let Some(file) = file else {
         return Err(SettingsError::Missing { what, hint });
     };
-    let text = std::fs::read_to_string(file).map_err(|source| SettingsError::File {
-        path: file.to_path_buf(),
-        source,
-    })?;
-    // Mounted secrets often end with a newline the secret does not have.
-    Ok(Secret::new(text.trim_end_matches(['\n', '\r'])))
+    read_secret_file(file).map(Secret::new)
 }
 
 impl SyncSettings {

@@ -2,11 +2,13 @@
 // Test oracle: compiles a generated CAP project with the REAL @sap/cds (pinned in
 // ./package.json) and prints what CAP itself makes of it, as ONE JSON object:
 //
-//   { "sql":      [ "CREATE TABLE ...", "CREATE VIEW ...", ... ],   // cds.compile.to.sql, dialect sqlite
+//   { "sql":      { "sqlite": [ "CREATE TABLE ...", "CREATE VIEW ...", ... ],  // cds.compile.to.sql
+//                   "postgres": [ ... ], "hana": [ ... ] },   // per dialect: `cds compile --to sql --dialect D`
 //     "edmx":     "<?xml ...>",                                    // cds.compile.to.edmx for the service
 //     "messages": [ { "severity": "Error|Warning|Info|Debug", "message": "...",
 //                     "location": { "file", "line", "col", "endLine", "endCol" } | null,
-//                     "messageId": "...", "phase": "load|sql|edmx" } ],
+//                     "messageId": "...", "phase": "load|sql:<dialect>|edmx" } ],
+//     "keywords": { "sqlite": [ "ABORT", ... ], "postgres": [ ... ], "hana": [ ... ] },  // what CAP quotes
 //     "service":  "CatalogService",                                // the single service in the model
 //     "path":     "/odata/v4/catalog" }                            // its OData path, as CAP computes it
 //
@@ -85,9 +87,14 @@ function fail(e) {
   }
   const service = services[0]
 
-  phase = 'sql'
-  const sql = [].concat(cds.compile.to.sql(csn, { dialect: 'sqlite', messages }))
-  harvest()
+  // The dialects cai-bridge writes DDL for. None needs its database's CAP plugin to
+  // compile: the compiler (@sap/cds-compiler) renders every dialect itself.
+  const sql = {}
+  for (const dialect of ['sqlite', 'postgres', 'hana']) {
+    phase = `sql:${dialect}`
+    sql[dialect] = [].concat(cds.compile.to.sql(csn, { dialect, messages }))
+    harvest()
+  }
 
   phase = 'edmx'
   const edmx = cds.compile.to.edmx(csn, { service, messages })
@@ -99,8 +106,13 @@ function fail(e) {
   const def = csn.definitions[service]
   const servicePath = cds.service.protocols.path4({ definition: def, name: service })
 
+  // The reserved words the compiler quotes in each dialect (its smartId's lists).
+  const reserved = require(require.resolve('@sap/cds-compiler/lib/base/keywords', { paths: [__dirname] }))
+  const keywords = Object.fromEntries(Object.keys(sql).map(d => [d, reserved[d]]))
+
   const out = {
     sql,
+    keywords,
     edmx,
     messages: collected.map(([p, m]) => render(p, m)),
     service,

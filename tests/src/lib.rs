@@ -7,8 +7,10 @@
 #![deny(missing_docs)]
 
 pub mod csdl;
+pub mod ddl;
 pub mod differential;
 pub mod oracle;
+pub mod postgres;
 pub mod schema;
 
 use std::collections::BTreeMap;
@@ -29,6 +31,27 @@ pub fn without_nulls(value: serde_json::Value) -> serde_json::Value {
                 .collect(),
         ),
         Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
+}
+
+/// A JSON value with every integral float written as an integer (`4711.0` as `4711`):
+/// JSON has one number type, and a struct's `f64` field writes back `4711` as
+/// `4711.0`; other numbers are left exactly as they are.
+pub fn json_numbers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            // Only where the float is exactly an integer an f64 represents.
+            Some(x) if n.is_f64() && x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 => {
+                Value::from(x as i64)
+            }
+            _ => Value::Number(n),
+        },
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, json_numbers(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(json_numbers).collect()),
         other => other,
     }
 }
@@ -62,6 +85,46 @@ pub fn cai_samples() -> Vec<serde_json::Value> {
         }
     }
     records
+}
+
+/// Inputs of a one-operation spec in `dir`: `GET path` answers an array of `item`
+/// (a JSON Schema), with a bridge.toml of `records = ""` and `config` after it.
+pub fn array_spec(dir: &Path, path: &str, item: serde_json::Value, config: &str) -> Inputs {
+    let spec = dir.join("openapi.json");
+    let document = serde_json::json!({
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": {path: {"get": {"responses": {"200": {
+            "description": "ok",
+            "content": {"application/json": {"schema": {"type": "array", "items": item}}}
+        }}}}}
+    });
+    std::fs::write(&spec, document.to_string()).expect("spec");
+    let file = dir.join("bridge.toml");
+    std::fs::write(&file, format!("records = \"\"\n{config}")).expect("config");
+    Inputs {
+        spec: Some(spec),
+        config: Some(file),
+        ..Inputs::default()
+    }
+}
+
+/// Asserts that a derive's model writes the same DDL, CDS and CSDL as the
+/// generator's (but for the `@generated` header lines), so the front ends agree.
+pub fn assert_same_artifacts(derived: &Model, generated: &Model) {
+    let body = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.contains("@generated"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let (ours, theirs) = (
+        cai_bridge::bridge::artifacts(derived),
+        cai_bridge::bridge::artifacts(generated),
+    );
+    for (path, text) in &ours {
+        assert_eq!(body(text), body(&theirs[path]), "{path}");
+    }
 }
 
 /// The rows of one entity's table.
@@ -99,6 +162,60 @@ pub fn repo() -> PathBuf {
         .parent()
         .expect("tests/ is inside the repo")
         .to_path_buf()
+}
+
+/// The running test's target dir (`CARGO_TARGET_DIR`, else the one its binary is
+/// in), so a crate a test builds reuses every compiled dependency.
+pub fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    // <target>/debug/deps/<test>-<hash>
+    exe.ancestors()
+        .nth(3)
+        .expect("inside a target dir")
+        .to_path_buf()
+}
+
+/// Checks generated `model.rs` files as modules of one throwaway crate on the
+/// runtime, with `#![deny(warnings, missing_docs)]`, in the shared target dir (so
+/// every dependency is compiled already): `modules` are (name, file). `Err` holds
+/// cargo's log.
+pub fn check_rust(modules: &[(String, PathBuf)]) -> Result<(), String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = repo();
+    let manifest = format!(
+        "[package]\nname = \"cai-bridge-generated-check\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [dependencies]\ncai-bridge = {{ path = {:?}, default-features = false }}\n\n[workspace]\n",
+        root.join("runtime")
+    );
+    std::fs::write(dir.path().join("Cargo.toml"), manifest).expect("Cargo.toml");
+    // The workspace's lock: the same versions, so nothing is resolved or fetched anew.
+    std::fs::copy(root.join("Cargo.lock"), dir.path().join("Cargo.lock")).expect("lock");
+    let mut lib = String::from("//! Generated Rust, checked.\n#![deny(warnings, missing_docs)]\n");
+    for (name, file) in modules {
+        lib.push_str(&format!(
+            "/// `{name}`.\npub mod {module} {{\n    include!({file:?});\n}}\n",
+            module = name.replace('-', "_"),
+        ));
+    }
+    std::fs::create_dir_all(dir.path().join("src")).expect("src");
+    std::fs::write(dir.path().join("src/lib.rs"), lib).expect("lib.rs");
+    let output =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .env("CARGO_TARGET_DIR", target_dir())
+            .arg("check")
+            .arg("--manifest-path")
+            .arg(dir.path().join("Cargo.toml"))
+            .arg("--offline")
+            .output()
+            .expect("cargo runs");
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
 }
 
 /// A fixture: the inputs of one generator run.

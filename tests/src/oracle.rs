@@ -1,9 +1,11 @@
 //! The external tools, run for real: CAP's compiler and server (Node) and the OASIS
 //! CSDL validator (Python), located through the variables `scripts/test` exports.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use cai_bridge::model::dialect::Dialect;
 use serde_json::Value;
 
 use crate::repo;
@@ -11,8 +13,10 @@ use crate::repo;
 /// What CAP's compiler made of a CAP project.
 #[derive(Debug)]
 pub struct CapCompiled {
-    /// `cds.compile.to.sql(…, {dialect: 'sqlite'})`, one statement per item.
-    pub sql: Vec<String>,
+    /// `cds.compile.to.sql(…, {dialect})` for every dialect, one statement per item.
+    pub sql: BTreeMap<Dialect, Vec<String>>,
+    /// The words the compiler quotes as names, per dialect.
+    pub keywords: BTreeMap<Dialect, Vec<String>>,
     /// `cds.compile.to.edmx` of the service.
     pub edmx: String,
     /// Every message (errors, warnings, infos) the compiler gave.
@@ -53,16 +57,28 @@ pub fn cap_compile(dir: &Path) -> CapCompiled {
     );
     let out: Value = serde_json::from_slice(&output.stdout).expect("compile.js prints JSON");
     CapCompiled {
-        sql: out["sql"]
-            .as_array()
-            .expect("sql array")
-            .iter()
-            .map(|s| s.as_str().expect("statement").to_owned())
-            .collect(),
+        sql: per_dialect(&out["sql"], "DDL"),
+        keywords: per_dialect(&out["keywords"], "keywords"),
         edmx: out["edmx"].as_str().expect("edmx").to_owned(),
         messages: out["messages"].as_array().cloned().unwrap_or_default(),
         path: out["path"].as_str().unwrap_or_default().to_owned(),
     }
+}
+
+/// `{ "<dialect>": [ "text", … ] }` for every dialect.
+fn per_dialect(value: &Value, what: &str) -> BTreeMap<Dialect, Vec<String>> {
+    Dialect::ALL
+        .into_iter()
+        .map(|dialect| {
+            let texts = value[dialect.name()]
+                .as_array()
+                .unwrap_or_else(|| panic!("compile.js prints no {} {what}", dialect.name()))
+                .iter()
+                .map(|s| s.as_str().expect("a string").to_owned())
+                .collect();
+            (dialect, texts)
+        })
+        .collect()
 }
 
 /// Serves the CAP project in `dir` on `db` with the real @sap/cds and reads `sets`.

@@ -1,10 +1,13 @@
 //! The generated CDS, SQL and CSDL against the real CAP toolchain, for every fixture:
-//! CAP compiles our CDS with no message at all; our DDL is CAP's DDL (same tables,
-//! columns, types, keys and views, and the views return the same rows); our CSDL
+//! CAP compiles our CDS with no message at all; our DDL is CAP's DDL, statement for
+//! statement and byte for byte, for SQLite, PostgreSQL and SAP HANA (and on SQLite
+//! the same tables, columns, types, keys and views, whose rows are the same); our CSDL
 //! validates against the OASIS schemas and means what CAP's CSDL means; and a
 //! database made from our DDL is served by `cds serve` unchanged.
 
+use cai_bridge::model::dialect::Dialect;
 use cai_bridge_build::emit::paths;
+use cai_bridge_tests::ddl::Ddl;
 use cai_bridge_tests::{csdl, fixtures, generate, oracle, schema};
 
 #[test]
@@ -32,7 +35,7 @@ fn our_ddl_is_what_cap_deploys() {
         let generated = generate(&fixture);
         let cap = oracle::cap_compile(&generated.path("cap"));
         let ours = schema::database(&[generated.files[paths::SQL].clone()]);
-        let theirs = schema::database(&cap.sql);
+        let theirs = schema::database(&cap.sql[&Dialect::Sqlite]);
         let our_schema = schema::schema(&ours);
         let their_schema = schema::schema(&theirs);
         assert_eq!(our_schema, their_schema, "{}: schemas differ", fixture.name);
@@ -49,6 +52,61 @@ fn our_ddl_is_what_cap_deploys() {
                 fixture.name
             );
         }
+    }
+}
+
+/// Every dialect's `schema.sql` holds the statements CAP writes for our CDS, in CAP's
+/// order and spelt as CAP spells them, then our indexes (CAP writes none); HANA's
+/// text can only be compared here, PostgreSQL's also runs (`tests/tests/postgres.rs`).
+#[test]
+fn our_ddl_is_caps_text_in_every_dialect() {
+    for fixture in fixtures() {
+        let generated = generate(&fixture);
+        let cap = oracle::cap_compile(&generated.path("cap"));
+        for dialect in Dialect::ALL {
+            let what = format!("{}: {}", fixture.name, paths::sql(dialect));
+            let ddl = Ddl::parse(&generated.files[paths::sql(dialect)]);
+            let theirs = &cap.sql[&dialect];
+            if let Some(i) = (0..ddl.statements.len().max(theirs.len()))
+                .find(|&i| ddl.statements.get(i) != theirs.get(i))
+            {
+                panic!(
+                    "{what}: statement {} differs from CAP's:\n ours:  {:?}\n CAP's: {:?}",
+                    i + 1,
+                    ddl.statements.get(i),
+                    theirs.get(i)
+                );
+            }
+            let tables: Vec<&str> = theirs
+                .iter()
+                .filter_map(|s| s.strip_prefix("CREATE TABLE ")?.split(' ').next())
+                .collect();
+            assert!(!ddl.indexes.is_empty(), "{what}: no index");
+            for index in &ddl.indexes {
+                let table = index
+                    .strip_prefix("CREATE INDEX ")
+                    .and_then(|rest| rest.split(" ON ").nth(1))
+                    .and_then(|on| on.split('(').next());
+                assert!(
+                    table.is_some_and(|t| tables.contains(&t)) && index.ends_with(");"),
+                    "{what}: not an index on one of CAP's tables: {index}"
+                );
+            }
+        }
+    }
+}
+
+/// The reserved words we quote are those CAP quotes, so a CAP upgrade that changes
+/// them fails here instead of in a deployment.
+#[test]
+fn we_quote_the_words_cap_quotes() {
+    let cap = oracle::cap_compile(&generate(&cai_bridge_tests::cai()).path("cap"));
+    for dialect in Dialect::ALL {
+        let mut theirs = cap.keywords[&dialect].clone();
+        theirs.sort();
+        let mut ours: Vec<String> = dialect.reserved_words().map(str::to_owned).collect();
+        ours.sort();
+        assert_eq!(ours, theirs, "{}: reserved words", dialect.name());
     }
 }
 

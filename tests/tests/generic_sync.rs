@@ -369,6 +369,12 @@ fn every_auth_scheme_and_window_format_syncs() {
             }],
             TimeFormat::Rfc3339,
         ),
+        (
+            vec![AuthScheme::Bearer {
+                name: "bearer".into(),
+            }],
+            TimeFormat::UnixMilliseconds,
+        ),
     ];
     for (auth, format) in variants {
         let mut artifacts = cai_bridge_golden_pagerduty::artifacts();

@@ -16,6 +16,8 @@ fn committed_outputs_match_a_fresh_run() {
             let committed = std::fs::read_to_string(&golden).unwrap_or_default();
             if committed != *content {
                 if update {
+                    let folder = golden.parent().expect("a golden file has a folder");
+                    std::fs::create_dir_all(folder).expect("golden folder is writable");
                     std::fs::write(&golden, content).expect("golden is writable");
                 } else {
                     stale.push(golden.display().to_string());

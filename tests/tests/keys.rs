@@ -11,23 +11,7 @@ use cai_bridge_build::{Error, Inputs};
 use serde_json::json;
 
 fn spec(dir: &std::path::Path, item: serde_json::Value) -> Inputs {
-    let spec = dir.join("openapi.json");
-    let document = json!({
-        "openapi": "3.0.3",
-        "info": {"title": "t", "version": "1"},
-        "paths": {"/pets": {"get": {"responses": {"200": {
-            "description": "ok",
-            "content": {"application/json": {"schema": {"type": "array", "items": item}}}
-        }}}}}
-    });
-    std::fs::write(&spec, document.to_string()).expect("spec");
-    let config = dir.join("bridge.toml");
-    std::fs::write(&config, "records = \"\"\n").expect("config");
-    Inputs {
-        spec: Some(spec),
-        config: Some(config),
-        ..Inputs::default()
-    }
+    cai_bridge_tests::array_spec(dir, "/pets", item, "")
 }
 
 #[test]
@@ -116,31 +100,6 @@ fn no_key_names_the_candidates_and_the_fields() {
     }
 }
 
-/// SQLite takes at most 2,000 columns: an object of 2,500 properties is refused with
-/// a located error and a hint, instead of DDL that SQLite would refuse.
-#[test]
-fn more_columns_than_sqlite_takes_is_a_clear_error() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut properties = serde_json::Map::new();
-    properties.insert("id".into(), json!({"type": "string"}));
-    for i in 0..2500 {
-        properties.insert(format!("p{i}"), json!({"type": "integer"}));
-    }
-    let inputs = spec(
-        dir.path(),
-        json!({"type": "object", "required": ["id"], "properties": properties}),
-    );
-    let Err(Error::Invalid(diagnostics)) = inputs.load() else {
-        panic!("a model SQLite cannot hold");
-    };
-    let text = diagnostics.to_string();
-    assert!(
-        text.contains("2501 columns") && text.contains("2000"),
-        "{text}"
-    );
-    assert!(text.contains("exclude"), "{text}");
-}
-
 // What the generator writes for the spec above, by hand: the derive builds the same
 // model from it (`id` the key, not optional), so the two front ends agree.
 /// A record of `$[]`.
@@ -168,17 +127,5 @@ fn the_derive_agrees_on_an_optional_id() {
     );
     let generated = inputs.load().unwrap_or_else(|e| panic!("{e}")).model;
     let derived = Pet::model().unwrap_or_else(|e| panic!("{e}"));
-    let body = |text: &str| -> Vec<String> {
-        text.lines()
-            .filter(|l| !l.contains("@generated"))
-            .map(str::to_owned)
-            .collect()
-    };
-    let (ours, theirs) = (
-        cai_bridge::bridge::artifacts(derived),
-        cai_bridge::bridge::artifacts(&generated),
-    );
-    for (path, text) in &ours {
-        assert_eq!(body(text), body(&theirs[path]), "{path}");
-    }
+    cai_bridge_tests::assert_same_artifacts(derived, &generated);
 }

@@ -11,11 +11,11 @@
 //! Nothing is skipped: without kubectl, the validators or the CAP toolchain, the
 //! tests fail with a hint (run `scripts/test`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use cai_bridge_build::{output, scaffold};
-use cai_bridge_tests::{cai, oracle, pagerduty, repo, Fixture};
+use cai_bridge_tests::{cai, oracle, pagerduty, repo, target_dir, Fixture};
 
 /// The skips `k8s/.checkov.yaml` may hold; a new one needs a reason there and here.
 const ALLOWED_SKIPS: &[&str] = &["CKV_K8S_43", "CKV_DOCKER_2"];
@@ -143,20 +143,6 @@ fn the_kyma_manifests_and_the_dockerfile_pass_the_validators() {
         .args(["--quiet", "--compact", "--skip-download"])
         .args(["--config-file", "k8s/.checkov.yaml", "-f", "Dockerfile"]));
     assert!(report.contains("Failed checks: 0"), "{report}");
-}
-
-/// The target directory this test was built into, so the scaffold's build reuses
-/// every dependency already compiled there.
-fn target_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(dir);
-    }
-    let exe = std::env::current_exe().expect("test binary");
-    // <target>/debug/deps/kyma-<hash>
-    exe.ancestors()
-        .nth(3)
-        .expect("inside a target dir")
-        .to_path_buf()
 }
 
 /// Cargo in the running test's target dir and the workspace's dev profile, so the

@@ -30,6 +30,24 @@ fn intent() -> impl Strategy<Value = Value> {
     })
 }
 
+/// One occurrence of an entity: every kind has `raw` and `confidence`, custom ones
+/// a `value`.
+fn occurrence() -> impl Strategy<Value = Value> {
+    (text(), 0.0f64..1.0, maybe(text())).prop_map(
+        |(raw, confidence, value)| json!({ "raw": raw, "confidence": confidence, "value": value }),
+    )
+}
+
+/// CAI's entity map: entity name → its occurrences (a name is there only when found).
+fn entities() -> impl Strategy<Value = Value> {
+    proptest::collection::btree_map(
+        "[a-z][a-z-]{0,11}",
+        proptest::collection::vec(occurrence(), 1..3),
+        0..3,
+    )
+    .prop_map(|map| json!(map))
+}
+
 fn message(id: u32) -> impl Strategy<Value = Value> {
     (
         0u32..100_000,
@@ -38,8 +56,9 @@ fn message(id: u32) -> impl Strategy<Value = Value> {
         proptest::collection::vec((text(), text()), 0..3),
         maybe(-1000i32..1000),
         proptest::collection::vec(intent(), 0..3),
+        entities(),
     )
-        .prop_map(move |(at, skill, content, replies, status, intents)| {
+        .prop_map(move |(at, skill, content, replies, status, intents, entities)| {
             let replies: Vec<Value> = replies
                 .into_iter()
                 .map(|(t, c)| json!({ "type": t, "content": c }))
@@ -52,7 +71,7 @@ fn message(id: u32) -> impl Strategy<Value = Value> {
                 "replies": Value::Array(replies).to_string(),
                 "nlp_status": status,
                 "intents": intents,
-                "entities": [],
+                "entities": entities,
             })
         })
 }

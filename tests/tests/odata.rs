@@ -39,7 +39,10 @@ fn answers_as_cap_does_for_the_same_file() {
         "Messages?$filter=nlp_type%20ne%20null&$count=true&$top=3",
         "Messages?$filter=nlp_sentiment%20ne%20'neutral'&$count=true&$top=2",
         "Intents?$filter=confidence%20ge%200.5%20and%20confidence%20lt%200.9&$orderby=confidence%20desc&$top=10",
-        "Entities?$filter=confidence%20gt%200.8&$orderby=name,confidence%20desc&$top=25",
+        "Entities?$filter=confidence%20gt%200.8&$orderby=key,confidence%20desc&$top=25",
+        // The entity map's rows: one per occurrence, keyed by the entity name.
+        "Entities?$filter=key%20eq%20'datetime'&$select=key,position,iso,formatted,chronology",
+        "Entities?$apply=groupby((key),aggregate($count%20as%20n))",
         "Conversations?$orderby=channel_type,start_at%20desc&$top=50",
         "MessageFacts?$filter=top_intent_slug%20eq%20'greetings'&$select=message_id,top_intent_slug,conversation_channel_type&$top=10",
         "Messages/$count?$filter=nlp_status%20eq%20200",

@@ -25,15 +25,15 @@ entity Messages {
   key message_id : UUID;
   /** The skill that handled the message, e.g. greetings; null when none did. */
   conversation_skill : String;
-  /** Type of the user's message, e.g. text, quickReplies or button. */
-  input_message_type : String;
-  /** JSON text of the user's message, e.g. {"content":"hello","type":"text"}: a JSON object serialized into this string. */
+  /** Type of the user's message [6]: text (typed), quickReply (a quick reply clicked) or button (a button clicked). Singular, unlike the bot's quickReplies and buttons. */
+  input_message_type : String enum { text; quickReply; button; };
+  /** JSON text of the user's message [6], a JSON object serialized into this string: {"type":"text","content":"hello"} for text; for quickReply and button the content is an object, the clicked item's {"title": ..., "value": ...}. */
   input_message_content : LargeString;
   /** The `content` member. */
-  input_message_content_content : String;
+  input_message_content_content : LargeString;
   /** The `type` member. */
   input_message_content_type : String;
-  /** JSON text: an array of bot replies in /dialog format, e.g. [{"type":"text","content":"Hi"}]. The content of a text reply is a string; other reply types (quickReplies, buttons, ...) have an object as content. "[]" when the bot did not answer. */
+  /** JSON text: an array of bot replies in /dialog format [3][6], each {"type": ..., "content": ...}, e.g. [{"type":"text","content":"Hi"}]. The content is a string for text; an object for quickReplies and buttons ({title, buttons: [{title, value, type}]}) and card ({title, subtitle, imageUrl, buttons}); an array for carousel (of cards); an object for list ({elements, buttons}); a URL string for picture and video; anything for custom. "[]" when the bot did not answer. */
   replies : LargeString;
   /** When CAI received the message, RFC 3339 in UTC with milliseconds. */
   received_at : Timestamp not null;
@@ -61,7 +61,7 @@ entity Replies {
   content : LargeString;
 }
 
-/** An intent matched by the NLU. Reconstructed from CAI's NLP intent shape (slug, confidence, description); the seed's sample is cut off before the intents. */
+/** An intent matched by the NLU: {slug, confidence} [6]. `description` is reconstructed (the seed's sample is cut off before the intents) and may be absent. */
 entity Intents {
   key message : Association to Messages;
   /** Position of the item in its array (0 = first) */
@@ -70,23 +70,45 @@ entity Intents {
   slug : String not null;
   /** Confidence of the match, from 0 to 1. */
   confidence : Double;
-  /** The intent's description from the bot's training data, or null. */
+  /** The intent's description from the bot's training data, or null. Reconstructed: no public source shows it in this payload. */
   description : String;
 }
 
-/** An entity found in the message. Reconstructed: the seed shows only "entities": []; the fields follow CAI's NLP entity shape, flattened into a list. */
+/** One occurrence of an entity. Every kind has `raw` and `confidence` [1]; the other fields depend on the kind [2][6], and most gold entities have no `value` (custom entities do). One schema holds every kind's fields, each optional. */
 entity Entities {
   key message : Association to Messages;
+  /** The entry's key in its map */
+  key ![key] : String;
   /** Position of the item in its array (0 = first) */
   key position : Integer;
-  /** The entity's name, e.g. datetime, number or a custom entity (reconstructed). */
-  name : String;
-  /** The normalized value, as text (reconstructed). */
-  value : String;
-  /** The text the entity was found in (reconstructed). */
-  raw : String;
-  /** Confidence of the detection, from 0 to 1 (reconstructed). */
+  /** The text the entity was found in, as the user wrote it [1]. */
+  raw : String not null;
+  /** Confidence of the detection, from 0 to 1 [1]. */
   confidence : Double;
+  /** The normalized value of a custom entity [2]; gold entities have none. */
+  value : String;
+  /** datetime, location: the value as a readable text, e.g. "Monday, 08 February 2021 at 09:00:00 AM" or "Paris, France" [1][2][6]. */
+  formatted : String;
+  /** datetime - the instant meant, ISO 8601 in UTC [1][6]. */
+  iso : Timestamp;
+  /** datetime - how precise the phrase is, e.g. day [1][6]. */
+  accuracy : String;
+  /** datetime - past, present or future, relative to the message [1][6]. */
+  chronology : String;
+  /** datetime - its state [6]; null when not given. What its values mean is reconstructed (no public source lists them). */
+  state : String;
+  /** number - the number meant, e.g. 4711 for "4711" or 2 for "two" [2]. */
+  scalar : Double;
+  /** person - the full name found [2]. */
+  fullname : String;
+  /** location - latitude in degrees [2]. */
+  lat : Double;
+  /** location - longitude in degrees [2]. */
+  lng : Double;
+  /** location - the place id of the geocoding service [2]. */
+  place : String;
+  /** location - the kind of place, e.g. locality or country [2]. */
+  type : String;
 }
 
 /** One row per message with its conversation's attributes and top items: the flat fact SAP Analytics Cloud reads. */

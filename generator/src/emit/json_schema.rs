@@ -4,7 +4,9 @@
 
 use serde_json::{json, Map, Value};
 
-use cai_bridge_model::{path, Entity, EntityKind, Member, MemberValue, Model, Record, Role};
+use cai_bridge_model::{
+    path, Entity, EntityKind, MapEntries, Member, MemberValue, Model, Record, Role,
+};
 
 /// The JSON Schema of one record, with the entities it maps to.
 pub fn emit(model: &Model) -> Value {
@@ -66,8 +68,10 @@ fn record(model: &Model, entity: &Entity, record: &Record) -> Value {
 
 fn member_schema(model: &Model, entity: &Entity, member: &Member, value: &MemberValue) -> Value {
     let mut schema = match value {
-        MemberValue::Column(i) => {
-            let field = &entity.fields[*i];
+        MemberValue::Column(_) | MemberValue::Extension { .. } => {
+            let Some(field) = entity.column(model, value) else {
+                return json!({});
+            };
             let (ty, format) = field.ty.json_schema();
             let mut s = json!({ "type": ty, "x-column": field.name });
             if let Some(format) = format.filter(|_| field.role != Role::RawJson) {
@@ -89,7 +93,18 @@ fn member_schema(model: &Model, entity: &Entity, member: &Member, value: &Member
                 }
                 _ => record(model, child, &child.layout),
             };
-            json!({ "type": "array", "items": items })
+            let array = |items| json!({ "type": "array", "items": items });
+            match child.map {
+                None => array(items),
+                Some(MapEntries::Values) => {
+                    json!({ "type": "object", "additionalProperties": items, "x-map": child.name })
+                }
+                Some(MapEntries::Arrays) => json!({
+                    "type": "object",
+                    "additionalProperties": array(items),
+                    "x-map": child.name,
+                }),
+            }
         }
         MemberValue::Embedded { raw, inner } => json!({
             "type": "string",

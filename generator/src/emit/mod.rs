@@ -8,6 +8,7 @@ pub mod templates;
 
 use std::collections::BTreeMap;
 
+use cai_bridge_model::dialect::Dialect;
 use cai_bridge_model::emit::{cds, csdl, sql};
 pub use cai_bridge_model::emit::{header, paths};
 
@@ -20,11 +21,13 @@ pub fn all(model: &Model, templates: &Templates) -> Result<BTreeMap<String, Stri
     let header = header(model);
     let mut out = BTreeMap::new();
     out.insert(paths::RUST.to_owned(), rust::emit(model, &header));
-    let ddl = sql::view(model, &header);
-    out.insert(
-        paths::SQL.to_owned(),
-        templates.render("schema.sql", &ddl, sql::Ddl::write)?,
-    );
+    for dialect in Dialect::ALL {
+        let ddl = sql::view(model, &header, dialect);
+        out.insert(
+            paths::sql(dialect).to_owned(),
+            templates.render("schema.sql", &ddl, sql::Ddl::write)?,
+        );
+    }
     let schema = cds::schema_view(model, &header);
     out.insert(
         paths::CDS_SCHEMA.to_owned(),

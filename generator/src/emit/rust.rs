@@ -10,7 +10,8 @@ use quote::{format_ident, quote};
 
 use cai_bridge_model::{naming, path, text};
 use cai_bridge_model::{
-    Entity, EntityKind, LogicalType, Member, MemberValue, Model, Record, RenameReason, Role, Step,
+    Entity, EntityKind, LogicalType, MapEntries, Member, MemberValue, Model, Record, RenameReason,
+    Role, Step,
 };
 
 /// Renders `src/model.rs`.
@@ -18,7 +19,8 @@ pub fn emit(model: &Model, header: &str) -> String {
     let mut items = Vec::new();
     items.push(wrappers(model));
     for entity in &model.entities {
-        if entity.kind != EntityKind::Scalars {
+        // Scalars are items, not structs; an extension reads its parent's struct.
+        if !matches!(entity.kind, EntityKind::Scalars | EntityKind::Extension) {
             record(model, entity, &entity.layout, &mut items);
         }
     }
@@ -181,7 +183,9 @@ fn container_attr(model: &Model, entity: &Entity) -> TokenStream {
 fn field_attr(model: &Model, entity: &Entity, member: &Member) -> TokenStream {
     let mut parts = Vec::new();
     let column = match &member.value {
-        MemberValue::Column(i) | MemberValue::Embedded { raw: i, .. } => Some(&entity.fields[*i]),
+        MemberValue::Column(_) | MemberValue::Embedded { .. } | MemberValue::Extension { .. } => {
+            entity.column(model, &member.value)
+        }
         MemberValue::Children(slot) => {
             let child = &model.entities[entity.children[*slot].entity];
             child.fields.iter().find(|f| f.role == Role::Value)
@@ -249,8 +253,8 @@ fn member_type(
     items: &mut Vec<TokenStream>,
 ) -> Option<TokenStream> {
     let base = match &member.value {
-        MemberValue::Column(i) => {
-            let field = &entity.fields[*i];
+        MemberValue::Column(_) | MemberValue::Extension { .. } => {
+            let field = entity.column(model, &member.value)?;
             let path: syn::Type = match field.role {
                 Role::RawJson => syn::parse_quote!(String),
                 _ => syn::parse_str(field.ty.rust()).ok()?,
@@ -282,7 +286,17 @@ fn member_type(
                     quote!(#name)
                 }
             };
-            quote!(Vec<#item>)
+            // A map keeps its keys in order, so the struct serializes as it came
+            // sorted; rows are keyed by the map key, so no order is lost.
+            match child.map {
+                None => quote!(Vec<#item>),
+                Some(MapEntries::Values) => {
+                    quote!(::std::collections::BTreeMap<String, #item>)
+                }
+                Some(MapEntries::Arrays) => {
+                    quote!(::std::collections::BTreeMap<String, Vec<#item>>)
+                }
+            }
         }
     };
     Some(if member.optional || member.nullable {

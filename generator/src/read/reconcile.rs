@@ -50,6 +50,15 @@ pub fn reconcile(spec: &mut Node, sample: &Node, path: &str, diags: &mut Diagnos
         (Kind::Array(declared), Kind::Array(seen)) => {
             reconcile(declared, seen, &format!("{path}[]"), diags);
         }
+        (Kind::Map(declared), Kind::Map(seen)) => {
+            reconcile(declared, seen, &format!("{path}{{}}"), diags);
+        }
+        // Sampled entries of a declared map: each member is one entry's value.
+        (Kind::Map(declared), Kind::Object(seen)) => {
+            for field in seen.fields.values() {
+                reconcile(declared, &field.node, &format!("{path}{{}}"), diags);
+            }
+        }
         (Kind::String(declared), Kind::String(seen)) => {
             declared.stats = seen.stats.clone();
             if declared.declared.is_none() {

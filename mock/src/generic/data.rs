@@ -3,7 +3,9 @@
 //! model allows them, child arrays and embedded JSON strings, unique keys.
 
 use cai_bridge::model::format;
-use cai_bridge::model::{Entity, EntityKind, Field, LogicalType, MemberValue, Model, Record, Role};
+use cai_bridge::model::{
+    Entity, EntityKind, Field, LogicalType, MapEntries, MemberValue, Model, Record, Role,
+};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
 
@@ -101,6 +103,10 @@ impl Synth<'_> {
                 }
                 self.scalar(field, index)
             }
+            MemberValue::Extension { .. } => match entity.column(self.model, value) {
+                Some(field) => self.scalar(field, index),
+                None => Json::Null,
+            },
             MemberValue::Object(record) => Json::Object(self.object(entity, record, index, root)),
             MemberValue::Children(c) => {
                 let child = &self.model.entities[entity.children[*c].entity];
@@ -113,8 +119,24 @@ impl Synth<'_> {
                         }
                         _ => Json::Object(self.object(child, &child.layout, position, false)),
                     })
-                    .collect();
-                Json::Array(items)
+                    .collect::<Vec<_>>();
+                match child.map {
+                    None => Json::Array(items),
+                    // A map's keys are data: `key0`, `key1`, …, one array each for a
+                    // map of arrays.
+                    Some(MapEntries::Values) => Json::Object(
+                        items
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, item)| (format!("key{i}"), item))
+                            .collect(),
+                    ),
+                    Some(MapEntries::Arrays) => {
+                        let mut map = Map::new();
+                        map.insert("key0".to_owned(), Json::Array(items));
+                        Json::Object(map)
+                    }
+                }
             }
             MemberValue::Embedded { inner, .. } => {
                 let parsed = self.value(entity, inner, index, root);

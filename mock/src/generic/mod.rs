@@ -326,6 +326,10 @@ fn bound(format: TimeFormat, text: &str) -> Option<DateTime<Utc>> {
             .parse::<i64>()
             .ok()
             .and_then(|s| DateTime::from_timestamp(s, 0)),
+        TimeFormat::UnixMilliseconds => text
+            .parse::<i64>()
+            .ok()
+            .and_then(DateTime::from_timestamp_millis),
     }
 }
 

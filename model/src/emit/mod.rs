@@ -1,5 +1,5 @@
-//! The model's text artifacts, written by plain Rust: SQLite DDL ([`sql`]), CAP CDS
-//! ([`cds`]) and OData V4 CSDL ([`csdl`]).
+//! The model's text artifacts, written by plain Rust: SQL DDL for SQLite, PostgreSQL
+//! and SAP HANA ([`sql`]), CAP CDS ([`cds`]) and OData V4 CSDL ([`csdl`]).
 //!
 //! A generated bridge never calls these at run time: it carries the files the
 //! generator committed. They are here for the generator (which renders the same
@@ -18,8 +18,14 @@ use crate::Model;
 pub mod paths {
     /// Rust structs.
     pub const RUST: &str = "src/model.rs";
-    /// SQLite DDL.
+    use crate::dialect::Dialect;
+
+    /// SQLite DDL, what the bridge runs.
     pub const SQL: &str = "db/schema.sql";
+    /// PostgreSQL DDL.
+    pub const SQL_POSTGRES: &str = "db/postgres/schema.sql";
+    /// SAP HANA DDL.
+    pub const SQL_HANA: &str = "db/hana/schema.sql";
     /// CDS data model.
     pub const CDS_SCHEMA: &str = "cap/db/schema.cds";
     /// CDS service.
@@ -30,6 +36,16 @@ pub mod paths {
     pub const CSDL_JSON: &str = "odata/metadata.json";
     /// The model itself, which the runtime reads.
     pub const MODEL: &str = "src/model.json";
+
+    /// The DDL of `dialect`: SQLite's where it always was, the others in a folder
+    /// named after the dialect.
+    pub fn sql(dialect: Dialect) -> &'static str {
+        match dialect {
+            Dialect::Sqlite => SQL,
+            Dialect::Postgres => SQL_POSTGRES,
+            Dialect::Hana => SQL_HANA,
+        }
+    }
 }
 
 /// The line every output starts with (as a comment of its language).

@@ -132,10 +132,26 @@ pub const fn check<const N: usize>(columns: &[Column], field: usize) {
         flatten(columns[top], Buf::EMPTY, Buf::EMPTY, top, &mut flat, &mut n);
         top += 1;
     }
+    // Only pairs with a column of `field` can be reported here: comparing just those
+    // keeps the work linear in the struct's width (a struct of 2,500 fields would
+    // otherwise take millions of steps and trip the compiler's const-eval limit).
+    // `field`'s columns are one run of `flat`, [start, end).
+    let mut start = 0;
+    while start < n && flat[start].top != field {
+        start += 1;
+    }
+    let mut end = start;
+    while end < n && flat[end].top == field {
+        end += 1;
+    }
     let mut j = 0;
     while j < n {
-        let mut i = 0;
-        while i < j {
+        let (mut i, stop) = if flat[j].top == field {
+            (0, j)
+        } else {
+            (start, if end < j { end } else { j })
+        };
+        while i < stop {
             let (a, b) = (&flat[i], &flat[j]);
             if a.name.eq_ignore_ascii_case(&b.name) && reported_at(columns, a.top, b.top) == field {
                 collision(a, b);

@@ -49,9 +49,10 @@ pub trait Bridge: Record {
     /// generate` writes to `db/schema.sql` for the same shape.
     #[cfg(feature = "builder")]
     fn ddl() -> Result<String, ModelError> {
+        use cai_bridge_model::dialect::Dialect;
         use cai_bridge_model::emit::{header, sql};
         let model = Self::model()?;
-        Ok(sql::emit(model, &header(model)))
+        Ok(sql::emit(model, &header(model), Dialect::Sqlite))
     }
 
     /// Each entity's `INSERT … ON CONFLICT (key) DO UPDATE …`, in model order (this
@@ -167,19 +168,21 @@ pub fn build_model(shape: &Node, settings: &Settings) -> Result<Model, Diagnosti
     }
 }
 
-/// The text artifacts of a model (SQLite DDL, CDS, CSDL) by relative path, as
-/// `cai-bridge generate` writes them: a crate with only derived structs can deploy
+/// The text artifacts of a model (SQLite, PostgreSQL and SAP HANA DDL, CDS, CSDL)
+/// by relative path, as `cai-bridge generate` writes them: a crate with only derived structs can deploy
 /// its tables and serve OData (or let CAP serve them) without running the generator.
 #[cfg(feature = "builder")]
 pub fn artifacts(model: &Model) -> std::collections::BTreeMap<&'static str, String> {
+    use cai_bridge_model::dialect::Dialect;
     use cai_bridge_model::emit::{cds, csdl, header, paths, sql};
     let header = header(model);
-    [
-        (paths::SQL, sql::emit(model, &header)),
-        (paths::CDS_SCHEMA, cds::schema(model, &header)),
-        (paths::CDS_SERVICE, cds::service(model, &header)),
-        (paths::CSDL, csdl::emit(model, &header)),
-    ]
-    .into_iter()
-    .collect()
+    Dialect::ALL
+        .map(|dialect| (paths::sql(dialect), sql::emit(model, &header, dialect)))
+        .into_iter()
+        .chain([
+            (paths::CDS_SCHEMA, cds::schema(model, &header)),
+            (paths::CDS_SERVICE, cds::service(model, &header)),
+            (paths::CSDL, csdl::emit(model, &header)),
+        ])
+        .collect()
 }

@@ -75,6 +75,11 @@ pub fn array(items: Node) -> Node {
     Node::new(Kind::Array(Box::new(items)))
 }
 
+/// A map (an object whose keys are data) whose entries' values are `value`.
+pub fn map(value: Node) -> Node {
+    Node::new(Kind::Map(Box::new(value)))
+}
+
 /// `node`, made nullable.
 pub fn nullable(mut node: Node) -> Node {
     node.nullable = true;

@@ -465,13 +465,17 @@ fn ignore_file_size_signal() {
     }
 }
 
-/// Logs to stderr, filtered by RUST_LOG (warnings by default).
+/// Logs to stderr, filtered by RUST_LOG (warnings by default), in colour only on a
+/// terminal: a pod's log or a file piped to gets plain lines, and `NO_COLOR` is honoured.
 fn init_logging() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .with_target(false)
         .try_init();
 }

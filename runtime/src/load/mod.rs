@@ -184,11 +184,17 @@ impl<'m> Loader<'m> {
         let conditions: Vec<String> = root
             .keys()
             .enumerate()
-            .map(|(i, f)| format!("{} = ?{}", cai_bridge_model::naming::sql(&f.name), i + 1))
+            .map(|(i, f)| {
+                format!(
+                    "{} = ?{}",
+                    cai_bridge_model::dialect::Dialect::Sqlite.ident(&f.name),
+                    i + 1
+                )
+            })
             .collect();
         let delete_root = format!(
             "DELETE FROM {} WHERE {}",
-            cai_bridge_model::naming::sql(&self.model.table(&root.name)),
+            cai_bridge_model::dialect::Dialect::Sqlite.ident(&self.model.table(&root.name)),
             conditions.join(" AND ")
         );
         rows += tx.execute(&delete_root, rusqlite::params_from_iter(key.iter()))? as u64;

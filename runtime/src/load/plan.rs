@@ -1,7 +1,7 @@
 //! The statements the loader prepares once per model: each table's upsert, and for
 //! every descendant of the root the delete by the root record's key.
 
-use cai_bridge_model::naming::sql;
+use cai_bridge_model::dialect::Dialect;
 use cai_bridge_model::{Entity, Model};
 
 /// The statements and paths for one entity.
@@ -23,11 +23,11 @@ pub fn plan(model: &Model) -> Vec<TablePlan> {
         .map(|(i, entity)| TablePlan {
             upsert: upsert(model, entity),
             delete_by_root: (i > 0).then(|| {
-                let table = sql(&model.table(&entity.name));
+                let table = Dialect::Sqlite.ident(&model.table(&entity.name));
                 let conditions: Vec<String> = root_columns[i]
                     .iter()
                     .enumerate()
-                    .map(|(n, c)| format!("{} = ?{}", sql(c), n + 1))
+                    .map(|(n, c)| format!("{} = ?{}", Dialect::Sqlite.ident(c), n + 1))
                     .collect();
                 format!("DELETE FROM {table} WHERE {}", conditions.join(" AND "))
             }),
@@ -38,15 +38,22 @@ pub fn plan(model: &Model) -> Vec<TablePlan> {
 /// `INSERT INTO <table> (<every column>) VALUES (?1, …) ON CONFLICT (<key>) DO UPDATE
 /// SET <every other column> = excluded.<column>`, parameters in field order.
 pub fn upsert(model: &Model, entity: &Entity) -> String {
-    let table = sql(&model.table(&entity.name));
-    let columns: Vec<String> = entity.fields.iter().map(|f| sql(&f.name)).collect();
+    let table = Dialect::Sqlite.ident(&model.table(&entity.name));
+    let columns: Vec<String> = entity
+        .fields
+        .iter()
+        .map(|f| Dialect::Sqlite.ident(&f.name))
+        .collect();
     let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-    let keys: Vec<String> = entity.keys().map(|f| sql(&f.name)).collect();
+    let keys: Vec<String> = entity
+        .keys()
+        .map(|f| Dialect::Sqlite.ident(&f.name))
+        .collect();
     let updates: Vec<String> = entity
         .fields
         .iter()
         .filter(|f| !f.key)
-        .map(|f| format!("{0} = excluded.{0}", sql(&f.name)))
+        .map(|f| format!("{0} = excluded.{0}", Dialect::Sqlite.ident(&f.name)))
         .collect();
     let action = if updates.is_empty() {
         "NOTHING".to_owned()

@@ -2,8 +2,10 @@
 //! loading loses nothing (see the property tests), and serves anyone who wants the
 //! records as they were.
 
-use cai_bridge_model::naming::sql;
-use cai_bridge_model::{Entity, LogicalType, MemberValue, Model, Record, Role};
+use cai_bridge_model::dialect::Dialect;
+use cai_bridge_model::{
+    Entity, EntityKind, LogicalType, MapEntries, MemberValue, Model, Record, Role,
+};
 use rusqlite::types::Value as Sql;
 use rusqlite::Connection;
 use serde_json::{Map, Value as Json};
@@ -11,7 +13,33 @@ use serde_json::{Map, Value as Json};
 /// Every root record in the database, in key order, rebuilt from its rows. Members
 /// whose value is null are left out (absent and null read the same).
 pub fn read_back(conn: &Connection, model: &Model) -> Result<Vec<Json>, rusqlite::Error> {
-    read_entity(conn, model, 0, &[])
+    let records = read_entity(conn, model, 0, &[])?;
+    Ok(records.into_iter().map(|(_, record)| record).collect())
+}
+
+/// A child's records as its parent holds them: an array, or for a map child an
+/// object of the entries (each an array of items for a map of arrays). The rows come
+/// in key order, so a map key's items are together and in position order.
+fn assemble(map: Option<MapEntries>, records: Vec<(Option<String>, Json)>) -> Json {
+    let Some(entries) = map else {
+        return Json::Array(records.into_iter().map(|(_, record)| record).collect());
+    };
+    let mut out = Map::new();
+    for (key, record) in records {
+        let key = key.unwrap_or_default();
+        match entries {
+            MapEntries::Values => {
+                out.insert(key, record);
+            }
+            MapEntries::Arrays => {
+                let items = out.entry(key).or_insert_with(|| Json::Array(Vec::new()));
+                if let Json::Array(items) = items {
+                    items.push(record);
+                }
+            }
+        }
+    }
+    Json::Object(out)
 }
 
 fn read_entity(
@@ -19,21 +47,90 @@ fn read_entity(
     model: &Model,
     index: usize,
     parent_key: &[Sql],
-) -> Result<Vec<Json>, rusqlite::Error> {
+) -> Result<Vec<(Option<String>, Json)>, rusqlite::Error> {
     let entity = &model.entities[index];
-    let columns: Vec<String> = entity.fields.iter().map(|f| sql(&f.name)).collect();
-    let keys: Vec<String> = entity.keys().map(|f| sql(&f.name)).collect();
+    let mut out = Vec::new();
+    for row in rows(conn, model, index, parent_key)? {
+        let own_key: Vec<Sql> = entity
+            .fields
+            .iter()
+            .zip(&row)
+            .filter(|(f, _)| f.key)
+            .map(|(_, v)| v.clone())
+            .collect();
+        let mut children = Children {
+            records: Vec::with_capacity(entity.children.len()),
+            parts: Vec::with_capacity(entity.children.len()),
+        };
+        for child in &entity.children {
+            // An extension's one row holds more columns of this record.
+            if model.entities[child.entity].kind == EntityKind::Extension {
+                children.records.push(Json::Null);
+                children
+                    .parts
+                    .push(rows(conn, model, child.entity, &own_key)?.pop());
+            } else {
+                let records = read_entity(conn, model, child.entity, &own_key)?;
+                children
+                    .records
+                    .push(assemble(model.entities[child.entity].map, records));
+                children.parts.push(None);
+            }
+        }
+        let map_key = entity
+            .fields
+            .iter()
+            .zip(&row)
+            .find(|(f, _)| f.role == Role::MapKey)
+            .and_then(|(_, v)| match v {
+                Sql::Text(key) => Some(key.clone()),
+                _ => None,
+            });
+        let record = if let Some(i) = entity.fields.iter().position(|f| f.role == Role::Value) {
+            to_json(&row[i], &entity.fields[i].ty)
+        } else {
+            Json::Object(record(model, entity, &entity.layout, &row, &mut children))
+        };
+        out.push((map_key, record));
+    }
+    Ok(out)
+}
+
+/// What a record's children give it: the records of each child (an array, or an
+/// object for a map), and the row of each extension (by slot).
+struct Children {
+    records: Vec<Json>,
+    parts: Vec<Option<Vec<Sql>>>,
+}
+
+/// The rows of entity `index` under `parent_key`, in key order, a value per field.
+fn rows(
+    conn: &Connection,
+    model: &Model,
+    index: usize,
+    parent_key: &[Sql],
+) -> Result<Vec<Vec<Sql>>, rusqlite::Error> {
+    let entity = &model.entities[index];
+    let columns: Vec<String> = entity
+        .fields
+        .iter()
+        .map(|f| Dialect::Sqlite.ident(&f.name))
+        .collect();
+    let keys: Vec<String> = entity
+        .keys()
+        .map(|f| Dialect::Sqlite.ident(&f.name))
+        .collect();
     let filter: Vec<String> = entity
         .fields
         .iter()
         .filter(|f| f.role == Role::ParentKey)
         .enumerate()
-        .map(|(i, f)| format!("{} = ?{}", sql(&f.name), i + 1))
+        .map(|(i, f)| format!("{} = ?{}", Dialect::Sqlite.ident(&f.name), i + 1))
         .collect();
     let query = format!(
         "SELECT {} FROM {} {} ORDER BY {}",
         columns.join(", "),
-        sql(&model.table(&entity.name)),
+        Dialect::Sqlite.ident(&model.table(&entity.name)),
         if filter.is_empty() {
             String::new()
         } else {
@@ -42,43 +139,24 @@ fn read_entity(
         keys.join(", ")
     );
     let mut stmt = conn.prepare_cached(&query)?;
-    let rows: Vec<Vec<Sql>> = stmt
+    let rows = stmt
         .query_map(rusqlite::params_from_iter(parent_key.iter()), |row| {
             (0..columns.len()).map(|i| row.get::<_, Sql>(i)).collect()
         })?
         .collect::<Result<_, _>>()?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let own_key: Vec<Sql> = entity
-            .fields
-            .iter()
-            .zip(&row)
-            .filter(|(f, _)| f.key)
-            .map(|(_, v)| v.clone())
-            .collect();
-        let mut children = Vec::with_capacity(entity.children.len());
-        for child in &entity.children {
-            children.push(read_entity(conn, model, child.entity, &own_key)?);
-        }
-        let record = if let Some(i) = entity.fields.iter().position(|f| f.role == Role::Value) {
-            to_json(&row[i], &entity.fields[i].ty)
-        } else {
-            Json::Object(record(entity, &entity.layout, &row, &mut children))
-        };
-        out.push(record);
-    }
-    Ok(out)
+    Ok(rows)
 }
 
 fn record(
+    model: &Model,
     entity: &Entity,
     layout: &Record,
     row: &[Sql],
-    children: &mut [Vec<Json>],
+    children: &mut Children,
 ) -> Map<String, Json> {
     let mut map = Map::new();
     for member in &layout.members {
-        let value = member_value(entity, &member.value, row, children);
+        let value = member_value(model, entity, &member.value, row, children);
         if !value.is_null() {
             map.insert(member.wire.clone(), value);
         }
@@ -87,24 +165,31 @@ fn record(
 }
 
 fn member_value(
+    model: &Model,
     entity: &Entity,
     value: &MemberValue,
     row: &[Sql],
-    children: &mut [Vec<Json>],
+    children: &mut Children,
 ) -> Json {
     match value {
         MemberValue::Column(i) => to_json(&row[*i], &entity.fields[*i].ty),
+        MemberValue::Extension { child, column } => {
+            match (&children.parts[*child], entity.column(model, value)) {
+                (Some(part), Some(field)) => to_json(&part[*column], &field.ty),
+                _ => Json::Null,
+            }
+        }
         // The raw text is what came; the parsed columns only repeat it.
         MemberValue::Embedded { raw, .. } => to_json(&row[*raw], &LogicalType::LargeString),
         MemberValue::Object(nested) => {
-            let map = record(entity, nested, row, children);
+            let map = record(model, entity, nested, row, children);
             if map.is_empty() {
                 Json::Null
             } else {
                 Json::Object(map)
             }
         }
-        MemberValue::Children(slot) => Json::Array(std::mem::take(&mut children[*slot])),
+        MemberValue::Children(slot) => std::mem::take(&mut children.records[*slot]),
     }
 }
 

@@ -4,7 +4,8 @@
 //! vector, not an allocation per field.
 
 use cai_bridge_model::{
-    path, Entity, LogicalType, MemberValue, Model, Record as Layout, Role, Step,
+    path, Entity, EntityKind, LogicalType, MapEntries, MemberValue, Model, Record as Layout, Role,
+    Step,
 };
 use rusqlite::types::{ToSqlOutput, Value as Sql, ValueRef};
 use serde_json::Value as Json;
@@ -50,7 +51,7 @@ impl<'m> Walker<'m> {
         record: &dyn Record,
         visit: &mut dyn FnMut(Row<'_, '_>) -> Result<(), LoadError>,
     ) -> Result<u64, LoadError> {
-        self.row(0, record, &[], None, visit)
+        self.row(0, record, &[], (None, None), visit)
     }
 
     /// The root key of `record`, if every part of it is present and valid.
@@ -74,14 +75,17 @@ impl<'m> Walker<'m> {
             .collect()
     }
 
+    /// The rows of `record` and its descendants; `place` is its map key (for a map
+    /// child) and its position in its array.
     fn row(
         &self,
         index: usize,
         record: &dyn Record,
         parent_key: &[Sql],
-        position: Option<i64>,
+        place: (Option<&str>, Option<i64>),
         visit: &mut dyn FnMut(Row<'_, '_>) -> Result<(), LoadError>,
     ) -> Result<u64, LoadError> {
+        let (map_key, position) = place;
         let entity = &self.model.entities[index];
         let mut cache = Vec::new();
         let mut values: Vec<ToSqlOutput<'_>> = Vec::with_capacity(entity.fields.len());
@@ -94,6 +98,9 @@ impl<'m> Walker<'m> {
                 )),
                 Role::Position => Ok(ToSqlOutput::Owned(position.map_or(Sql::Null, Sql::Integer))),
                 Role::Value => value::to_sql(&record.cell(), &field.ty),
+                Role::MapKey => Ok(ToSqlOutput::Owned(
+                    map_key.map_or(Sql::Null, |k| Sql::Text(k.to_owned())),
+                )),
                 Role::Data | Role::RawJson => match resolve(record, &field.source, &mut cache) {
                     Ok(Found::Member(member)) => match member {
                         Member::Cell(cell) => value::to_sql(&cell, &field.ty),
@@ -157,6 +164,11 @@ impl<'m> Walker<'m> {
             .map(|(_, v)| bound_value(v))
             .collect();
         for (slot, child) in entity.children.iter().enumerate() {
+            // An extension holds more columns of this very record, in one row.
+            if self.model.entities[child.entity].kind == EntityKind::Extension {
+                rows += self.row(child.entity, record, &own_key, (None, None), visit)?;
+                continue;
+            }
             let path = &self.child_paths[index][slot];
             let failure = |message: String| LoadError::Record {
                 entity: entity.name.clone(),
@@ -164,6 +176,16 @@ impl<'m> Walker<'m> {
                 field: path_of(path),
                 message,
             };
+            if let Some(entries) = self.model.entities[child.entity].map {
+                let found = resolve(record, path, &mut cache).map_err(failure)?;
+                rows += self
+                    .map_rows(child.entity, entries, found, &own_key, visit)
+                    .map_err(|e| match e {
+                        MapError::Shape(message) => failure(message),
+                        MapError::Load(e) => e,
+                    })?;
+                continue;
+            }
             // Items borrowed from the record, or from JSON parsed out of one of its strings.
             let parsed;
             let items: Vec<&dyn Record> = match resolve(record, path, &mut cache)
@@ -178,7 +200,64 @@ impl<'m> Walker<'m> {
                 _ => return Err(failure("expected an array".to_owned())),
             };
             for (i, item) in items.into_iter().enumerate() {
-                rows += self.row(child.entity, item, &own_key, Some(i as i64), visit)?;
+                rows += self.row(child.entity, item, &own_key, (None, Some(i as i64)), visit)?;
+            }
+        }
+        Ok(rows)
+    }
+}
+
+/// Why the rows of a map could not be walked.
+enum MapError {
+    /// The data is not the map (or a value not the array) the model says.
+    Shape(String),
+    /// A row of it failed.
+    Load(LoadError),
+}
+
+impl Walker<'_> {
+    /// The rows of a map child: one per entry, or per item of each entry's array.
+    fn map_rows(
+        &self,
+        index: usize,
+        entries: MapEntries,
+        found: Found<'_>,
+        parent_key: &[Sql],
+        visit: &mut dyn FnMut(Row<'_, '_>) -> Result<(), LoadError>,
+    ) -> Result<u64, MapError> {
+        let expected = || MapError::Shape("expected an object (a map)".to_owned());
+        let map = match &found {
+            Found::Member(Member::Record(map)) => map.entries().ok_or_else(expected)?,
+            Found::Owned(json @ Json::Object(_)) => json.entries().ok_or_else(expected)?,
+            Found::Member(Member::Cell(Cell::Null)) | Found::Owned(Json::Null) => Vec::new(),
+            // An empty map written as `[]`, as CAI's own sample payload prints `entities`
+            // (and PHP's json_encode writes every empty object).
+            Found::Member(Member::List(items)) if items.is_empty() => Vec::new(),
+            Found::Owned(Json::Array(items)) if items.is_empty() => Vec::new(),
+            _ => return Err(expected()),
+        };
+        let mut rows = 0;
+        for (key, value) in map {
+            match entries {
+                MapEntries::Values => {
+                    rows += self
+                        .row(index, value, parent_key, (Some(key), None), visit)
+                        .map_err(MapError::Load)?;
+                }
+                MapEntries::Arrays => {
+                    let items = match value.items() {
+                        Some(items) => items,
+                        None if value.cell() == Cell::Null => Vec::new(),
+                        None => {
+                            return Err(MapError::Shape(format!("expected an array under `{key}`")))
+                        }
+                    };
+                    for (i, item) in items.into_iter().enumerate() {
+                        rows += self
+                            .row(index, item, parent_key, (Some(key), Some(i as i64)), visit)
+                            .map_err(MapError::Load)?;
+                    }
+                }
             }
         }
         Ok(rows)
@@ -201,7 +280,7 @@ fn walk_layout(record: &Layout, prefix: &mut Vec<Step>, paths: &mut [Vec<Step>])
 
 fn visit_layout(value: &MemberValue, prefix: &mut Vec<Step>, paths: &mut [Vec<Step>]) {
     match value {
-        MemberValue::Column(_) => {}
+        MemberValue::Column(_) | MemberValue::Extension { .. } => {}
         MemberValue::Object(record) => walk_layout(record, prefix, paths),
         MemberValue::Children(slot) => paths[*slot] = prefix.clone(),
         MemberValue::Embedded { inner, .. } => {

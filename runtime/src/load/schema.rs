@@ -1,7 +1,7 @@
 //! The database's schema against the model: create it where there is none, refuse a
 //! database that differs, and hash the content of every table.
 
-use cai_bridge_model::naming;
+use cai_bridge_model::dialect::Dialect;
 use cai_bridge_model::Model;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
@@ -118,7 +118,12 @@ pub fn check_schema(conn: &Connection, model: &Model) -> Result<(), SchemaError>
                 } else {
                     0
                 };
-                (f.name.clone(), f.ty.sqlite(), f.not_null || f.key, position)
+                (
+                    f.name.clone(),
+                    Dialect::Sqlite.column_type(&f.ty),
+                    f.not_null || f.key,
+                    position,
+                )
             })
             .collect();
         for (i, want) in expected.iter().enumerate() {
@@ -187,10 +192,13 @@ pub fn content_hash(conn: &Connection, model: &Model) -> Result<String, rusqlite
     let mut hasher = Sha256::new();
     for entity in &model.entities {
         let table = model.table(&entity.name);
-        let keys: Vec<String> = entity.keys().map(|f| naming::sql(&f.name)).collect();
+        let keys: Vec<String> = entity
+            .keys()
+            .map(|f| Dialect::Sqlite.ident(&f.name))
+            .collect();
         let mut stmt = conn.prepare(&format!(
             "SELECT * FROM {} ORDER BY {}",
-            naming::sql(&table),
+            Dialect::Sqlite.ident(&table),
             keys.join(", ")
         ))?;
         let columns = stmt.column_count();

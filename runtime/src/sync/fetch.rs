@@ -127,7 +127,7 @@ impl Api {
     /// second in Unix time, a day in dates).
     pub fn precision(&self) -> chrono::Duration {
         match self.window.format {
-            TimeFormat::Rfc3339 => chrono::Duration::milliseconds(1),
+            TimeFormat::Rfc3339 | TimeFormat::UnixMilliseconds => chrono::Duration::milliseconds(1),
             TimeFormat::UnixSeconds => chrono::Duration::seconds(1),
             TimeFormat::Date => chrono::Duration::days(1),
         }
@@ -136,7 +136,7 @@ impl Api {
     /// [`precision`](Self::precision) in words.
     pub fn precision_name(&self) -> &'static str {
         match self.window.format {
-            TimeFormat::Rfc3339 => "millisecond",
+            TimeFormat::Rfc3339 | TimeFormat::UnixMilliseconds => "millisecond",
             TimeFormat::UnixSeconds => "second",
             TimeFormat::Date => "day",
         }
@@ -328,6 +328,7 @@ pub fn bound(format: TimeFormat, at: DateTime<Utc>) -> String {
         TimeFormat::Rfc3339 => format::timestamp_text(at),
         TimeFormat::Date => at.format("%Y-%m-%d").to_string(),
         TimeFormat::UnixSeconds => at.timestamp().to_string(),
+        TimeFormat::UnixMilliseconds => at.timestamp_millis().to_string(),
     }
 }
 

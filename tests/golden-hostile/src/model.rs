@@ -156,7 +156,7 @@ pub struct Item {
     pub status: Option<String>,
     /// A map of free-form string attributes (additionalProperties).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attrs: Option<Value>,
+    pub attrs: Option<::std::collections::BTreeMap<String, Option<String>>>,
     /// Either a card or an invoice payment; kept as JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<Value>,

@@ -15,7 +15,8 @@
 //! | `type: boolean` | [`Kind::Boolean`] |
 //! | `type: array` | [`Kind::Array`] of `items` (no `items`: items kept as JSON) |
 //! | `type: object` with `properties` | [`Kind::Object`], fields in document order, `required` applied; `additionalProperties` ignored |
-//! | `type: object` without `properties` | [`JsonReason::Map`] (free-form object or map), or an empty object when `additionalProperties: false` |
+//! | `type: object` without `properties`, `additionalProperties` a schema | [`Kind::Map`] of that schema: a child entity keyed by the map key (see `cai_bridge_model::map`) |
+//! | `type: object` without `properties` otherwise | [`JsonReason::Map`] (free-form object), or an empty object when `additionalProperties: false` |
 //! | no `type` | inferred from `properties` / `additionalProperties` (object), `items` (array), string `enum` (string); else [`JsonReason::Any`] |
 //! | 3.0 `nullable: true`, 3.1 `type: [T, "null"]`, `null` in `enum`, `const: null` | `nullable` |
 //! | 3.1 `type: [integer, number]` | [`Kind::Number`]; other multi-type lists → [`JsonReason::Union`] with a warning |
@@ -164,8 +165,15 @@ pub enum SecurityScheme {
         /// `bearer` or `basic` (lower case).
         scheme: String,
     },
-    /// Anything else (OAuth 2.0 without a client-credentials flow, OpenID Connect,
-    /// mutual TLS).
+    /// OAuth 2.0 with only flows that need a person (authorization code, implicit,
+    /// password): a bridge cannot get the token itself, only send one it is given.
+    OAuth2UserToken {
+        /// The scheme's name in `components.securitySchemes`.
+        name: String,
+        /// The flows it declares (`authorizationCode`, `implicit`, `password`).
+        flows: Vec<String>,
+    },
+    /// Anything else (OpenID Connect, mutual TLS).
     Other {
         /// The scheme's name in `components.securitySchemes`.
         name: String,
@@ -181,6 +189,7 @@ impl SecurityScheme {
             SecurityScheme::OAuth2ClientCredentials { name, .. }
             | SecurityScheme::ApiKey { name, .. }
             | SecurityScheme::Http { name, .. }
+            | SecurityScheme::OAuth2UserToken { name, .. }
             | SecurityScheme::Other { name, .. } => name,
         }
     }

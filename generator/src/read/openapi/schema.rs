@@ -282,7 +282,11 @@ impl<'a> Schemas<'a> {
             _ if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
                 Kind::Object(Object::default())
             }
-            // A free-form object or a map with arbitrary keys.
+            // A map: keys are data, each value of the schema given.
+            _ if matches!(schema.get("additionalProperties"), Some(Value::Object(value)) if !value.is_empty()) => {
+                Kind::Map(Box::new(self.node(&here.child("additionalProperties"))))
+            }
+            // A free-form object.
             _ => Kind::Json(JsonReason::Map),
         }
     }
@@ -360,7 +364,13 @@ impl<'a> Schemas<'a> {
         use JsonReason::{Any, Map};
         match (a, b) {
             (Kind::Json(Any) | Kind::Unknown, k) | (k, Kind::Json(Any) | Kind::Unknown) => k,
-            (Kind::Json(Map), k @ Kind::Object(_)) | (k @ Kind::Object(_), Kind::Json(Map)) => k,
+            (Kind::Json(Map), k @ (Kind::Object(_) | Kind::Map(_)))
+            | (k @ (Kind::Object(_) | Kind::Map(_)), Kind::Json(Map)) => k,
+            // Declared properties say more than a map's value schema.
+            (Kind::Map(_), k @ Kind::Object(_)) | (k @ Kind::Object(_), Kind::Map(_)) => k,
+            (Kind::Map(x), Kind::Map(y)) => {
+                Kind::Map(Box::new(self.intersect(*x, *y, meet, &format!("{at}{{}}"))))
+            }
             // A branch that could not be modelled (union, recursion) stays JSON text:
             // that keeps every value, where picking the other side would drop some.
             (Kind::Json(Map), Kind::Json(r)) | (Kind::Json(r), Kind::Json(Map)) => Kind::Json(r),

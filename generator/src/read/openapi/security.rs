@@ -93,9 +93,13 @@ fn scheme(
         "oauth2" => {
             let flow = here.child("flows").child("clientCredentials");
             if !docs.exists(&flow) {
-                return Some(SecurityScheme::Other {
+                let flows = match lookup(&root, &here.child("flows").pointer) {
+                    Some(Value::Object(flows)) => flows.keys().cloned().collect(),
+                    _ => Vec::new(),
+                };
+                return Some(SecurityScheme::OAuth2UserToken {
                     name: name.to_owned(),
-                    kind: kind.to_owned(),
+                    flows,
                 });
             }
             let Some(token_url) =

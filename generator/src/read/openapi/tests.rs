@@ -183,7 +183,11 @@ fn free_form_objects_and_maps() {
 ",
     );
     assert!(diags.iter().next().is_none(), "{diags}");
-    for name in ["map", "open", "free"] {
+    assert_eq!(
+        field(&node, "map").node.kind,
+        Kind::Map(Box::new(Node::new(Kind::Integer(IntWidth::I64))))
+    );
+    for name in ["open", "free"] {
         assert_eq!(
             field(&node, name).node.kind,
             Kind::Json(JsonReason::Map),

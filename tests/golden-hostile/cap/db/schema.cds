@@ -53,8 +53,6 @@ entity Items {
   paid : Boolean;
   /** An enum string with values that are not identifiers. */
   status : String enum { new; in_progress = 'in-progress'; on_hold = 'on hold'; done; };
-  /** A map of free-form string attributes (additionalProperties). */
-  attrs : LargeString;
   /** Either a card or an invoice payment; kept as JSON. */
   payload : LargeString;
   /** The node's label. */
@@ -63,6 +61,7 @@ entity Items {
   tree_children : LargeString;
   lines : Composition of many Lines on lines.item = $self;
   tags : Composition of many Tags on tags.item = $self;
+  attrs : Composition of many Attrs on attrs.item = $self;
 }
 
 /** An order line. */
@@ -96,6 +95,14 @@ entity Tags {
   key item : Association to Items;
   /** Position of the item in its array (0 = first) */
   key position : Integer;
+  value : String;
+}
+
+/** A record of `data.items[].attrs{}`. */
+entity Attrs {
+  key item : Association to Items;
+  /** The entry's key in its map */
+  key ![key] : String;
   value : String;
 }
 
@@ -133,7 +140,6 @@ entity LineFacts as select from Lines as f
   f.item.amount as item_amount,
   f.item.paid as item_paid,
   f.item.status as item_status,
-  f.item.attrs as item_attrs,
   f.item.payload as item_payload,
   f.item.tree_label as item_tree_label,
   f.item.tree_children as item_tree_children

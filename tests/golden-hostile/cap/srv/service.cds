@@ -7,6 +7,7 @@ service ShopService {
   @readonly entity Lines as projection on db.Lines;
   @readonly entity Values as projection on db.Values;
   @readonly entity Tags as projection on db.Tags;
+  @readonly entity Attrs as projection on db.Attrs;
   @readonly @cds.redirection.target: false
   entity LineFacts as projection on db.LineFacts;
 }

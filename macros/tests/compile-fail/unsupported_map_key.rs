@@ -4,7 +4,7 @@ use cai_bridge::Bridge;
 
 #[derive(Bridge)]
 struct Message {
-    labels: HashMap<String, String>,
+    labels: HashMap<u32, String>,
 }
 
 fn main() {}
