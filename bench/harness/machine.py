@@ -14,7 +14,7 @@ def _first_line(cmd, cwd=None):
     return text.splitlines()[0] if text else "not found"
 
 
-def describe(paths):
+def describe(paths, load_at_start):
     """Lines of `what: value` for the machine and each tool."""
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
@@ -24,11 +24,10 @@ def describe(paths):
                 break
     with open("/proc/meminfo") as f:
         mem_kib = int(f.readline().split()[1])
-    load = os.getloadavg()
     py = paths["venv_python"]
     return [
         ("machine", f"{os.cpu_count()} cores ({cpu}), {mem_kib / 1048576:.1f} GiB, {platform.system()} "
-                    f"{platform.release()}; load average at start {load[0]:.2f}"),
+                    f"{platform.release()}; load average at start {load_at_start:.2f}, at the end {os.getloadavg()[0]:.2f}"),
         ("rustc", _first_line(["rustc", "--version"])),
         ("SQLite (bundled by rusqlite)", paths["sqlite_version"]),
         ("node", _first_line(["node", "--version"])),

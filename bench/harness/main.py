@@ -53,9 +53,11 @@ def parse(argv):
 
 
 def build(target):
-    """Release binaries of the bridge, the CLI and the limit; their paths."""
-    subprocess.run(["cargo", "build", "-q", "--release", "-p", "cai-logs-bridge", "-p", "cai-bridge-cli",
-                    "-p", "cai-bridge-bench-limit"], cwd=REPO, check=True)
+    """Release binaries of the bridge, the CLI and the limit; their paths. Each package
+    is built on its own, as its users build it: built together, cargo would unify their
+    dependencies' features and the bridge would not be the binary a user deploys."""
+    for package in ("cai-logs-bridge", "cai-bridge-cli", "cai-bridge-bench-limit"):
+        subprocess.run(["cargo", "build", "-q", "--release", "-p", package], cwd=REPO, check=True)
     release = os.path.join(target, "release")
     return {"bridge": os.path.join(release, "cai-logs-bridge"), "cli": os.path.join(release, "cai-bridge"),
             "limit": os.path.join(release, "bench-limit")}
@@ -81,71 +83,78 @@ def paths_for(target):
         ["node", "-e", "const r=(m)=>require(require.resolve(m+'/package.json',{paths:[process.argv[1]]})).version;"
          "console.log(r('@sap/cds')+' / '+r('@cap-js/sqlite'))", cap_dir], capture_output=True, text=True)
     paths["cap_versions"] = versions.stdout.strip() or "not found"
-    import sqlite3
-
-    # rusqlite bundles its own SQLite; the limit's and ours are the same build.
-    paths["sqlite_version"] = subprocess.run(
-        ["cargo", "tree", "-q", "-p", "cai-bridge-bench-limit", "-i", "libsqlite3-sys", "--depth", "0"],
-        cwd=REPO, capture_output=True, text=True).stdout.strip() or sqlite3.sqlite_version
     return paths
+
+
+def sync_and_serve(args, paths, work, targets):
+    """The sync rounds (with strace and callgrind after them), then serve on the
+    database ours synced in the first round; their report sections."""
+    sync = SyncBench(paths, work, args.conversations, args.scale)
+    mock, big = Mock(paths["bridge"], args.conversations), Mock(paths["bridge"], args.scale)
+    serve_db = os.path.join(work, "serve.db")
+    try:
+        for index in range(args.rounds):
+            print(f"bench/run: sync round {index + 1}/{args.rounds}", file=sys.stderr)
+            ours_db = sync.round(index, mock, big)
+            if index == 0:
+                shutil.copyfile(ours_db, serve_db)
+        print("bench/run: system calls (strace)", file=sys.stderr)
+        sync.count_syscalls(mock)
+    finally:
+        mock.stop()
+        big.stop()
+    print("bench/run: instruction counts (callgrind)", file=sys.stderr)
+    sync.count_instructions(args.callgrind_conversations)
+    paths["sqlite_version"] = sync.results["limit"][0]["sqlite"]
+    sections = report.sync_section(sync, targets)
+
+    print("bench/run: serve", file=sys.stderr)
+    serve = ServeBench(paths, work, serve_db, args.seconds)
+    serve.run(args.rounds)
+    return sections + report.serve_section(serve, targets)
+
+
+def infer_and_rebuild(args, paths, work, targets):
+    """The inference rounds, then the rebuild rounds; their report sections."""
+    print("bench/run: infer", file=sys.stderr)
+    infer = InferBench(paths, work, args.infer_mb)
+    infer.prepare()
+    for index in range(args.rounds):
+        infer.round(index)
+    sections = report.infer_section(infer, targets)
+
+    print("bench/run: rebuild", file=sys.stderr)
+    rebuild = RebuildBench(paths)
+    for _ in range(args.rounds):
+        rebuild.round()
+    return sections + report.rebuild_section(rebuild, targets)
 
 
 def main(argv):
     args = parse(argv)
-    began = time.time()
+    began, load_at_start = time.time(), os.getloadavg()[0]
     subprocess.run([os.path.join(REPO, "bench/install.sh")], check=True)
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target"))
     paths = paths_for(target)
-    host = machine.describe(paths)
     work = tempfile.mkdtemp(prefix="bench-", dir=os.path.join(REPO, "bench"))  # on disk, not tmpfs
-    sections, targets = [], report.Targets()
+    targets = report.Targets()
     try:
-        sync = SyncBench(paths, work, args.conversations, args.scale)
-        mock, big = Mock(paths["bridge"], args.conversations), Mock(paths["bridge"], args.scale)
-        try:
-            serve_db = None
-            for index in range(args.rounds):
-                print(f"bench/run: sync round {index + 1}/{args.rounds}", file=sys.stderr)
-                ours_db = sync.round(index, mock, big)
-                if serve_db is None:
-                    serve_db = os.path.join(work, "serve.db")
-                    shutil.copyfile(ours_db, serve_db)
-        finally:
-            mock.stop()
-            big.stop()
-        print("bench/run: instruction counts (callgrind)", file=sys.stderr)
-        sync.count_instructions(args.callgrind_conversations)
-        sections += report.sync_section(sync, targets)
-
-        print("bench/run: serve", file=sys.stderr)
-        serve = ServeBench(paths, work, serve_db, args.seconds)
-        serve.run(args.rounds)
-        sections += report.serve_section(serve, targets)
-
-        print("bench/run: infer", file=sys.stderr)
-        infer = InferBench(paths, work, args.infer_mb)
-        infer.prepare()
-        for index in range(args.rounds):
-            infer.round(index)
-        sections += report.infer_section(infer, targets)
-
-        print("bench/run: rebuild", file=sys.stderr)
-        rebuild = RebuildBench(paths)
-        for _ in range(args.rounds):
-            rebuild.round()
-        sections += report.rebuild_section(rebuild, targets)
+        sections = sync_and_serve(args, paths, work, targets) + infer_and_rebuild(args, paths, work, targets)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    host = machine.describe(paths, load_at_start)
     command = "bench/run" + "".join(" " + shlex.quote(a) for a in argv)
     settings = (f"{args.conversations:,} conversations, {args.scale:,} for the 10×, {args.rounds} rounds, "
                 f"{args.seconds} s per wrk run, samples of {' and '.join(map(str, args.infer_mb))} MB; "
                 f"took {(time.time() - began) / 60:.1f} min")
-    notes = [f"Load average at the end: {os.getloadavg()[0]:.2f}. This machine is shared: other engineers build "
-             "and test on it while the benchmark runs, so times and rates are noisy; ratios within a round and "
-             "instruction counts are the steadier numbers.",
+    notes = ["This machine is shared: other engineers build and test on it while the benchmark runs, so times "
+             "and rates are noisy; ratios within a round and instruction counts are the steadier numbers.",
              "Every contender runs on loopback against the same mock CAI server (`cai-logs-bridge mock-cai`, "
              "fixed seed and period) or the same database file.",
              "The seed-style Python writes 4 of our 5 tables (no replies); its messages per second are compared."]
+    if args.quick:
+        notes.insert(0, "A `--quick` run: small volumes, few rounds, short wrk runs. The full `bench/run` is the one to "
+                        "quote; the 10× row here is 10× the quick volume.")
     report.write(args.out, command, settings, host, sections, targets, notes)
     print(f"bench/run: wrote {args.out}", file=sys.stderr)
 

@@ -64,10 +64,11 @@ def _drain(proc):
     return out, err
 
 
-def instructions(cmd, env=None, cwd=None, toggle=None, what=None):
+def instructions(cmd, env=None, cwd=None, toggle=None, what=None, out_file="/dev/null"):
     """Instructions executed by `cmd` under `valgrind --tool=callgrind` (repeatable on
-    a noisy machine, unlike time); with `toggle`, only inside functions matching it."""
-    args = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    a noisy machine, unlike time); with `toggle`, only inside functions matching it;
+    the profile is kept in `out_file` for `hot_spots`."""
+    args = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}"]
     if toggle:
         args.append(f"--toggle-collect={toggle}")
     proc = subprocess.run(args + list(cmd), env=env, cwd=cwd, capture_output=True, text=True)
@@ -86,3 +87,33 @@ def rss_kib(pid, field="VmRSS"):
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     raise BenchError(f"no {field} for pid {pid}")
+
+
+def hot_spots(profile, count=12):
+    """The functions of a callgrind profile with the most instructions of their own:
+    (instructions, share in %, function), from `callgrind_annotate`."""
+    out = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", profile],
+                         capture_output=True, text=True)
+    spots = []
+    for line in out.stdout.splitlines():
+        m = re.match(r"\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(\S.*)$", line)
+        if m and "PROGRAM TOTALS" not in line:
+            name = m.group(3).split(":", 1)[-1] if ":" in m.group(3) else m.group(3)
+            spots.append((int(m.group(1).replace(",", "")), float(m.group(2)), name.split(" [")[0]))
+    return spots[:count]
+
+
+def syscalls(cmd, env=None, out_file=None):
+    """{syscall: calls} of `cmd` and its threads, from `strace -f -c`."""
+    proc = subprocess.run(["strace", "-f", "-c", "-o", out_file] + list(cmd), env=env, capture_output=True,
+                          text=True)
+    if proc.returncode != 0:
+        raise BenchError(f"strace of {cmd[0]} exited {proc.returncode}: {proc.stderr[-2000:]}")
+    calls = {}
+    with open(out_file) as f:
+        for line in f:
+            parts = line.split()
+            # "% time  seconds  usecs/call  calls  [errors]  syscall"
+            if len(parts) >= 5 and parts[0].replace(".", "").isdigit() and parts[3].isdigit():
+                calls[parts[-1]] = int(parts[3])
+    return calls

@@ -64,6 +64,7 @@ class SyncBench:
         self.conversations, self.scale = conversations, scale
         self.results = {}
         self.instructions = {}
+        self.syscalls = {}
 
     def _record(self, name, run, db, messages_table, extra=None):
         rows, messages = counts(db, messages_table)
@@ -109,7 +110,8 @@ class SyncBench:
         run = measure.run([self.paths["limit"], "--source", source, "--schema", self.paths["schema"],
                            "--out", out], what="bench-limit")
         report = json.loads(run.stdout)
-        self._record("limit", run, out, "cai_logs_Messages", {"insert_seconds": report["insert_seconds"]})
+        self._record("limit", run, out, "cai_logs_Messages",
+                     {"insert_seconds": report["insert_seconds"], "sqlite": report["sqlite"]})
 
     def round(self, index, mock, big_mock):
         """One round; the order rotates so that no contender always runs first."""
@@ -133,9 +135,11 @@ class SyncBench:
         mock = Mock(self.paths["bridge"], conversations)
         try:
             db = self._fresh("callgrind-ours.db")
+            profile = os.path.join(self.work, "callgrind-ours.out")
             self.instructions["ours"] = measure.instructions(
                 [self.paths["bridge"], "sync", "--db", db, "--from", START, "--to", END],
-                env={**os.environ, **mock.env}, what="ours")
+                env={**os.environ, **mock.env}, what="ours", out_file=profile)
+            self.instructions["hot_spots"] = measure.hot_spots(profile)
             self.instructions["rows"] = counts(db, "cai_logs_Messages")[0]
             out = self._fresh("callgrind-limit.db")
             cmd = [self.paths["limit"], "--source", db, "--schema", self.paths["schema"], "--out", out]
@@ -143,3 +147,10 @@ class SyncBench:
         finally:
             mock.stop()
         self.instructions["conversations"] = conversations
+
+    def count_syscalls(self, mock):
+        """The system calls of one sync of ours at the benchmark's volume (strace -c)."""
+        db = self._fresh("strace-ours.db")
+        self.syscalls = measure.syscalls(
+            [self.paths["bridge"], "sync", "--db", db, "--from", START, "--to", END],
+            env={**os.environ, **mock.env}, out_file=os.path.join(self.work, "strace.txt"))

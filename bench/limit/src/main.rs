@@ -9,7 +9,7 @@
 //!
 //! ```sh
 //! bench-limit --source synced.db --schema generated-example/db/schema.sql --out limit.db
-//! # {"rows":377048,"tables":5,"insert_seconds":1.31}
+//! # {"rows":377048,"tables":5,"insert_seconds":1.31,"sqlite":"3.50.2"}
 //! ```
 //!
 //! Bad arguments, a missing source or an existing `--out` are exit code 2 with a
@@ -101,8 +101,9 @@ fn run(args: &Args) -> Result<String, String> {
         insert_all(out, &ddl, &tables).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let seconds = start.elapsed().as_secs_f64();
     Ok(format!(
-        "{{\"rows\":{rows},\"tables\":{},\"insert_seconds\":{seconds:.6}}}",
-        tables.len()
+        "{{\"rows\":{rows},\"tables\":{},\"insert_seconds\":{seconds:.6},\"sqlite\":\"{}\"}}",
+        tables.len(),
+        rusqlite::version()
     ))
 }
 
