@@ -136,6 +136,7 @@ def main(argv):
     subprocess.run([os.path.join(REPO, "bench/install.sh")], check=True)
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target"))
     paths = paths_for(target)
+    prepared = time.time()
     work = tempfile.mkdtemp(prefix="bench-", dir=os.path.join(REPO, "bench"))  # on disk, not tmpfs
     targets = report.Targets()
     try:
@@ -146,7 +147,8 @@ def main(argv):
     command = "bench/run" + "".join(" " + shlex.quote(a) for a in argv)
     settings = (f"{args.conversations:,} conversations, {args.scale:,} for the 10×, {args.rounds} rounds, "
                 f"{args.seconds} s per wrk run, samples of {' and '.join(map(str, args.infer_mb))} MB; "
-                f"took {(time.time() - began) / 60:.1f} min")
+                f"the benchmarks took {(time.time() - prepared) / 60:.1f} min, after "
+                f"{(prepared - began) / 60:.1f} min of installing and building")
     notes = ["This machine is shared: other engineers build and test on it while the benchmark runs, so times "
              "and rates are noisy; ratios within a round and instruction counts are the steadier numbers.",
              "Every contender runs on loopback against the same mock CAI server (`cai-logs-bridge mock-cai`, "
