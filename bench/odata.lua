@@ -1,8 +1,9 @@
--- wrk script of bench/run's serve benchmark: GETs one OData request, with an optional
--- bearer token (our bridge needs one; CAP runs with dummy auth). The requests are
--- defined once, in bench/harness/serve_bench.py (REQUESTS), and passed in:
+-- wrk script of bench/run's serve benchmark: GETs one OData request, with the bearer
+-- token in BENCH_TOKEN if set (our bridge needs one; CAP runs with dummy auth; from the
+-- environment, so that it shows in no process list). The requests are defined once,
+-- in bench/harness/serve_bench.py (REQUESTS), and passed in:
 --
---   wrk -c N -t T -d Ds -s bench/odata.lua http://127.0.0.1:PORT -- PATH PAGES [TOKEN]
+--   BENCH_TOKEN=… wrk -c N -t T -d Ds -s bench/odata.lua http://127.0.0.1:PORT -- PATH PAGES
 --
 -- A `{skip}` in PATH walks every page: K = 0, 1000, … (PAGES of them), a stride through
 -- them that differs per thread and is the same every run, so that no randomness tells
@@ -17,7 +18,8 @@ function setup(thread)
 end
 
 function init(args)
-  path, pages, token = args[1], tonumber(args[2]), args[3]
+  path, pages = args[1], tonumber(args[2])
+  local token = os.getenv("BENCH_TOKEN")
   step = id
   headers = { ["Accept"] = "application/json" }
   if token and token ~= "" then headers["Authorization"] = "Bearer " .. token end

@@ -164,7 +164,7 @@ def main(argv):
 if __name__ == "__main__":
     try:
         main(sys.argv[1:])
-    except measure.BenchError as e:
+    except (measure.BenchError, OSError) as e:  # OSError: a server that broke off, a full disk
         print(f"bench/run: {e}", file=sys.stderr)
         sys.exit(1)
     except subprocess.CalledProcessError as e:

@@ -105,15 +105,15 @@ def wrk(server, kind, connections, seconds, pages, lua):
         token = server.token()
         duration = seconds * 2 ** attempt
         cmd = ["wrk", "-c", str(connections), "-t", str(min(2, connections)), "-d", f"{duration}s",
-               "--timeout", "60s", "-s", lua, server.base, "--", SERVICE + REQUESTS[kind], str(pages), token]
-        out = subprocess.run(cmd, capture_output=True, text=True)
+               "--timeout", "60s", "-s", lua, server.base, "--", SERVICE + REQUESTS[kind], str(pages)]
+        out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "BENCH_TOKEN": token})
         if out.returncode != 0:
             raise measure.BenchError(f"wrk against {server.name} exited {out.returncode}: {out.stderr[-1000:]}")
         report = json.loads(out.stdout.strip().splitlines()[-1])
-        settle(server)
         if report["errors"]:
             raise measure.BenchError(f"{server.name} answered {report['errors']} of {report['requests']} "
                                      f"{kind} requests at {connections} connections with an error")
+        settle(server)
         if report["requests"]:
             report["rps"] = report["requests"] / report["seconds"]
             return report
@@ -135,8 +135,11 @@ def get(server, relative):
     if token:
         headers["Authorization"] = "Bearer " + token
     url = server.base + SERVICE + relative
-    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=120) as r:
-        return json.load(r)
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=120) as r:
+            return json.load(r)
+    except OSError as e:  # urllib's HTTPError and URLError included
+        raise measure.BenchError(f"{server.name} failed GET {relative}: {e}") from e
 
 
 def warm_up_and_compare(servers):
