@@ -5,11 +5,15 @@
 //!   until each part fits, so nothing is silently cut off.
 //! - Incremental: without `--from`, a run starts at the stored high-water mark minus
 //!   an overlap, so late-arriving records are caught; upserts keep that idempotent.
-//! - A window commits in one transaction together with the high-water mark, so an
-//!   interrupted run never leaves half a window, nor a mark ahead of the data.
-//! - Fetching overlaps writing: a task fetches the next window while this thread
-//!   writes the last one, through a channel of two, so memory stays flat whatever
-//!   the range.
+//! - A window is written together with the high-water mark, so an interrupted run
+//!   never leaves half a window, nor a mark ahead of the data. Windows commit
+//!   together, [`COMMIT_ROWS`] rows at a time and at the end of the run (or where it
+//!   stops or fails): each commit writes every index page it touched again, and with
+//!   random keys (UUIDs) that is nearly every page, so one commit per window would
+//!   write the indexes once per window.
+//! - Fetching overlaps writing: a task fetches and parses the next window while this
+//!   thread writes the last one, through a channel of one, so memory stays flat
+//!   whatever the range.
 //! - Only into a database of its own: one holding tables or views the model did not
 //!   create is refused, naming them, unless [`Options::adopt`] says otherwise. A
 //!   write the disk or a file-size limit refuses is a [`SyncError::Disk`] naming
@@ -18,6 +22,7 @@
 //!   `serve --sync-every` does).
 
 pub mod fetch;
+mod page;
 mod progress;
 pub mod schedule;
 mod state;
@@ -29,7 +34,6 @@ use std::time::{Duration, Instant};
 
 use cai_bridge_model::{format, MemberValue};
 use chrono::{DateTime, Utc};
-use serde_json::Value as Json;
 
 use crate::auth::Credentials;
 use crate::load::{refuse_foreign, LoadError, Loader, SchemaError};
@@ -37,6 +41,7 @@ use crate::settings::{ApiSettings, SyncSettings};
 use crate::Artifacts;
 use fetch::{Api, FetchError};
 
+pub use page::Page;
 pub use progress::Summary;
 pub use stop::Stop;
 
@@ -150,10 +155,15 @@ pub struct Range {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// Rows written before the windows written so far commit: enough that the indexes
+/// are written a few times per run rather than once per window, few enough that a
+/// killed run loses only a few seconds of work (the next one fetches it again).
+pub const COMMIT_ROWS: u64 = 200_000;
+
 /// A fetched (sub-)window on its way to the database.
 struct Batch {
     to: DateTime<Utc>,
-    records: Vec<Json>,
+    page: Page,
     /// Whether this batch ends one of the planned windows (for progress).
     ends_window: bool,
 }
@@ -249,7 +259,9 @@ pub fn run(
     let mut progress =
         progress::Progress::new(windows.len() as u64, options.quiet, children.clone());
 
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Batch, SyncError>>(2);
+    // One page waits while one is written and the next is fetched: memory holds three
+    // pages at most, whatever the range.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Batch, SyncError>>(1);
     let page_cap = settings.page_cap;
     let stop = options.stop.clone();
     let producer = runtime.spawn(async move {
@@ -274,26 +286,52 @@ pub fn run(
 
     let stopped = || options.stop.as_ref().is_some_and(|s| s.is_stopped());
     let mut outcome = Ok(());
-    while let Some(item) = receiver.blocking_recv() {
-        if stopped() {
-            break;
-        }
-        let batch = match item {
-            Ok(batch) => batch,
-            Err(e) => {
-                outcome = Err(e);
-                break;
-            }
-        };
-        let to = batch.to;
-        let rows = match loader.load_with(&batch.records, |tx| state::advance(tx, &name, to)) {
-            Ok(rows) => rows,
+    // A group of windows per transaction; what is written commits also when a later
+    // window fails or the run stops.
+    loop {
+        let mut writing = match loader.begin() {
+            Ok(writing) => writing,
             Err(e) => {
                 outcome = Err(disk(e));
                 break;
             }
         };
-        progress.record(&batch.records, rows, batch.ends_window);
+        let more = loop {
+            let Some(item) = receiver.blocking_recv() else {
+                break false;
+            };
+            if stopped() {
+                break false;
+            }
+            let batch = match item {
+                Ok(batch) => batch,
+                Err(e) => {
+                    outcome = Err(e);
+                    break false;
+                }
+            };
+            let (records, to) = (batch.page.records(), batch.to);
+            match writing.load_with(records, |conn| state::advance(conn, &name, to)) {
+                Ok(rows) => progress.record(records, rows, batch.ends_window),
+                Err(e) => {
+                    outcome = Err(disk(e));
+                    break false;
+                }
+            }
+            if writing.rows() >= COMMIT_ROWS {
+                break true;
+            }
+        };
+        if let Err(e) = writing.commit() {
+            // The first error is the one to tell (a commit after a full disk fails too).
+            if outcome.is_ok() {
+                outcome = Err(disk(e));
+            }
+            break;
+        }
+        if !more {
+            break;
+        }
     }
     // Dropping the receiver stops the producer at its next send.
     drop(receiver);
@@ -336,8 +374,8 @@ async fn fetch_window(
 ) -> Result<(), SyncError> {
     let mut pending = vec![(from, to)];
     while let Some((start, end)) = pending.pop() {
-        let records = client.fetch(start, end).await?;
-        if records.len() >= page_cap {
+        let page = client.fetch(start, end).await?;
+        if page.records().len() >= page_cap {
             let half = (end - start) / 2;
             // Below the bounds' precision both halves would ask the same again.
             if half < client.precision() {
@@ -361,7 +399,7 @@ async fn fetch_window(
         }
         let batch = Batch {
             to: end,
-            records,
+            page,
             ends_window: end == to,
         };
         if sender.send(Ok(batch)).await.is_err() {
