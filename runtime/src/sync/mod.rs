@@ -12,8 +12,8 @@
 //!   random keys (UUIDs) that is nearly every page, so one commit per window would
 //!   write the indexes once per window.
 //! - Fetching overlaps writing: a task fetches and parses the next window while this
-//!   thread writes the last one, through a channel of one, so memory stays flat
-//!   whatever the range.
+//!   thread writes the last one, and no further ahead, so memory stays flat whatever
+//!   the range.
 //! - Only into a database of its own: one holding tables or views the model did not
 //!   create is refused, naming them, unless [`Options::adopt`] says otherwise. A
 //!   write the disk or a file-size limit refuses is a [`SyncError::Disk`] naming
@@ -259,8 +259,8 @@ pub fn run(
     let mut progress =
         progress::Progress::new(windows.len() as u64, options.quiet, children.clone());
 
-    // One page waits while one is written and the next is fetched: memory holds three
-    // pages at most, whatever the range.
+    // One page is written while the next is fetched (see `fetch_window`): memory
+    // holds two pages at most, whatever the range.
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Batch, SyncError>>(1);
     let page_cap = settings.page_cap;
     let stop = options.stop.clone();
@@ -374,6 +374,11 @@ async fn fetch_window(
 ) -> Result<(), SyncError> {
     let mut pending = vec![(from, to)];
     while let Some((start, end)) = pending.pop() {
+        // The channel's slot first, the fetch then: a page is fetched once the writer
+        // has taken the one before, so at most two are in memory.
+        let Ok(slot) = sender.reserve().await else {
+            return Ok(());
+        };
         let page = client.fetch(start, end).await?;
         if page.records().len() >= page_cap {
             let half = (end - start) / 2;
@@ -402,9 +407,7 @@ async fn fetch_window(
             page,
             ends_window: end == to,
         };
-        if sender.send(Ok(batch)).await.is_err() {
-            return Ok(());
-        }
+        slot.send(Ok(batch));
     }
     Ok(())
 }
