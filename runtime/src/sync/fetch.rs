@@ -271,7 +271,7 @@ impl Api {
                 body: body.chars().take(200).collect(),
             });
         }
-        let body = match response.bytes().await {
+        let body = match read_body(response).await {
             Ok(body) => body,
             Err(e) => {
                 return Ok(Attempt::Retry(
@@ -281,7 +281,7 @@ impl Api {
             }
         };
         // Parsed here, where a body that breaks off or does not parse can be retried.
-        match Page::parse(Vec::from(body), &self.records) {
+        match Page::parse(body, &self.records) {
             Ok(page) => Ok(Attempt::Done(page)),
             Err(why) => Ok(Attempt::Retry(why, None)),
         }
@@ -297,6 +297,20 @@ impl Api {
         tracing::warn!(%window, attempt, wait_ms = wait.as_millis() as u64, error = %why, "retrying");
         tokio::time::sleep(wait).await;
     }
+}
+
+/// The most a body's announced length reserves before its bytes arrive.
+const MAX_RESERVE: u64 = 64 << 20;
+
+/// The body in one buffer, sized by its length where the answer says it: collected
+/// chunk by chunk into a list and then copied whole, it would be in memory twice.
+async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
+    let announced = response.content_length().unwrap_or(0).min(MAX_RESERVE);
+    let mut body = Vec::with_capacity(announced as usize);
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// A window bound as the API wants it written.

@@ -6,11 +6,15 @@
 //! - Incremental: without `--from`, a run starts at the stored high-water mark minus
 //!   an overlap, so late-arriving records are caught; upserts keep that idempotent.
 //! - A window is written together with the high-water mark, so an interrupted run
-//!   never leaves half a window, nor a mark ahead of the data. Windows commit
-//!   together, [`COMMIT_ROWS`] rows at a time and at the end of the run (or where it
-//!   stops or fails): each commit writes every index page it touched again, and with
-//!   random keys (UUIDs) that is nearly every page, so one commit per window would
-//!   write the indexes once per window.
+//!   never leaves half a window, nor a mark ahead of the data. Windows commit in
+//!   groups, and at the end of the run (or where it stops or fails): each commit
+//!   writes every index page it touched again, and with random keys (UUIDs) a group
+//!   touches nearly all of them, so one commit per window would write the indexes
+//!   once per window. A group holds [`COMMIT_ROWS`] rows, or as many as the run has
+//!   committed before when that is more: a run commits a logarithmic number of times,
+//!   and whatever its size writes the indexes a few times over, not once per window.
+//!   A group also commits when the writer would wait for the API and has written
+//!   for a second, so a slow API's data shows while the run goes on.
 //! - Fetching overlaps writing: a task fetches and parses the next window while this
 //!   thread writes the last one, and no further ahead, so memory stays flat whatever
 //!   the range.
@@ -34,6 +38,7 @@ use std::time::{Duration, Instant};
 
 use cai_bridge_model::{format, MemberValue};
 use chrono::{DateTime, Utc};
+use tokio::sync::mpsc::error::TryRecvError;
 
 use crate::auth::Credentials;
 use crate::load::{refuse_foreign, LoadError, Loader, SchemaError};
@@ -155,10 +160,15 @@ pub struct Range {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// Rows written before the windows written so far commit: enough that the indexes
-/// are written a few times per run rather than once per window, few enough that a
-/// killed run loses only a few seconds of work (the next one fetches it again).
+/// Rows a group of windows holds before it commits, at least (see the module docs):
+/// a killed run loses at most this, or what it committed before, whichever is more;
+/// the next run fetches it again.
 pub const COMMIT_ROWS: u64 = 200_000;
+
+/// How old a group may grow while the API keeps the writer waiting: a slow API
+/// bounds the run anyway, so committing then costs no time, and what is written
+/// shows in `serve` and survives a kill soon.
+const COMMIT_IDLE: Duration = Duration::from_secs(1);
 
 /// A fetched (sub-)window on its way to the database.
 struct Batch {
@@ -286,6 +296,7 @@ pub fn run(
 
     let stopped = || options.stop.as_ref().is_some_and(|s| s.is_stopped());
     let mut outcome = Ok(());
+    let mut committed = 0;
     // A group of windows per transaction; what is written commits also when a later
     // window fails or the run stops.
     loop {
@@ -296,9 +307,21 @@ pub fn run(
                 break;
             }
         };
+        let mut since = None;
         let more = loop {
-            let Some(item) = receiver.blocking_recv() else {
-                break false;
+            let item = match receiver.try_recv() {
+                Ok(item) => item,
+                // The writer would wait for the API: what it wrote commits now if it
+                // has waited long enough, to show (and to survive a kill) meanwhile.
+                Err(TryRecvError::Empty)
+                    if since.is_some_and(|t: Instant| t.elapsed() >= COMMIT_IDLE) =>
+                {
+                    break true;
+                }
+                Err(_) => match receiver.blocking_recv() {
+                    Some(item) => item,
+                    None => break false,
+                },
             };
             if stopped() {
                 break false;
@@ -312,16 +335,20 @@ pub fn run(
             };
             let (records, to) = (batch.page.records(), batch.to);
             match writing.load_with(records, |conn| state::advance(conn, &name, to)) {
-                Ok(rows) => progress.record(records, rows, batch.ends_window),
+                Ok(rows) => {
+                    since.get_or_insert_with(Instant::now);
+                    progress.record(records, rows, batch.ends_window);
+                }
                 Err(e) => {
                     outcome = Err(disk(e));
                     break false;
                 }
             }
-            if writing.rows() >= COMMIT_ROWS {
+            if writing.rows() >= COMMIT_ROWS.max(committed) {
                 break true;
             }
         };
+        committed += writing.rows();
         if let Err(e) = writing.commit() {
             // The first error is the one to tell (a commit after a full disk fails too).
             if outcome.is_ok() {
