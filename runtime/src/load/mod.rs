@@ -194,10 +194,11 @@ impl<'m> Loader<'m> {
     }
 }
 
-/// Loads into one transaction, each load in a savepoint of its own: a load that
-/// fails leaves no trace, the loads before it stay and commit together with
+/// Loads into one transaction that commits them together with
 /// [`commit`](Writing::commit) (a sync commits several windows so, each with its
-/// watermark: [`load_with`](Writing::load_with)). Dropped without a commit, it rolls back whole.
+/// watermark: [`load_with`](Writing::load_with)); dropped without a commit, it rolls
+/// back whole. There is no savepoint per load: in a large transaction SQLite would
+/// copy every page a load touches again into a statement journal on disk.
 pub struct Writing<'l, 'm> {
     tx: Transaction<'l>,
     walker: &'l Walker<'m>,
@@ -207,28 +208,25 @@ pub struct Writing<'l, 'm> {
 }
 
 impl Writing<'_, '_> {
-    /// Loads `records`; on error none of them is written, and what earlier loads
-    /// wrote is still there to commit. Returns the rows written.
+    /// Loads `records`; returns the rows written. On error part of them may be
+    /// written: drop the `Writing` then (it rolls back whole), do not commit it.
     pub fn load<R: Record>(&mut self, records: &[R]) -> Result<u64, LoadError> {
         self.load_with(records, |_| Ok(()))
     }
 
-    /// [`load`](Self::load) together with the writes of `also` (a sync's watermark):
-    /// both stay, or neither does.
+    /// [`load`](Self::load) together with the writes of `also` (a sync's watermark).
     pub fn load_with<R, F>(&mut self, records: &[R], also: F) -> Result<u64, LoadError>
     where
         R: Record,
         F: FnOnce(&Connection) -> rusqlite::Result<()>,
     {
-        let savepoint = self.tx.savepoint()?;
-        let mut statements = Statements::prepare(&savepoint, self.plans, self.stored)?;
+        let mut statements = Statements::prepare(&self.tx, self.plans, self.stored)?;
         let mut rows = 0;
         for record in records {
             rows += statements.write(self.walker, record)?;
         }
         drop(statements);
-        also(&savepoint)?;
-        savepoint.commit()?;
+        also(&self.tx)?;
         self.rows += rows;
         Ok(rows)
     }

@@ -14,7 +14,8 @@
 //!   committed before when that is more: a run commits a logarithmic number of times,
 //!   and whatever its size writes the indexes a few times over, not once per window.
 //!   A group also commits when the writer would wait for the API and has written
-//!   for a second, so a slow API's data shows while the run goes on.
+//!   for a second, so a slow API's data shows while the run goes on. A window that
+//!   cannot be written rolls its group back; the groups before it stay.
 //! - Fetching overlaps writing: a task fetches and parses the next window while this
 //!   thread writes the last one, and no further ahead, so memory stays flat whatever
 //!   the range.
@@ -66,8 +67,9 @@ pub enum SyncError {
     #[error("cannot build the HTTP client: {0}")]
     Client(reqwest::Error),
     /// The database file could not be written: the disk is full, or the process may
-    /// write no larger file (`ulimit -f`). The window being written was rolled back.
-    #[error("cannot write {}: {source}; is the disk full, or a file-size limit (ulimit -f) reached? The window being written was rolled back", path.display())]
+    /// write no larger file (`ulimit -f`). The windows not yet committed were rolled
+    /// back.
+    #[error("cannot write {}: {source}; is the disk full, or a file-size limit (ulimit -f) reached? The windows not yet committed were rolled back", path.display())]
     Disk {
         /// The database.
         path: PathBuf,
@@ -169,6 +171,16 @@ pub const COMMIT_ROWS: u64 = 200_000;
 /// bounds the run anyway, so committing then costs no time, and what is written
 /// shows in `serve` and survives a kill soon.
 const COMMIT_IDLE: Duration = Duration::from_secs(1);
+
+/// How a group of windows ended.
+enum Group {
+    /// Full, or waiting for the API: it commits, another follows.
+    More,
+    /// No more windows (done, stopped, or a fetch failed): it commits, the run ends.
+    Last,
+    /// A window could not be written: the group rolls back, the run ends.
+    Failed,
+}
 
 /// A fetched (sub-)window on its way to the database.
 struct Batch {
@@ -297,8 +309,9 @@ pub fn run(
     let stopped = || options.stop.as_ref().is_some_and(|s| s.is_stopped());
     let mut outcome = Ok(());
     let mut committed = 0;
-    // A group of windows per transaction; what is written commits also when a later
-    // window fails or the run stops.
+    // A group of windows per transaction. What is written commits also when a later
+    // page fails to come or the run stops; a window that fails half-written rolls
+    // its group back, and the next run starts after the last group committed.
     loop {
         let mut writing = match loader.begin() {
             Ok(writing) => writing,
@@ -308,7 +321,7 @@ pub fn run(
             }
         };
         let mut since = None;
-        let more = loop {
+        let group = loop {
             let item = match receiver.try_recv() {
                 Ok(item) => item,
                 // The writer would wait for the API: what it wrote commits now if it
@@ -316,21 +329,21 @@ pub fn run(
                 Err(TryRecvError::Empty)
                     if since.is_some_and(|t: Instant| t.elapsed() >= COMMIT_IDLE) =>
                 {
-                    break true;
+                    break Group::More;
                 }
                 Err(_) => match receiver.blocking_recv() {
                     Some(item) => item,
-                    None => break false,
+                    None => break Group::Last,
                 },
             };
             if stopped() {
-                break false;
+                break Group::Last;
             }
             let batch = match item {
                 Ok(batch) => batch,
                 Err(e) => {
                     outcome = Err(e);
-                    break false;
+                    break Group::Last;
                 }
             };
             let (records, to) = (batch.page.records(), batch.to);
@@ -341,13 +354,17 @@ pub fn run(
                 }
                 Err(e) => {
                     outcome = Err(disk(e));
-                    break false;
+                    break Group::Failed;
                 }
             }
             if writing.rows() >= COMMIT_ROWS.max(committed) {
-                break true;
+                break Group::More;
             }
         };
+        if matches!(group, Group::Failed) {
+            // Dropped uncommitted: rolled back.
+            break;
+        }
         committed += writing.rows();
         if let Err(e) = writing.commit() {
             // The first error is the one to tell (a commit after a full disk fails too).
@@ -356,7 +373,7 @@ pub fn run(
             }
             break;
         }
-        if !more {
+        if matches!(group, Group::Last) {
             break;
         }
     }
