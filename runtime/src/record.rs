@@ -252,3 +252,49 @@ impl<T: Record + ?Sized> Record for &T {
         (**self).json_text()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The borrowed DOM a sync reads must answer as the `serde_json` value of the same
+    /// text (what `load` reads), or a sync and a load of the same records would differ.
+    #[test]
+    fn a_borrowed_record_reads_as_its_serde_json_value() {
+        let text = r#"{"a": 1, "b": {"x": [1.5, -2, "s\"q"], "x": {"k": true, "k": null}},
+            "a": 2, "big": 18446744073709551615, "items": [{"v": 1}, {"v": 2}]}"#;
+        let owned: Json = serde_json::from_str(text).expect("JSON");
+        let borrowed: Borrowed<'_> = serde_json::from_str(text).expect("JSON");
+        assert_eq!(
+            borrowed.member("a").cell_or_null(),
+            owned.member("a").cell_or_null()
+        );
+        assert_eq!(
+            borrowed.member("big").cell_or_null(),
+            owned.member("big").cell_or_null()
+        );
+        assert_eq!(borrowed.json_text(), owned.json_text());
+        match (borrowed.member("b"), owned.member("b")) {
+            (Member::Record(b), Member::Record(o)) => assert_eq!(b.json_text(), o.json_text()),
+            _ => panic!("b is an object"),
+        }
+        match (borrowed.member("items"), owned.member("items")) {
+            (Member::List(b), Member::List(o)) => {
+                let texts = |items: Vec<&dyn Record>| -> Vec<Option<String>> {
+                    items.iter().map(|i| i.json_text()).collect()
+                };
+                assert_eq!(texts(b), texts(o));
+            }
+            _ => panic!("items is an array"),
+        }
+    }
+
+    impl Member<'_> {
+        fn cell_or_null(&self) -> Cell<'_> {
+            match self {
+                Member::Cell(cell) => cell.clone(),
+                _ => Cell::Null,
+            }
+        }
+    }
+}

@@ -14,7 +14,8 @@
 //!   committed before when that is more: a run commits a logarithmic number of times,
 //!   and whatever its size writes the indexes a few times over, not once per window.
 //!   A group also commits when the writer would wait for the API and has written
-//!   for a second, so a slow API's data shows while the run goes on. A window that
+//!   for a second (or half the run's time so far), so a slow API's data shows while
+//!   the run goes on. A window that
 //!   cannot be written rolls its group back; the groups before it stay.
 //! - Fetching overlaps writing: a task fetches and parses the next window while this
 //!   thread writes the last one, and no further ahead, so memory stays flat whatever
@@ -167,9 +168,10 @@ pub struct Range {
 /// the next run fetches it again.
 pub const COMMIT_ROWS: u64 = 200_000;
 
-/// How old a group may grow while the API keeps the writer waiting: a slow API
-/// bounds the run anyway, so committing then costs no time, and what is written
-/// shows in `serve` and survives a kill soon.
+/// How old a group may grow while the API keeps the writer waiting, at least (or
+/// half the run's time so far, when that is more, so that these commits too are a
+/// logarithmic number): a slow API bounds the run anyway, so committing then costs
+/// no time, and what is written shows in `serve` and survives a kill soon.
 const COMMIT_IDLE: Duration = Duration::from_secs(1);
 
 /// How a group of windows ended.
@@ -327,7 +329,9 @@ pub fn run(
                 // The writer would wait for the API: what it wrote commits now if it
                 // has waited long enough, to show (and to survive a kill) meanwhile.
                 Err(TryRecvError::Empty)
-                    if since.is_some_and(|t: Instant| t.elapsed() >= COMMIT_IDLE) =>
+                    if since.is_some_and(|t: Instant| {
+                        t.elapsed() >= COMMIT_IDLE.max(started.elapsed() / 2)
+                    }) =>
                 {
                     break Group::More;
                 }
