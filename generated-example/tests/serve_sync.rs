@@ -198,7 +198,7 @@ fn new_data_appears_without_a_restart_and_a_failing_sync_leaves_serving_alone() 
     serving.until("the second batch", |s| {
         s.count(&rt).filter(|n| *n == expected.len() as u64)
     });
-    // Each window commits on its own, so the batch can show before its run ends.
+    // A run commits what it wrote by its end (sooner while it waits for the API).
     serving.until("a second finished run", |s| {
         let status = s.sync_status(&rt);
         (status["runs"].as_u64() >= Some(2)).then_some(())
@@ -254,7 +254,8 @@ fn sigterm_during_a_sync_leaves_an_intact_database_that_a_rerun_completes() {
         ))
         .expect("mock");
     let start = cai_bridge::model::format::timestamp_text(config.start);
-    // Six-hour windows: eighty of them, each its own transaction. Attempts enough
+    // Six-hour windows: eighty of them, committed in groups whenever the run waits for
+    // the API's retries, so the signal lands between commits. Attempts enough
     // that a run of server errors never ends a run (0.3^16 per window).
     let toml = bridge_toml(
         dir.path(),

@@ -1,8 +1,10 @@
-//! What the loader reads records through: JSON values (as the API sends them) and
-//! `#[derive(Bridge)]` structs alike. A struct answers by borrowing its fields, so
-//! binding a row allocates nothing per field.
+//! What the loader reads records through: JSON values (as the API sends them, either
+//! as `serde_json` values or as a DOM borrowed from the body) and `#[derive(Bridge)]`
+//! structs alike. A struct answers by borrowing its fields, so binding a row
+//! allocates nothing per field.
 
 use serde_json::Value as Json;
+use serde_json_borrow::Value as Borrowed;
 
 /// A scalar value, borrowed from the record where it can be.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,6 +58,12 @@ pub trait Record {
     fn items(&self) -> Option<Vec<&dyn Record>> {
         None
     }
+
+    /// The record as compact JSON text, for columns that keep JSON text: what
+    /// [`json`](Self::json) serializes to, for records that are no `serde_json` value.
+    fn json_text(&self) -> Option<String> {
+        self.json().map(Json::to_string)
+    }
 }
 
 impl Record for Json {
@@ -74,9 +82,7 @@ impl Record for Json {
         match self {
             Json::Null => Cell::Null,
             Json::Bool(b) => Cell::Bool(*b),
-            Json::Number(n) => n
-                .as_i64()
-                .map_or_else(|| Cell::Real(n.as_f64().unwrap_or(f64::NAN)), Cell::Int),
+            Json::Number(n) => number(n.as_i64(), n.as_f64()),
             Json::String(s) => Cell::Text(s),
             other => Cell::Json(other),
         }
@@ -97,6 +103,100 @@ impl Record for Json {
     fn items(&self) -> Option<Vec<&dyn Record>> {
         self.as_array()
             .map(|items| items.iter().map(|i| i as &dyn Record).collect())
+    }
+}
+
+/// A JSON number as a cell: whole where it fits 64 bits, else a real.
+fn number(whole: Option<i64>, real: Option<f64>) -> Cell<'static> {
+    whole.map_or_else(|| Cell::Real(real.unwrap_or(f64::NAN)), Cell::Int)
+}
+
+/// A record of the DOM a sync parses the API's answers into, read as a
+/// `serde_json::Value` of the same text reads: where a key repeats, the last one
+/// counts, and JSON text is written as `serde_json` writes it.
+impl Record for Borrowed<'_> {
+    fn member(&self, key: &str) -> Member<'_> {
+        borrowed_get(self, key).map_or(Member::Cell(Cell::Null), borrowed_member)
+    }
+
+    fn cell(&self) -> Cell<'_> {
+        match self {
+            Borrowed::Null => Cell::Null,
+            Borrowed::Bool(b) => Cell::Bool(*b),
+            Borrowed::Number(n) => number(n.as_i64(), n.as_f64()),
+            Borrowed::Str(s) => Cell::Text(s),
+            // Never read as a cell: `member` answers objects and arrays as records and
+            // lists, and a column that keeps JSON reads `json_text`.
+            Borrowed::Array(_) | Borrowed::Object(_) => Cell::Null,
+        }
+    }
+
+    fn entries(&self) -> Option<Vec<(&str, &dyn Record)>> {
+        let Borrowed::Object(map) = self else {
+            return None;
+        };
+        let entries = map.as_vec();
+        // One entry per key, its last value, as `serde_json` reads a repeated key.
+        Some(
+            entries
+                .iter()
+                .enumerate()
+                .filter(|(i, (k, _))| !entries[i + 1..].iter().any(|(later, _)| later == k))
+                .map(|(_, (k, v))| (&**k, v as &dyn Record))
+                .collect(),
+        )
+    }
+
+    fn items(&self) -> Option<Vec<&dyn Record>> {
+        match self {
+            Borrowed::Array(items) => Some(items.iter().map(|i| i as &dyn Record).collect()),
+            _ => None,
+        }
+    }
+
+    fn json_text(&self) -> Option<String> {
+        if repeats_a_key(self) {
+            // `serde_json` keeps one entry per key (the last value, at the first
+            // place): convert, so the text is the same as a `serde_json` value's.
+            return Some(Json::from(self).to_string());
+        }
+        serde_json::to_string(self).ok()
+    }
+}
+
+/// `value` as what a record holds: an object is a record, an array a list.
+pub(crate) fn borrowed_member<'v>(value: &'v Borrowed<'_>) -> Member<'v> {
+    match value {
+        Borrowed::Object(_) => Member::Record(value),
+        Borrowed::Array(items) => Member::List(items.iter().map(|i| i as &dyn Record).collect()),
+        scalar => Member::Cell(scalar.cell()),
+    }
+}
+
+/// The value under `key`, the last one where the key repeats (as `serde_json` reads it).
+pub(crate) fn borrowed_get<'v, 'a>(value: &'v Borrowed<'a>, key: &str) -> Option<&'v Borrowed<'a>> {
+    match value {
+        Borrowed::Object(map) => map
+            .as_vec()
+            .iter()
+            .rev()
+            .find_map(|(k, v)| (**k == *key).then_some(v)),
+        _ => None,
+    }
+}
+
+/// Whether an object in `value` holds a key twice.
+fn repeats_a_key(value: &Borrowed<'_>) -> bool {
+    match value {
+        Borrowed::Array(items) => items.iter().any(repeats_a_key),
+        Borrowed::Object(map) => {
+            let entries = map.as_vec();
+            entries
+                .iter()
+                .enumerate()
+                .any(|(i, (k, v))| entries[..i].iter().any(|(p, _)| **p == **k) || repeats_a_key(v))
+        }
+        _ => false,
     }
 }
 
@@ -225,5 +325,54 @@ impl<T: Record + ?Sized> Record for &T {
     }
     fn items(&self) -> Option<Vec<&dyn Record>> {
         (**self).items()
+    }
+    fn json_text(&self) -> Option<String> {
+        (**self).json_text()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The borrowed DOM a sync reads must answer as the `serde_json` value of the same
+    /// text (what `load` reads), or a sync and a load of the same records would differ.
+    #[test]
+    fn a_borrowed_record_reads_as_its_serde_json_value() {
+        let text = r#"{"a": 1, "b": {"x": [1.5, -2, "s\"q"], "x": {"k": true, "k": null}},
+            "a": 2, "big": 18446744073709551615, "items": [{"v": 1}, {"v": 2}]}"#;
+        let owned: Json = serde_json::from_str(text).expect("JSON");
+        let borrowed: Borrowed<'_> = serde_json::from_str(text).expect("JSON");
+        assert_eq!(
+            borrowed.member("a").cell_or_null(),
+            owned.member("a").cell_or_null()
+        );
+        assert_eq!(
+            borrowed.member("big").cell_or_null(),
+            owned.member("big").cell_or_null()
+        );
+        assert_eq!(borrowed.json_text(), owned.json_text());
+        match (borrowed.member("b"), owned.member("b")) {
+            (Member::Record(b), Member::Record(o)) => assert_eq!(b.json_text(), o.json_text()),
+            _ => panic!("b is an object"),
+        }
+        match (borrowed.member("items"), owned.member("items")) {
+            (Member::List(b), Member::List(o)) => {
+                let texts = |items: Vec<&dyn Record>| -> Vec<Option<String>> {
+                    items.iter().map(|i| i.json_text()).collect()
+                };
+                assert_eq!(texts(b), texts(o));
+            }
+            _ => panic!("items is an array"),
+        }
+    }
+
+    impl Member<'_> {
+        fn cell_or_null(&self) -> Cell<'_> {
+            match self {
+                Member::Cell(cell) => cell.clone(),
+                _ => Cell::Null,
+            }
+        }
     }
 }

@@ -198,9 +198,12 @@ pub fn load_file(loader: &mut Loader<'_>, path: &Path) -> Result<usize, FileErro
     };
     // Record by record, as the loader writes a batch, so a refusal names its line.
     let tx = loader.conn.transaction().map_err(|e| refused(e.into()))?;
+    let mut statements = super::Statements::prepare(&tx, &loader.plans, &loader.stored)
+        .map_err(|e| refused(e.into()))?;
     for located in &records {
-        super::write_record(&tx, &loader.walker, &loader.plans, &located.record).map_err(
-            |source| match source {
+        statements
+            .write(&loader.walker, &located.record)
+            .map_err(|source| match source {
                 LoadError::Record { .. } => FileError::Record {
                     path: path.to_path_buf(),
                     line: located.line,
@@ -208,9 +211,9 @@ pub fn load_file(loader: &mut Loader<'_>, path: &Path) -> Result<usize, FileErro
                     source: Box::new(source),
                 },
                 other => refused(other),
-            },
-        )?;
+            })?;
     }
+    drop(statements);
     tx.commit().map_err(|e| refused(e.into()))?;
     Ok(records.len())
 }

@@ -6,7 +6,11 @@
 //! - Upserts by stable keys, so loading the same records again changes nothing. A
 //!   re-sent root record replaces all its descendants, so a child that disappeared
 //!   from it (say, a message's intents changed) is not left behind.
-//! - WAL mode, a busy timeout, and cached prepared statements.
+//! - WAL mode with `synchronous = NORMAL`: a committed transaction survives the
+//!   process being killed (SIGKILL included), since it is in the WAL file when the
+//!   commit returns; the WAL is synced to disk at each checkpoint rather than at each
+//!   commit, so a power cut may take the last commits back, never the database's
+//!   integrity. A busy timeout, and cached prepared statements.
 //! - The schema is created when the database has none of the model's tables, and a
 //!   database whose schema differs from the model is refused, naming the first
 //!   difference, instead of being written into.
@@ -23,7 +27,7 @@ use std::time::Duration;
 
 use cai_bridge_model::Model;
 use rusqlite::types::Value as Sql;
-use rusqlite::{Connection, Transaction};
+use rusqlite::{CachedStatement, Connection, Transaction};
 
 use crate::record::Record;
 use crate::Artifacts;
@@ -35,6 +39,9 @@ pub use schema::{
     check_schema, content_hash, ensure_schema, foreign_objects, refuse_foreign, SchemaError,
     STATE_PREFIX,
 };
+
+/// The bytes a WAL file keeps after a checkpoint (SQLite's `journal_size_limit`).
+const JOURNAL_SIZE_LIMIT: i64 = 16 << 20;
 
 /// Why records could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +83,8 @@ pub struct Loader<'m> {
     model: &'m Model,
     walker: Walker<'m>,
     plans: Vec<plan::TablePlan>,
+    /// `SELECT 1 FROM <root> WHERE <key>`: whether a root record is stored already.
+    stored: String,
     batch_size: usize,
 }
 
@@ -92,6 +101,12 @@ impl<'m> Loader<'m> {
         let model = &artifacts.model;
         // WAL lets readers (the OData server, `cds serve`) read while a batch is written.
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        // An fsync per commit would only guard against power loss (see the module
+        // docs), and it is what a sync's commits wait for most.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // A large transaction grows the WAL file; after the checkpoint that follows
+        // it, the file is cut back to this instead of staying at its largest.
+        conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(64);
         ensure_schema(&conn, model, &artifacts.ddl)?;
@@ -100,6 +115,7 @@ impl<'m> Loader<'m> {
             model,
             walker: Walker::new(model),
             plans: plan::plan(model),
+            stored: format!("SELECT 1 FROM {}", plan::root_by_key(model)),
             batch_size: 500,
         })
     }
@@ -138,33 +154,24 @@ impl<'m> Loader<'m> {
     }
 
     fn load_batch<R: Record>(&mut self, batch: &[R], stats: &mut Stats) -> Result<(), LoadError> {
-        let tx = self.conn.transaction()?;
-        let mut rows = 0;
-        for record in batch {
-            rows += write_record(&tx, &self.walker, &self.plans, record)?;
-        }
-        tx.commit()?;
+        let mut writing = self.begin()?;
+        let rows = writing.load(batch)?;
+        writing.commit()?;
         stats.records += batch.len() as u64;
         stats.rows += rows;
         stats.batches += 1;
         Ok(())
     }
 
-    /// Loads `records` in one transaction together with the writes of `also` (a sync
-    /// watermark, say): both commit, or neither does.
-    pub fn load_with<R, F>(&mut self, records: &[R], also: F) -> Result<u64, LoadError>
-    where
-        R: Record,
-        F: FnOnce(&Transaction<'_>) -> rusqlite::Result<()>,
-    {
-        let tx = self.conn.transaction()?;
-        let mut rows = 0;
-        for record in records {
-            rows += write_record(&tx, &self.walker, &self.plans, record)?;
-        }
-        also(&tx)?;
-        tx.commit()?;
-        Ok(rows)
+    /// Starts a transaction that several loads can share (see [`Writing`]).
+    pub fn begin(&mut self) -> Result<Writing<'_, 'm>, LoadError> {
+        Ok(Writing {
+            tx: self.conn.transaction()?,
+            walker: &self.walker,
+            plans: &self.plans,
+            stored: &self.stored,
+            rows: 0,
+        })
     }
 
     /// Erases one root record and every row that descends from it (GDPR erasure),
@@ -180,48 +187,108 @@ impl<'m> Loader<'m> {
                     as u64;
             }
         }
-        let root = self.model.root();
-        let conditions: Vec<String> = root
-            .keys()
-            .enumerate()
-            .map(|(i, f)| {
-                format!(
-                    "{} = ?{}",
-                    cai_bridge_model::dialect::Dialect::Sqlite.ident(&f.name),
-                    i + 1
-                )
-            })
-            .collect();
-        let delete_root = format!(
-            "DELETE FROM {} WHERE {}",
-            cai_bridge_model::dialect::Dialect::Sqlite.ident(&self.model.table(&root.name)),
-            conditions.join(" AND ")
-        );
+        let delete_root = format!("DELETE FROM {}", plan::root_by_key(self.model));
         rows += tx.execute(&delete_root, rusqlite::params_from_iter(key.iter()))? as u64;
         tx.commit()?;
         Ok(rows)
     }
 }
 
-/// Writes one root record with all its descendants; returns the rows written.
-fn write_record(
-    tx: &Transaction<'_>,
-    walker: &Walker<'_>,
-    plans: &[plan::TablePlan],
-    record: &dyn Record,
-) -> Result<u64, LoadError> {
-    if let Some(key) = walker.root_key(record) {
-        // A re-sent record replaces its descendants (see the module docs).
-        for plan in plans.iter().skip(1) {
-            if let Some(delete) = &plan.delete_by_root {
-                tx.prepare_cached(delete)?
-                    .execute(rusqlite::params_from_iter(key.iter()))?;
+/// Loads into one transaction that commits them together with
+/// [`commit`](Writing::commit) (a sync commits several windows so, each with its
+/// watermark: [`load_with`](Writing::load_with)); dropped without a commit, it rolls
+/// back whole. There is no savepoint per load: in a large transaction SQLite would
+/// copy every page a load touches again into a statement journal on disk.
+pub struct Writing<'l, 'm> {
+    tx: Transaction<'l>,
+    walker: &'l Walker<'m>,
+    plans: &'l [plan::TablePlan],
+    stored: &'l str,
+    rows: u64,
+}
+
+impl Writing<'_, '_> {
+    /// Loads `records`; returns the rows written. On error part of them may be
+    /// written: drop the `Writing` then (it rolls back whole), do not commit it.
+    pub fn load<R: Record>(&mut self, records: &[R]) -> Result<u64, LoadError> {
+        self.load_with(records, |_| Ok(()))
+    }
+
+    /// [`load`](Self::load) together with the writes of `also` (a sync's watermark).
+    pub fn load_with<R, F>(&mut self, records: &[R], also: F) -> Result<u64, LoadError>
+    where
+        R: Record,
+        F: FnOnce(&Connection) -> rusqlite::Result<()>,
+    {
+        let mut statements = Statements::prepare(&self.tx, self.plans, self.stored)?;
+        let mut rows = 0;
+        for record in records {
+            rows += statements.write(self.walker, record)?;
+        }
+        drop(statements);
+        also(&self.tx)?;
+        self.rows += rows;
+        Ok(rows)
+    }
+
+    /// Rows written so far, all loads together.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Commits every load.
+    pub fn commit(self) -> Result<(), LoadError> {
+        Ok(self.tx.commit()?)
+    }
+}
+
+/// The statements that write records, prepared once for a whole load: looked up
+/// per row, a cached statement costs a hash of its whole SQL text.
+struct Statements<'c> {
+    /// Per entity, its upsert.
+    upserts: Vec<CachedStatement<'c>>,
+    /// Per descendant of the root, its delete by the root's key.
+    deletes: Vec<CachedStatement<'c>>,
+    /// Whether a root record is stored already.
+    stored: CachedStatement<'c>,
+}
+
+impl<'c> Statements<'c> {
+    fn prepare(
+        conn: &'c Connection,
+        plans: &[plan::TablePlan],
+        stored: &str,
+    ) -> rusqlite::Result<Self> {
+        Ok(Statements {
+            upserts: plans
+                .iter()
+                .map(|p| conn.prepare_cached(&p.upsert))
+                .collect::<Result<_, _>>()?,
+            deletes: plans
+                .iter()
+                .filter_map(|p| p.delete_by_root.as_deref())
+                .map(|delete| conn.prepare_cached(delete))
+                .collect::<Result<_, _>>()?,
+            stored: conn.prepare_cached(stored)?,
+        })
+    }
+
+    /// Writes one root record with all its descendants; returns the rows written.
+    fn write(&mut self, walker: &Walker<'_>, record: &dyn Record) -> Result<u64, LoadError> {
+        if let Some(key) = walker.root_key(record) {
+            // A re-sent record replaces its descendants (see the module docs); a new
+            // one, the common case, has none to delete.
+            let params = || rusqlite::params_from_iter(key.iter());
+            if self.stored.exists(params())? {
+                for delete in &mut self.deletes {
+                    delete.execute(params())?;
+                }
             }
         }
+        let upserts = &mut self.upserts;
+        walker.walk(record, &mut |row| {
+            upserts[row.entity.0].execute(rusqlite::params_from_iter(row.values.iter()))?;
+            Ok(())
+        })
     }
-    walker.walk(record, &mut |row| {
-        tx.prepare_cached(&plans[row.entity.0].upsert)?
-            .execute(rusqlite::params_from_iter(row.values.iter()))?;
-        Ok(())
-    })
 }

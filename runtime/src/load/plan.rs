@@ -1,5 +1,6 @@
-//! The statements the loader prepares once per model: each table's upsert, and for
-//! every descendant of the root the delete by the root record's key.
+//! The statements the loader prepares once per model: each table's upsert, for
+//! every descendant of the root the delete by the root record's key, and the root's
+//! own lookup and delete by key.
 
 use cai_bridge_model::dialect::Dialect;
 use cai_bridge_model::{Entity, Model};
@@ -33,6 +34,21 @@ pub fn plan(model: &Model) -> Vec<TablePlan> {
             }),
         })
         .collect()
+}
+
+/// `<table> WHERE <key column> = ?1 AND …` of the root table, its key in key order.
+pub fn root_by_key(model: &Model) -> String {
+    let root = model.root();
+    let conditions: Vec<String> = root
+        .keys()
+        .enumerate()
+        .map(|(i, f)| format!("{} = ?{}", Dialect::Sqlite.ident(&f.name), i + 1))
+        .collect();
+    format!(
+        "{} WHERE {}",
+        Dialect::Sqlite.ident(&model.table(&root.name)),
+        conditions.join(" AND ")
+    )
 }
 
 /// `INSERT INTO <table> (<every column>) VALUES (?1, …) ON CONFLICT (<key>) DO UPDATE

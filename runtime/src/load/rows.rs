@@ -1,17 +1,17 @@
 //! Turns one root record into the rows of every entity of a model: its own row, then
 //! each child's, depth first, with the parent's key and the child's position filled
 //! in. Values are borrowed from the record where they can be, so a row costs one
-//! vector, not an allocation per field.
+//! vector, not an allocation per field; a string that holds JSON is parsed once per
+//! record, before its columns and children read it by reference.
 
 use cai_bridge_model::{
-    path, Entity, EntityKind, LogicalType, MapEntries, MemberValue, Model, Record as Layout, Role,
-    Step,
+    path, Entity, EntityKind, MapEntries, MemberValue, Model, Record as Layout, Role, Step,
 };
 use rusqlite::types::{ToSqlOutput, Value as Sql, ValueRef};
-use serde_json::Value as Json;
+use serde_json_borrow::OwnedValue;
 
 use super::{value, LoadError};
-use crate::record::{Cell, Member, Record};
+use crate::record::{borrowed_member, Cell, Member, Record};
 
 /// One row of one entity, ready to bind to its upsert.
 pub struct Row<'r, 'a> {
@@ -28,13 +28,27 @@ pub struct Walker<'m> {
     model: &'m Model,
     /// Per entity, per child slot, the steps from the entity's record to the array.
     child_paths: Vec<Vec<Vec<Step>>>,
+    /// Per entity, the steps to each string its columns and children read JSON
+    /// from (each ending in `Step::Json`), shorter first: a string inside JSON text
+    /// is reached through the parse of the text around it.
+    embedded: Vec<Vec<Vec<Step>>>,
 }
 
 impl<'m> Walker<'m> {
     /// Prepares the walk of `model`'s records.
     pub fn new(model: &'m Model) -> Self {
-        let child_paths = model.entities.iter().map(child_paths).collect();
-        Walker { model, child_paths }
+        let child_paths: Vec<_> = model.entities.iter().map(child_paths).collect();
+        let embedded = model
+            .entities
+            .iter()
+            .zip(&child_paths)
+            .map(|(entity, children)| embedded_paths(entity, children))
+            .collect();
+        Walker {
+            model,
+            child_paths,
+            embedded,
+        }
     }
 
     /// The model walked.
@@ -56,23 +70,36 @@ impl<'m> Walker<'m> {
 
     /// The root key of `record`, if every part of it is present and valid.
     pub fn root_key(&self, record: &dyn Record) -> Option<Vec<Sql>> {
-        let mut cache = Vec::new();
+        let parsed = self.parse_embedded(0, record);
         self.model
             .root()
             .keys()
-            .map(|field| {
-                resolve(record, &field.source, &mut cache)
+            .map(|field| match resolve(record, &field.source, &parsed) {
+                Ok(Member::Cell(cell)) => value::to_sql(&cell, &field.ty)
                     .ok()
-                    .and_then(|found| {
-                        found.with_cell(|cell| {
-                            value::to_sql(&cell, &field.ty)
-                                .ok()
-                                .map(|v| bound_value(&v))
-                        })
-                    })
-                    .filter(|key| *key != Sql::Null)
+                    .map(|v| bound_value(&v))
+                    .filter(|key| *key != Sql::Null),
+                _ => None,
             })
             .collect()
+    }
+
+    /// Parses the strings that hold JSON in `record` (an `index` entity's), once
+    /// each; a string that does not parse keeps its error for whatever reads it.
+    fn parse_embedded<'w>(&'w self, index: usize, record: &dyn Record) -> Vec<Parsed<'w>> {
+        let mut parsed: Vec<Parsed<'w>> = Vec::with_capacity(self.embedded[index].len());
+        for path in &self.embedded[index] {
+            let value = match resolve(record, &path[..path.len() - 1], &parsed) {
+                Ok(Member::Cell(Cell::Text(text))) => OwnedValue::from_str(text)
+                    .map(Some)
+                    .map_err(|e| format!("does not hold JSON: {e}")),
+                Ok(Member::Cell(Cell::Null)) => Ok(None),
+                Ok(_) => Err("expected JSON text".to_owned()),
+                Err(message) => Err(message),
+            };
+            parsed.push(Parsed { path, value });
+        }
+        parsed
     }
 
     /// The rows of `record` and its descendants; `place` is its map key (for a map
@@ -87,7 +114,7 @@ impl<'m> Walker<'m> {
     ) -> Result<u64, LoadError> {
         let (map_key, position) = place;
         let entity = &self.model.entities[index];
-        let mut cache = Vec::new();
+        let parsed = self.parse_embedded(index, record);
         let mut values: Vec<ToSqlOutput<'_>> = Vec::with_capacity(entity.fields.len());
         let mut parent_keys = parent_key.iter();
         let mut problem = None;
@@ -101,25 +128,18 @@ impl<'m> Walker<'m> {
                 Role::MapKey => Ok(ToSqlOutput::Owned(
                     map_key.map_or(Sql::Null, |k| Sql::Text(k.to_owned())),
                 )),
-                Role::Data | Role::RawJson => match resolve(record, &field.source, &mut cache) {
-                    Ok(Found::Member(member)) => match member {
-                        Member::Cell(cell) => value::to_sql(&cell, &field.ty),
-                        Member::Record(nested) => match nested.json() {
-                            Some(json) => value::to_sql(&Cell::Json(json), &field.ty),
-                            None => Err("expected a value, found an object".to_owned()),
-                        },
-                        // An array in a JSON column (recursive data, say) is kept as
-                        // JSON text, as an object there is.
-                        Member::List(items) => match json_array(&items) {
-                            Some(array) if field.ty == LogicalType::Json => {
-                                value::to_sql(&Cell::Json(&array), &field.ty)
-                                    .map(|v| ToSqlOutput::Owned(bound_value(&v)))
-                            }
-                            _ => Err("expected a value, found an array".to_owned()),
-                        },
+                Role::Data | Role::RawJson => match resolve(record, &field.source, &parsed) {
+                    Ok(Member::Cell(cell)) => value::to_sql(&cell, &field.ty),
+                    Ok(Member::Record(nested)) => match nested.json_text() {
+                        Some(text) => value::json_to_sql(text, "an object", &field.ty),
+                        None => Err("expected a value, found an object".to_owned()),
                     },
-                    Ok(Found::Owned(json)) => value::to_sql(&json.cell(), &field.ty)
-                        .map(|v| ToSqlOutput::Owned(bound_value(&v))),
+                    // An array in a JSON column (recursive data, say) is kept as
+                    // JSON text, as an object there is.
+                    Ok(Member::List(items)) => match json_array(&items) {
+                        Some(text) => value::json_to_sql(text, "an array", &field.ty),
+                        None => Err("expected a value, found an array".to_owned()),
+                    },
                     Err(message) => Err(message),
                 },
             };
@@ -177,7 +197,7 @@ impl<'m> Walker<'m> {
                 message,
             };
             if let Some(entries) = self.model.entities[child.entity].map {
-                let found = resolve(record, path, &mut cache).map_err(failure)?;
+                let found = resolve(record, path, &parsed).map_err(failure)?;
                 rows += self
                     .map_rows(child.entity, entries, found, &own_key, visit)
                     .map_err(|e| match e {
@@ -187,16 +207,9 @@ impl<'m> Walker<'m> {
                 continue;
             }
             // Items borrowed from the record, or from JSON parsed out of one of its strings.
-            let parsed;
-            let items: Vec<&dyn Record> = match resolve(record, path, &mut cache)
-                .map_err(failure)?
-            {
-                Found::Member(Member::List(items)) => items,
-                Found::Owned(Json::Array(items)) => {
-                    parsed = items;
-                    parsed.iter().map(|item| item as &dyn Record).collect()
-                }
-                Found::Member(Member::Cell(Cell::Null)) | Found::Owned(Json::Null) => Vec::new(),
+            let items: Vec<&dyn Record> = match resolve(record, path, &parsed).map_err(failure)? {
+                Member::List(items) => items,
+                Member::Cell(Cell::Null) => Vec::new(),
                 _ => return Err(failure("expected an array".to_owned())),
             };
             for (i, item) in items.into_iter().enumerate() {
@@ -221,19 +234,17 @@ impl Walker<'_> {
         &self,
         index: usize,
         entries: MapEntries,
-        found: Found<'_>,
+        found: Member<'_>,
         parent_key: &[Sql],
         visit: &mut dyn FnMut(Row<'_, '_>) -> Result<(), LoadError>,
     ) -> Result<u64, MapError> {
         let expected = || MapError::Shape("expected an object (a map)".to_owned());
         let map = match &found {
-            Found::Member(Member::Record(map)) => map.entries().ok_or_else(expected)?,
-            Found::Owned(json @ Json::Object(_)) => json.entries().ok_or_else(expected)?,
-            Found::Member(Member::Cell(Cell::Null)) | Found::Owned(Json::Null) => Vec::new(),
+            Member::Record(map) => map.entries().ok_or_else(expected)?,
+            Member::Cell(Cell::Null) => Vec::new(),
             // An empty map written as `[]`, as CAI's own sample payload prints `entities`
             // (and PHP's json_encode writes every empty object).
-            Found::Member(Member::List(items)) if items.is_empty() => Vec::new(),
-            Found::Owned(Json::Array(items)) if items.is_empty() => Vec::new(),
+            Member::List(items) if items.is_empty() => Vec::new(),
             _ => return Err(expected()),
         };
         let mut rows = 0;
@@ -291,61 +302,56 @@ fn visit_layout(value: &MemberValue, prefix: &mut Vec<Step>, paths: &mut [Vec<St
     }
 }
 
-/// Where `resolve` ended: borrowed from the record, or inside JSON parsed from one
-/// of its strings.
-enum Found<'a> {
-    Member(Member<'a>),
-    Owned(Json),
-}
-
-impl Found<'_> {
-    /// Runs `f` on the cell found, if it is a scalar.
-    fn with_cell<T>(&self, f: impl FnOnce(Cell<'_>) -> Option<T>) -> Option<T> {
-        match self {
-            Found::Member(Member::Cell(cell)) => f(cell.clone()),
-            Found::Owned(json) => f(json.cell()),
-            _ => None,
+/// The steps to every string that `entity`'s columns and `children` (its child
+/// paths) read JSON from, each ending in `Step::Json`, shorter first.
+fn embedded_paths(entity: &Entity, children: &[Vec<Step>]) -> Vec<Vec<Step>> {
+    let sources = entity
+        .fields
+        .iter()
+        .filter(|f| matches!(f.role, Role::Data | Role::RawJson))
+        .map(|f| f.source.as_slice())
+        .chain(children.iter().map(Vec::as_slice));
+    let mut paths: Vec<Vec<Step>> = Vec::new();
+    for steps in sources {
+        for (i, step) in steps.iter().enumerate() {
+            let at = &steps[..=i];
+            if *step == Step::Json && !paths.iter().any(|p| p.as_slice() == at) {
+                paths.push(at.to_vec());
+            }
         }
     }
+    paths.sort_by_key(Vec::len);
+    paths
 }
 
-/// Follows `steps` into `record`. A `Step::Json` parses the string there; parsed
-/// strings are cached per record, since several columns read the same one.
+/// The JSON a string of a record holds, by the steps to it: the parse, `None` for a
+/// null or missing string, or what is wrong with it.
+struct Parsed<'w> {
+    path: &'w [Step],
+    value: Result<Option<OwnedValue>, String>,
+}
+
+/// Follows `steps` into `record`; a `Step::Json` goes on in the string's parse,
+/// which `parsed` holds (see [`Walker::parse_embedded`]).
 fn resolve<'a>(
     record: &'a dyn Record,
     steps: &[Step],
-    cache: &mut Vec<(Vec<Step>, Json)>,
-) -> Result<Found<'a>, String> {
-    let mut current = Found::Member(Member::Record(record));
+    parsed: &'a [Parsed<'_>],
+) -> Result<Member<'a>, String> {
+    let mut current = Member::Record(record);
     for (i, step) in steps.iter().enumerate() {
         current = match (step, current) {
-            (Step::Key(key), Found::Member(Member::Record(r))) => Found::Member(r.member(key)),
-            (Step::Key(key), Found::Owned(Json::Object(mut map))) => {
-                Found::Owned(map.remove(key).unwrap_or(Json::Null))
-            }
-            (
-                Step::Key(_),
-                found @ (Found::Member(Member::Cell(Cell::Null)) | Found::Owned(Json::Null)),
-            ) => found,
+            (Step::Key(key), Member::Record(r)) => r.member(key),
+            (Step::Key(_), found @ Member::Cell(Cell::Null)) => found,
             (Step::Key(_), _) => return Err("expected an object".to_owned()),
-            (Step::Json, found) => {
+            (Step::Json, _) => {
                 let at = &steps[..=i];
-                if let Some((_, parsed)) = cache.iter().find(|(path, _)| path == at) {
-                    Found::Owned(parsed.clone())
-                } else {
-                    let text = match &found {
-                        Found::Member(Member::Cell(Cell::Text(text))) => Some(*text),
-                        Found::Owned(Json::String(text)) => Some(text.as_str()),
-                        Found::Member(Member::Cell(Cell::Null)) | Found::Owned(Json::Null) => None,
-                        _ => return Err("expected JSON text".to_owned()),
-                    };
-                    let parsed = match text {
-                        Some(text) => serde_json::from_str(text)
-                            .map_err(|e| format!("does not hold JSON: {e}"))?,
-                        None => Json::Null,
-                    };
-                    cache.push((at.to_vec(), parsed.clone()));
-                    Found::Owned(parsed)
+                match parsed.iter().find(|p| p.path == at).map(|p| &p.value) {
+                    Some(Ok(Some(json))) => borrowed_member(json.get_value()),
+                    Some(Ok(None)) => Member::Cell(Cell::Null),
+                    Some(Err(message)) => return Err(message.clone()),
+                    // Every path to JSON text is parsed before the columns are read.
+                    None => return Err("expected JSON text".to_owned()),
                 }
             }
         };
@@ -370,13 +376,17 @@ fn field_path(role: Role, source: &[Step], name: &str) -> String {
     }
 }
 
-/// The items of a list member as one JSON array, when every item is JSON.
-fn json_array(items: &[&dyn Record]) -> Option<Json> {
-    items
-        .iter()
-        .map(|item| item.json().cloned())
-        .collect::<Option<Vec<_>>>()
-        .map(Json::Array)
+/// The items of a list member as the text of one JSON array, when every item is JSON.
+fn json_array(items: &[&dyn Record]) -> Option<String> {
+    let mut text = String::from("[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&item.json_text()?);
+    }
+    text.push(']');
+    Some(text)
 }
 
 fn path_of(steps: &[Step]) -> String {

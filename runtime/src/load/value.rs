@@ -61,6 +61,19 @@ pub fn to_sql<'a>(cell: &Cell<'a>, ty: &LogicalType) -> Result<ToSqlOutput<'a>, 
     }
 }
 
+/// The JSON text of an object or array (`found` says which, in words) for a column
+/// of type `ty`: kept as it is by a JSON column, an error for any other.
+pub fn json_to_sql(
+    text: String,
+    found: &str,
+    ty: &LogicalType,
+) -> Result<ToSqlOutput<'static>, String> {
+    match ty {
+        LogicalType::Json => Ok(ToSqlOutput::Owned(Value::Text(text))),
+        _ => Err(format!("expected {}, found {found}", expected(ty))),
+    }
+}
+
 fn real_text(x: f64) -> String {
     serde_json::Number::from_f64(x).map_or_else(|| "null".to_owned(), |n| n.to_string())
 }

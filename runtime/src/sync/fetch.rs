@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use cai_bridge_model::{format, TimeFormat, Window};
 use chrono::{DateTime, Utc};
-use serde_json::Value as Json;
 
+use super::page::Page;
 use crate::auth::{AuthError, Credentials};
 use crate::settings::Secret;
 
@@ -94,7 +94,7 @@ pub struct Api {
 }
 
 enum Attempt {
-    Done(Vec<Json>),
+    Done(Page),
     Retry(String, Option<Duration>),
     /// A 401 to an OAuth2 token, which a fresh one may replace, and whether the API
     /// said it expired (`WWW-Authenticate: Bearer error="invalid_token"`).
@@ -143,11 +143,7 @@ impl Api {
     }
 
     /// The records whose time is in `[from, to)`.
-    pub async fn fetch(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Json>, FetchError> {
+    pub async fn fetch(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Page, FetchError> {
         let window = format!(
             "[{}, {})",
             format::timestamp_text(from),
@@ -275,7 +271,7 @@ impl Api {
                 body: body.chars().take(200).collect(),
             });
         }
-        let body = match response.bytes().await {
+        let body = match read_body(response).await {
             Ok(body) => body,
             Err(e) => {
                 return Ok(Attempt::Retry(
@@ -284,29 +280,10 @@ impl Api {
                 ))
             }
         };
-        let parsed: Json = match serde_json::from_slice(&body) {
-            Ok(parsed) => parsed,
-            Err(e) => return Ok(Attempt::Retry(format!("the body is not JSON: {e}"), None)),
-        };
-        let mut node = &parsed;
-        for key in &self.records {
-            node = match node.get(key) {
-                Some(next) => next,
-                None => {
-                    return Ok(Attempt::Retry(
-                        format!("the answer has no `{}`", self.records.join(".")),
-                        None,
-                    ))
-                }
-            };
-        }
-        match node {
-            Json::Array(items) => Ok(Attempt::Done(items.clone())),
-            Json::Null => Ok(Attempt::Done(Vec::new())),
-            _ => Ok(Attempt::Retry(
-                format!("`{}` is not an array", self.records.join(".")),
-                None,
-            )),
+        // Parsed here, where a body that breaks off or does not parse can be retried.
+        match Page::parse(body, &self.records) {
+            Ok(page) => Ok(Attempt::Done(page)),
+            Err(why) => Ok(Attempt::Retry(why, None)),
         }
     }
 
@@ -320,6 +297,20 @@ impl Api {
         tracing::warn!(%window, attempt, wait_ms = wait.as_millis() as u64, error = %why, "retrying");
         tokio::time::sleep(wait).await;
     }
+}
+
+/// The most a body's announced length reserves before its bytes arrive.
+const MAX_RESERVE: u64 = 64 << 20;
+
+/// The body in one buffer, sized by its length where the answer says it: collected
+/// chunk by chunk into a list and then copied whole, it would be in memory twice.
+async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
+    let announced = response.content_length().unwrap_or(0).min(MAX_RESERVE);
+    let mut body = Vec::with_capacity(announced as usize);
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// A window bound as the API wants it written.

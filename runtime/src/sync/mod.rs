@@ -5,10 +5,20 @@
 //!   until each part fits, so nothing is silently cut off.
 //! - Incremental: without `--from`, a run starts at the stored high-water mark minus
 //!   an overlap, so late-arriving records are caught; upserts keep that idempotent.
-//! - A window commits in one transaction together with the high-water mark, so an
-//!   interrupted run never leaves half a window, nor a mark ahead of the data.
-//! - Fetching overlaps writing: a task fetches the next window while this thread
-//!   writes the last one, through a channel of two, so memory stays flat whatever
+//! - A window is written together with the high-water mark, so an interrupted run
+//!   never leaves half a window, nor a mark ahead of the data. Windows commit in
+//!   groups, and at the end of the run (or where it stops or fails): each commit
+//!   writes every index page it touched again, and with random keys (UUIDs) a group
+//!   touches nearly all of them, so one commit per window would write the indexes
+//!   once per window. A group holds [`COMMIT_ROWS`] rows, or as many as the run has
+//!   committed before when that is more: a run commits a logarithmic number of times,
+//!   and whatever its size writes the indexes a few times over, not once per window.
+//!   A group also commits when the writer would wait for the API and has written
+//!   for a second (or half the run's time so far), so a slow API's data shows while
+//!   the run goes on. A window that
+//!   cannot be written rolls its group back; the groups before it stay.
+//! - Fetching overlaps writing: a task fetches and parses the next window while this
+//!   thread writes the last one, and no further ahead, so memory stays flat whatever
 //!   the range.
 //! - Only into a database of its own: one holding tables or views the model did not
 //!   create is refused, naming them, unless [`Options::adopt`] says otherwise. A
@@ -18,6 +28,7 @@
 //!   `serve --sync-every` does).
 
 pub mod fetch;
+mod page;
 mod progress;
 pub mod schedule;
 mod state;
@@ -29,7 +40,7 @@ use std::time::{Duration, Instant};
 
 use cai_bridge_model::{format, MemberValue};
 use chrono::{DateTime, Utc};
-use serde_json::Value as Json;
+use tokio::sync::mpsc::error::TryRecvError;
 
 use crate::auth::Credentials;
 use crate::load::{refuse_foreign, LoadError, Loader, SchemaError};
@@ -37,6 +48,7 @@ use crate::settings::{ApiSettings, SyncSettings};
 use crate::Artifacts;
 use fetch::{Api, FetchError};
 
+pub use page::Page;
 pub use progress::Summary;
 pub use stop::Stop;
 
@@ -56,8 +68,9 @@ pub enum SyncError {
     #[error("cannot build the HTTP client: {0}")]
     Client(reqwest::Error),
     /// The database file could not be written: the disk is full, or the process may
-    /// write no larger file (`ulimit -f`). The window being written was rolled back.
-    #[error("cannot write {}: {source}; is the disk full, or a file-size limit (ulimit -f) reached? The window being written was rolled back", path.display())]
+    /// write no larger file (`ulimit -f`). The windows not yet committed were rolled
+    /// back.
+    #[error("cannot write {}: {source}; is the disk full, or a file-size limit (ulimit -f) reached? The windows not yet committed were rolled back", path.display())]
     Disk {
         /// The database.
         path: PathBuf,
@@ -150,10 +163,31 @@ pub struct Range {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// Rows a group of windows holds before it commits, at least (see the module docs):
+/// a killed run loses at most this, or what it committed before, whichever is more;
+/// the next run fetches it again.
+pub const COMMIT_ROWS: u64 = 200_000;
+
+/// How old a group may grow while the API keeps the writer waiting, at least (or
+/// half the run's time so far, when that is more, so that these commits too are a
+/// logarithmic number): a slow API bounds the run anyway, so committing then costs
+/// no time, and what is written shows in `serve` and survives a kill soon.
+const COMMIT_IDLE: Duration = Duration::from_secs(1);
+
+/// How a group of windows ended.
+enum Group {
+    /// Full, or waiting for the API: it commits, another follows.
+    More,
+    /// No more windows (done, stopped, or a fetch failed): it commits, the run ends.
+    Last,
+    /// A window could not be written: the group rolls back, the run ends.
+    Failed,
+}
+
 /// A fetched (sub-)window on its way to the database.
 struct Batch {
     to: DateTime<Utc>,
-    records: Vec<Json>,
+    page: Page,
     /// Whether this batch ends one of the planned windows (for progress).
     ends_window: bool,
 }
@@ -249,7 +283,9 @@ pub fn run(
     let mut progress =
         progress::Progress::new(windows.len() as u64, options.quiet, children.clone());
 
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Batch, SyncError>>(2);
+    // One page is written while the next is fetched (see `fetch_window`): memory
+    // holds two pages at most, whatever the range.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Batch, SyncError>>(1);
     let page_cap = settings.page_cap;
     let stop = options.stop.clone();
     let producer = runtime.spawn(async move {
@@ -274,26 +310,76 @@ pub fn run(
 
     let stopped = || options.stop.as_ref().is_some_and(|s| s.is_stopped());
     let mut outcome = Ok(());
-    while let Some(item) = receiver.blocking_recv() {
-        if stopped() {
-            break;
-        }
-        let batch = match item {
-            Ok(batch) => batch,
-            Err(e) => {
-                outcome = Err(e);
-                break;
-            }
-        };
-        let to = batch.to;
-        let rows = match loader.load_with(&batch.records, |tx| state::advance(tx, &name, to)) {
-            Ok(rows) => rows,
+    let mut committed = 0;
+    // A group of windows per transaction. What is written commits also when a later
+    // page fails to come or the run stops; a window that fails half-written rolls
+    // its group back, and the next run starts after the last group committed.
+    loop {
+        let mut writing = match loader.begin() {
+            Ok(writing) => writing,
             Err(e) => {
                 outcome = Err(disk(e));
                 break;
             }
         };
-        progress.record(&batch.records, rows, batch.ends_window);
+        let mut since = None;
+        let group = loop {
+            let item = match receiver.try_recv() {
+                Ok(item) => item,
+                // The writer would wait for the API: what it wrote commits now if it
+                // has waited long enough, to show (and to survive a kill) meanwhile.
+                Err(TryRecvError::Empty)
+                    if since.is_some_and(|t: Instant| {
+                        t.elapsed() >= COMMIT_IDLE.max(started.elapsed() / 2)
+                    }) =>
+                {
+                    break Group::More;
+                }
+                Err(_) => match receiver.blocking_recv() {
+                    Some(item) => item,
+                    None => break Group::Last,
+                },
+            };
+            if stopped() {
+                break Group::Last;
+            }
+            let batch = match item {
+                Ok(batch) => batch,
+                Err(e) => {
+                    outcome = Err(e);
+                    break Group::Last;
+                }
+            };
+            let (records, to) = (batch.page.records(), batch.to);
+            match writing.load_with(records, |conn| state::advance(conn, &name, to)) {
+                Ok(rows) => {
+                    since.get_or_insert_with(Instant::now);
+                    progress.record(records, rows, batch.ends_window);
+                }
+                Err(e) => {
+                    outcome = Err(disk(e));
+                    break Group::Failed;
+                }
+            }
+            if writing.rows() >= COMMIT_ROWS.max(committed) {
+                break Group::More;
+            }
+        };
+        if matches!(group, Group::Failed) {
+            // Dropped uncommitted: rolled back.
+            break;
+        }
+        committed += writing.rows();
+        if let Err(e) = writing.commit() {
+            // The first error is the one to tell (a commit after a full disk fails too).
+            if outcome.is_ok() {
+                outcome = Err(disk(e));
+            }
+            break;
+        }
+        if matches!(group, Group::Last) {
+            break;
+        }
     }
     // Dropping the receiver stops the producer at its next send.
     drop(receiver);
@@ -336,8 +422,13 @@ async fn fetch_window(
 ) -> Result<(), SyncError> {
     let mut pending = vec![(from, to)];
     while let Some((start, end)) = pending.pop() {
-        let records = client.fetch(start, end).await?;
-        if records.len() >= page_cap {
+        // The channel's slot first, the fetch then: a page is fetched once the writer
+        // has taken the one before, so at most two are in memory.
+        let Ok(slot) = sender.reserve().await else {
+            return Ok(());
+        };
+        let page = client.fetch(start, end).await?;
+        if page.records().len() >= page_cap {
             let half = (end - start) / 2;
             // Below the bounds' precision both halves would ask the same again.
             if half < client.precision() {
@@ -361,12 +452,10 @@ async fn fetch_window(
         }
         let batch = Batch {
             to: end,
-            records,
+            page,
             ends_window: end == to,
         };
-        if sender.send(Ok(batch)).await.is_err() {
-            return Ok(());
-        }
+        slot.send(Ok(batch));
     }
     Ok(())
 }

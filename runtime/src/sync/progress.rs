@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::Value as Json;
+
+use crate::record::{Member, Record};
 
 /// What a finished sync did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,13 +82,16 @@ impl Progress {
         }
     }
 
-    pub(super) fn record(&mut self, records: &[Json], rows: u64, ends_window: bool) {
+    pub(super) fn record<R: Record>(&mut self, records: &[R], rows: u64, ends_window: bool) {
         self.records += records.len() as u64;
         self.rows += rows;
         if let Some(child) = &self.child {
             self.children += records
                 .iter()
-                .map(|r| r.get(child).and_then(Json::as_array).map_or(0, Vec::len) as u64)
+                .map(|r| match r.member(child) {
+                    Member::List(items) => items.len() as u64,
+                    _ => 0,
+                })
                 .sum::<u64>();
         }
         if ends_window {

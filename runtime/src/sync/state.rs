@@ -3,7 +3,7 @@
 //! in the transaction that stores the window it covers.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
 
 const TABLE: &str = "cai_bridge_sync_state";
 
@@ -28,12 +28,12 @@ pub fn high_water(conn: &Connection, name: &str) -> rusqlite::Result<Option<Date
         .map(|t| t.with_timezone(&Utc)))
 }
 
-/// Moves the mark to `to` inside `tx`, never backwards (a re-sync of an old range
+/// Moves the mark to `to` in the transaction open on `conn`, never backwards (a re-sync of an old range
 /// must not make the next incremental run start early... or late).
-pub fn advance(tx: &Transaction<'_>, name: &str, to: DateTime<Utc>) -> rusqlite::Result<()> {
+pub fn advance(conn: &Connection, name: &str, to: DateTime<Utc>) -> rusqlite::Result<()> {
     let to = cai_bridge_model::format::timestamp_text(to);
     let now = cai_bridge_model::format::timestamp_text(super::now());
-    tx.execute(
+    conn.execute(
         &format!(
             "INSERT INTO {TABLE} (name, high_water, updated_at) VALUES (?1, ?2, ?3) \
              ON CONFLICT (name) DO UPDATE SET high_water = max(high_water, excluded.high_water), \
