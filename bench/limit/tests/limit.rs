@@ -64,7 +64,8 @@ fn source(dir: &Path) -> PathBuf {
          INSERT INTO cai_logs_Messages (conversation_id, message_id, received_at, nlp_status, replies)
            VALUES ('c1', 'm1', '2026-01-01T00:00:01.000Z', 200, '[{\"type\":\"text\"}]');
          INSERT INTO cai_logs_Intents VALUES ('c1', 'm1', 0, 'greet', 0.5, NULL);
-         INSERT INTO cai_logs_Entities VALUES ('c1', 'm1', 0, 'n', 'v', 'r', 1.0);",
+         INSERT INTO cai_logs_Entities (message_conversation_id, message_message_id, \"key\", position, raw, confidence, scalar)
+           VALUES ('c1', 'm1', 'number', 0, 'two', 1.0, 2.0);",
     )
     .unwrap();
     path
