@@ -8,7 +8,7 @@ for Conversation Logs v2, in the same style: ``requests`` for OAuth2 client
 credentials and the log calls (``Authorization: Bearer`` plus ``X-Token``), day
 windows, ``json`` via requests, ``sqlite3`` with one ``execute`` per row, four tables
 keyed by the natural keys (conversation id, message id, and the position of an intent
-or entity in its message), one commit per window. Like the seeds it does not parse the
+in its message, or an entity's name and position), one commit per window. Like the seeds it does not parse the
 ``replies`` JSON, so it writes no replies table.
 
     CAI_BASE_URL=… CAI_TOKEN_URL=… CAI_CLIENT_ID=… CAI_CLIENT_SECRET=… CAI_DEVELOPER_TOKEN=… \\
@@ -41,8 +41,8 @@ CREATE TABLE IF NOT EXISTS Intents (
   CONVERSATION_ID TEXT, MESSAGE_ID TEXT, POSITION INTEGER, SLUG TEXT, CONFIDENCE REAL,
   DESCRIPTION TEXT, PRIMARY KEY (CONVERSATION_ID, MESSAGE_ID, POSITION));
 CREATE TABLE IF NOT EXISTS Entities (
-  CONVERSATION_ID TEXT, MESSAGE_ID TEXT, POSITION INTEGER, NAME TEXT, VALUE TEXT, RAW TEXT,
-  CONFIDENCE REAL, PRIMARY KEY (CONVERSATION_ID, MESSAGE_ID, POSITION));
+  CONVERSATION_ID TEXT, MESSAGE_ID TEXT, NAME TEXT, POSITION INTEGER, RAW TEXT,
+  CONFIDENCE REAL, DETAILS TEXT, PRIMARY KEY (CONVERSATION_ID, MESSAGE_ID, NAME, POSITION));
 """
 
 
@@ -116,13 +116,18 @@ def insert_into_db(con, conversations):
                      intent.get("description")],
                 )
                 rows += 1
-            for i, entity in enumerate(msg.get("entities") or []):
-                cur.execute(
-                    "INSERT OR REPLACE INTO Entities VALUES (?,?,?,?,?,?,?)",
-                    [conv["id"], msg["message_id"], i, entity.get("name"), stringify(entity.get("value")),
-                     stringify(entity.get("raw")), entity.get("confidence")],
-                )
-                rows += 1
+            # NLP's entities: a map from the entity's name to its occurrences (CAI
+            # prints an empty one as `[]`); each kind's own fields kept as JSON text.
+            entities = msg.get("entities") or {}
+            for name, items in (entities.items() if isinstance(entities, dict) else []):
+                for i, entity in enumerate(items or []):
+                    details = {k: v for k, v in entity.items() if k not in ("raw", "confidence")}
+                    cur.execute(
+                        "INSERT OR REPLACE INTO Entities VALUES (?,?,?,?,?,?,?)",
+                        [conv["id"], msg["message_id"], name, i, stringify(entity.get("raw")),
+                         entity.get("confidence"), json.dumps(details)],
+                    )
+                    rows += 1
     con.commit()
     return messages, rows
 
