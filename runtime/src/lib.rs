@@ -32,6 +32,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod allocator;
 mod artifacts;
 pub mod auth;
 pub mod bridge;

@@ -344,6 +344,9 @@ pub fn run_with<E: Extension>(artifacts: Artifacts, name: &'static str) -> ExitC
     };
     init_logging();
     ignore_file_size_signal();
+    if matches!(cli.command, Command::Sync(_)) {
+        crate::allocator::for_syncing();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -416,7 +419,7 @@ fn execute<E: Extension>(
         Command::Serve(args) => {
             // Before the database: a bridge without credentials must not start at all.
             let auth = Auth::resolve(&args.auth_options()).map_err(usage)?;
-            crate::serve::return_freed_memory();
+            crate::allocator::for_serving();
             let served = match args.sync_every {
                 None => crate::serve::run(runtime, artifacts, &args.db, args.addr, auth),
                 Some(every) => {

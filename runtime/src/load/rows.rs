@@ -120,13 +120,14 @@ impl<'m> Walker<'m> {
         let mut problem = None;
         for field in &entity.fields {
             let converted = match field.role {
-                Role::ParentKey => Ok(ToSqlOutput::Owned(
-                    parent_keys.next().cloned().unwrap_or(Sql::Null),
+                // Borrowed, not cloned: the parent's key is bound once per child row.
+                Role::ParentKey => Ok(ToSqlOutput::Borrowed(
+                    parent_keys.next().map_or(ValueRef::Null, ValueRef::from),
                 )),
                 Role::Position => Ok(ToSqlOutput::Owned(position.map_or(Sql::Null, Sql::Integer))),
                 Role::Value => value::to_sql(&record.cell(), &field.ty),
-                Role::MapKey => Ok(ToSqlOutput::Owned(
-                    map_key.map_or(Sql::Null, |k| Sql::Text(k.to_owned())),
+                Role::MapKey => Ok(ToSqlOutput::Borrowed(
+                    map_key.map_or(ValueRef::Null, |k| ValueRef::Text(k.as_bytes())),
                 )),
                 Role::Data | Role::RawJson => match resolve(record, &field.source, &parsed) {
                     Ok(Member::Cell(cell)) => value::to_sql(&cell, &field.ty),
@@ -175,6 +176,10 @@ impl<'m> Walker<'m> {
             position,
         })?;
         let mut rows = 1;
+        if entity.children.is_empty() {
+            // A leaf (most rows): no key of its own to hand down, none to copy.
+            return Ok(rows);
+        }
 
         let own_key: Vec<Sql> = entity
             .fields

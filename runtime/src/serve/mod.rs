@@ -62,7 +62,6 @@ pub use auth::{Auth, AuthOptions, AuthSetupError, EmbeddedAuth, PlatformAuth};
 use catalog::Catalog;
 use database::{Database, NotReady};
 use error::ODataError;
-pub(crate) use memory::return_freed_memory;
 use read::{Answer, Source};
 use request::Resource;
 
