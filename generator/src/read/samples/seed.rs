@@ -211,10 +211,13 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
         };
         // Fields known before this object; those it lacks become optional.
         let mut present = vec![false; object.fields.len()];
+        let mut next = 0;
         while let Some(index) = map.next_key_seed(FieldKey {
             fields: &mut object.fields,
             first,
+            expected: next,
         })? {
+            next = index + 1;
             if let Some(seen) = present.get_mut(index) {
                 *seen = true;
             }
@@ -261,23 +264,30 @@ impl ValueSeed<'_, '_> {
             return;
         };
         text.stats.observe(value);
-        let json = value.trim_start().starts_with(['{', '['])
-            && serde_json::from_str::<IgnoredAny>(value).is_ok();
-        if json {
-            text.stats.json += 1;
-        }
-        if !text.stats.all_json() {
+        let looks_json = value.trim_start().starts_with(['{', '[']);
+        // Only while every earlier string held JSON does this one's shape count.
+        if !looks_json || text.stats.json + 1 != text.stats.seen {
+            if looks_json && serde_json::from_str::<IgnoredAny>(value).is_ok() {
+                text.stats.json += 1;
+            }
             text.embedded = None;
             return;
         }
-        // Checked above, so folding cannot stop half-way and leave a partial shape.
+        // Checking and folding in one parse: a string that turns out not to be JSON
+        // makes the samples' strings not all JSON, which drops the embedded shape
+        // (and the warnings the fold gave) whatever the fold left in it.
         let embedded = text.embedded.get_or_insert_with(Box::default);
-        let folded = cx.within(path::JSON, |cx| {
-            let mut de = serde_json::Deserializer::from_str(value);
-            ValueSeed { node: embedded, cx }.deserialize(&mut de)
+        let folded = cx.tentatively(|cx| {
+            cx.within(path::JSON, |cx| {
+                let mut de = serde_json::Deserializer::from_str(value);
+                ValueSeed { node: embedded, cx }
+                    .deserialize(&mut de)
+                    .and_then(|()| de.end())
+            })
         });
-        if folded.is_err() {
-            text.embedded = None;
+        match folded {
+            Ok(()) => text.stats.json += 1,
+            Err(_) => text.embedded = None,
         }
     }
 }
@@ -287,6 +297,9 @@ impl ValueSeed<'_, '_> {
 struct FieldKey<'a> {
     fields: &'a mut IndexMap<String, Field>,
     first: bool,
+    /// The index after the previous key's: records of one API list their keys in
+    /// one order, so comparing with this field first spares hashing most keys.
+    expected: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for FieldKey<'_> {
@@ -305,6 +318,11 @@ impl<'de> Visitor<'de> for FieldKey<'_> {
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<usize, E> {
+        if let Some((name, _)) = self.fields.get_index(self.expected) {
+            if name == key {
+                return Ok(self.expected);
+            }
+        }
         if let Some(index) = self.fields.get_index_of(key) {
             return Ok(index);
         }
