@@ -200,6 +200,47 @@ fn whole_response_top_level_array_and_ndjson_agree() {
 }
 
 #[test]
+fn quick_array_reading_agrees_with_the_streaming_reader() {
+    // Records over several lines, brackets and escaped quotes inside strings, a kind
+    // conflict that warns: the quick scan of an array must fold what NDJSON folds.
+    let records = [
+        r#"{"id": 1, "v": "a\"}]b", "n": {"x": [1, 2]}, "j": "{\"k\": [1]}"}"#,
+        r#"{"id": 2.5, "v": 3, "n": {"x": []}, "j": "{\"k\": []}"}"#,
+    ];
+    let array = format!(
+        "[\n  {},\n  {}\n]\n",
+        records[0],
+        records[1].replace(", ", ",\n    ")
+    );
+    let (quick, quick_diags) = infer_text("a.json", &array, &[]);
+    let (lines, line_diags) = infer_text("a.ndjson", &records.join("\n"), &[]);
+    assert_eq!(quick.record, lines.record);
+    assert_eq!(quick.records, 2);
+    let messages = |d: &Diagnostics| d.iter().map(|d| d.message.clone()).collect::<Vec<_>>();
+    assert_eq!(messages(&quick_diags), messages(&line_diags));
+    assert_eq!(quick_diags.warnings().count(), 1, "{quick_diags}");
+
+    // Malformed after a warning: the quick scan gives up and the careful read reports
+    // the warning once and the error where it is.
+    let (file, problems) = infer_errors(
+        "bad.json",
+        "[{\"v\": 1}, {\"v\": \"s\"},\n {\"v\": tru}]",
+        &[],
+    );
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert_eq!(problems[0].severity, Severity::Warning);
+    assert_eq!(problems[1].message, "malformed JSON: expected ident");
+    assert_eq!(
+        problems[1].location,
+        Location::Position {
+            file,
+            line: 2,
+            column: 11
+        }
+    );
+}
+
+#[test]
 fn record_path_that_matches_nothing_names_the_file() {
     let path = ["results", "conversations"];
     for text in [
