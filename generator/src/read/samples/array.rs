@@ -11,11 +11,10 @@
 use std::io::BufRead;
 
 use memchr::{memchr2, memchr_iter, memrchr};
-use serde::de::DeserializeSeed;
 
 use super::context::Cx;
 use super::position::{Cursor, Pos};
-use super::seed::RecordSeed;
+use super::seed::fold_record;
 use cai_bridge_model::shape::Node;
 
 /// serde_json's nesting limit for a whole document; a record inside the array may
@@ -69,11 +68,7 @@ impl<R: BufRead> Scan<R> {
         };
         self.object()?;
         cx.cursor = Cursor::Line(start);
-        let mut de = serde_json::Deserializer::from_slice(&self.bytes);
-        RecordSeed { record, cx }
-            .deserialize(&mut de)
-            .and_then(|()| de.end())
-            .ok()
+        fold_record(&self.bytes, record, cx).ok()
     }
 
     /// Moves the object starting here into `bytes`, up to its closing brace.

@@ -51,6 +51,30 @@ pub(super) fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Err
     Ok(())
 }
 
+/// Folds the one record `bytes` hold (a whole NDJSON line, or one item of an array)
+/// into `record`.
+///
+/// Checking the UTF-8 of all the bytes at once is much cheaper than serde_json
+/// checking each string; bytes that fail are parsed as bytes, so the error says
+/// where, as it always did.
+pub(super) fn fold_record(
+    bytes: &[u8],
+    record: &mut Node,
+    cx: &mut Cx<'_>,
+) -> Result<(), serde_json::Error> {
+    let seed = RecordSeed { record, cx };
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            seed.deserialize(&mut de).and_then(|()| de.end())
+        }
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            seed.deserialize(&mut de).and_then(|()| de.end())
+        }
+    }
+}
+
 /// One record: an object folded into the record shape; anything else is an error.
 pub(super) struct RecordSeed<'a, 'f> {
     /// The shape of every record so far.

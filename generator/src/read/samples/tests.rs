@@ -241,6 +241,33 @@ fn quick_array_reading_agrees_with_the_streaming_reader() {
 }
 
 #[test]
+fn invalid_utf8_is_an_error_where_it_is() {
+    // Records are checked for UTF-8 whole before parsing; the error still points at
+    // the byte, in both formats.
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[u8], usize, usize); 2] = [
+        ("bad.ndjson", b"{\"a\": \"x\"}\n{\"a\": \"\xff\"}\n", 2, 8),
+        ("bad.json", b"[{\"a\": \"x\"},\n {\"a\": \"\xff\"}]", 2, 9),
+    ];
+    for (name, bytes, line, column) in cases {
+        let file = dir.path().join(name);
+        fs::write(&file, bytes).unwrap();
+        let mut diags = Diagnostics::default();
+        assert!(infer(std::slice::from_ref(&file), &[], &mut diags).is_none());
+        let errors: Vec<_> = diags.iter().collect();
+        assert_eq!(errors.len(), 1, "{diags}");
+        assert_eq!(
+            errors[0].message,
+            "malformed JSON: invalid unicode code point"
+        );
+        assert_eq!(
+            errors[0].location,
+            Location::Position { file, line, column }
+        );
+    }
+}
+
+#[test]
 fn record_path_that_matches_nothing_names_the_file() {
     let path = ["results", "conversations"];
     for text in [
