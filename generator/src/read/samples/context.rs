@@ -36,6 +36,9 @@ pub(super) struct Cx<'f> {
     errors: usize,
     /// Records read from this file.
     pub(super) records: u64,
+    /// Which known fields the objects being read have shown, one run of flags per
+    /// object from the record down (see the seeds' `visit_map`).
+    pub(super) present: Vec<bool>,
 }
 
 impl<'f> Cx<'f> {
@@ -48,6 +51,7 @@ impl<'f> Cx<'f> {
             cursor: Cursor::Line(Pos { line: 1, column: 1 }),
             errors: 0,
             records: 0,
+            present: Vec::new(),
         }
     }
 

@@ -119,6 +119,8 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
         self.cx.records += 1;
+        // A record that failed half-way left its objects' flags behind.
+        self.cx.present.clear();
         ValueSeed {
             node: self.record,
             cx: self.cx,
@@ -233,8 +235,12 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
         let Kind::Object(object) = &mut node.kind else {
             return drain_map(map);
         };
-        // Fields known before this object; those it lacks become optional.
-        let mut present = vec![false; object.fields.len()];
+        // Fields known before this object; those it lacks become optional. Their
+        // flags stand on a stack shared by every object being read, which nested
+        // objects grow and give back, so no object allocates its own.
+        let known = object.fields.len();
+        let base = cx.present.len();
+        cx.present.resize(base + known, false);
         let mut next = 0;
         while let Some(index) = map.next_key_seed(FieldKey {
             fields: &mut object.fields,
@@ -242,8 +248,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
             expected: next,
         })? {
             next = index + 1;
-            if let Some(seen) = present.get_mut(index) {
-                *seen = true;
+            if index < known {
+                cx.present[base + index] = true;
             }
             let Some((name, field)) = object.fields.get_index_mut(index) else {
                 map.next_value::<IgnoredAny>()?;
@@ -256,9 +262,11 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
                 })
             })?;
         }
-        for (field, seen) in object.fields.values_mut().zip(present) {
+        let flags = &cx.present[base..base + known];
+        for (field, &seen) in object.fields.values_mut().zip(flags) {
             field.required &= seen;
         }
+        cx.present.truncate(base);
         Ok(())
     }
 }
