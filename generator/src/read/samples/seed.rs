@@ -296,7 +296,12 @@ impl ValueSeed<'_, '_> {
             return;
         };
         text.stats.observe(value);
-        let looks_json = value.trim_start().starts_with(['{', '[']);
+        // JSON allows only ASCII blanks before a value (a string led by other
+        // white space is no JSON either way), so bytes are enough to look.
+        let looks_json = value
+            .bytes()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| b == b'{' || b == b'[');
         // Only while every earlier string held JSON does this one's shape count.
         if !looks_json || text.stats.json + 1 != text.stats.seen {
             if looks_json && serde_json::from_str::<IgnoredAny>(value).is_ok() {
