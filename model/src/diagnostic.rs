@@ -149,6 +149,22 @@ impl Diagnostics {
         self.0.iter().filter(|d| d.severity == Severity::Warning)
     }
 
+    /// How many problems were recorded.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no problem was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Takes back every problem recorded after the first `len`: a reader that tried
+    /// a guess and dropped it drops what the guess reported too.
+    pub fn truncate(&mut self, len: usize) {
+        self.0.truncate(len);
+    }
+
     /// Moves another collection's problems into this one.
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);

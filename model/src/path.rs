@@ -17,11 +17,18 @@ pub const JSON: &str = "(json)";
 
 /// `path.key`; just `key` at the root (an empty path).
 pub fn member(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
+    let mut member = path.to_owned();
+    push_member(&mut member, key);
+    member
+}
+
+/// Turns `path` into `path.key` in place (`key` at the root), so a reader that
+/// descends and comes back up can reuse one buffer instead of allocating per field.
+pub fn push_member(path: &mut String, key: &str) {
+    if !path.is_empty() {
+        path.push('.');
     }
+    path.push_str(key);
 }
 
 /// `path[]`.

@@ -143,7 +143,11 @@ impl TextStats {
         if format::is_uuid(value) {
             self.uuids += 1;
         }
-        self.max_chars = self.max_chars.max(value.chars().count() as u64);
+        // A string has no more characters than bytes: count them only when it could
+        // be the longest yet (counting every string was a tenth of inference).
+        if value.len() as u64 > self.max_chars {
+            self.max_chars = self.max_chars.max(value.chars().count() as u64);
+        }
         if let Some(set) = &mut self.distinct {
             if value.len() > ENUM_CANDIDATE_MAX_LEN {
                 self.distinct = None;

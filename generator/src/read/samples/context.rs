@@ -36,6 +36,9 @@ pub(super) struct Cx<'f> {
     errors: usize,
     /// Records read from this file.
     pub(super) records: u64,
+    /// Which known fields the objects being read have shown, one run of flags per
+    /// object from the record down (see the seeds' `visit_map`).
+    pub(super) present: Vec<bool>,
 }
 
 impl<'f> Cx<'f> {
@@ -48,6 +51,7 @@ impl<'f> Cx<'f> {
             cursor: Cursor::Line(Pos { line: 1, column: 1 }),
             errors: 0,
             records: 0,
+            present: Vec::new(),
         }
     }
 
@@ -134,15 +138,28 @@ impl<'f> Cx<'f> {
         }
     }
 
-    /// Runs `visit` on the member `key` of the object here (`path.key`).
-    ///
-    /// [`path::member`] spells the path, so unlike [`Cx::within`] this allocates
-    /// one short string per field visited, which does not show next to parsing.
+    /// Runs `attempt`, and when it fails takes back the warnings it reported, so a
+    /// guess that turned out wrong leaves no trace.
+    pub(super) fn tentatively<T, E>(
+        &mut self,
+        attempt: impl FnOnce(&mut Self) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let reported = self.diags.len();
+        let result = attempt(self);
+        if result.is_err() {
+            self.diags.truncate(reported);
+        }
+        result
+    }
+
+    /// Runs `visit` on the member `key` of the object here (`path.key`), grown and
+    /// truncated in place like [`Cx::within`]: a fresh string per field visited was
+    /// the largest cost of inference after parsing.
     pub(super) fn member<T>(&mut self, key: &str, visit: impl FnOnce(&mut Self) -> T) -> T {
-        let inner = path::member(&self.path, key);
-        let outer = std::mem::replace(&mut self.path, inner);
+        let len = self.path.len();
+        path::push_member(&mut self.path, key);
         let result = visit(self);
-        self.path = outer;
+        self.path.truncate(len);
         result
     }
 

@@ -2,11 +2,9 @@
 
 use std::io::BufRead;
 
-use serde::de::DeserializeSeed;
-
 use super::context::Cx;
 use super::position::{Cursor, Pos};
-use super::seed::RecordSeed;
+use super::seed::fold_record;
 use cai_bridge_model::shape::Node;
 
 /// Folds every line of `reader` into `record`.
@@ -36,13 +34,7 @@ pub(super) fn read(mut reader: impl BufRead, record: &mut Node, cx: &mut Cx<'_>)
             line: number,
             column: start + 1,
         });
-        let mut de = serde_json::Deserializer::from_slice(&line);
-        let result = RecordSeed {
-            record,
-            cx: &mut *cx,
-        }
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
+        let result = fold_record(&line, record, cx);
         if let Err(err) = result {
             cx.json_error(
                 &err,

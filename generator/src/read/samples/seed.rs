@@ -51,6 +51,30 @@ pub(super) fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Err
     Ok(())
 }
 
+/// Folds the one record `bytes` hold (a whole NDJSON line, or one item of an array)
+/// into `record`.
+///
+/// Checking the UTF-8 of all the bytes at once is much cheaper than serde_json
+/// checking each string; bytes that fail are parsed as bytes, so the error says
+/// where, as it always did.
+pub(super) fn fold_record(
+    bytes: &[u8],
+    record: &mut Node,
+    cx: &mut Cx<'_>,
+) -> Result<(), serde_json::Error> {
+    let seed = RecordSeed { record, cx };
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            seed.deserialize(&mut de).and_then(|()| de.end())
+        }
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            seed.deserialize(&mut de).and_then(|()| de.end())
+        }
+    }
+}
+
 /// One record: an object folded into the record shape; anything else is an error.
 pub(super) struct RecordSeed<'a, 'f> {
     /// The shape of every record so far.
@@ -95,6 +119,8 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
         self.cx.records += 1;
+        // A record that failed half-way left its objects' flags behind.
+        self.cx.present.clear();
         ValueSeed {
             node: self.record,
             cx: self.cx,
@@ -209,14 +235,21 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
         let Kind::Object(object) = &mut node.kind else {
             return drain_map(map);
         };
-        // Fields known before this object; those it lacks become optional.
-        let mut present = vec![false; object.fields.len()];
+        // Fields known before this object; those it lacks become optional. Their
+        // flags stand on a stack shared by every object being read, which nested
+        // objects grow and give back, so no object allocates its own.
+        let known = object.fields.len();
+        let base = cx.present.len();
+        cx.present.resize(base + known, false);
+        let mut next = 0;
         while let Some(index) = map.next_key_seed(FieldKey {
             fields: &mut object.fields,
             first,
+            expected: next,
         })? {
-            if let Some(seen) = present.get_mut(index) {
-                *seen = true;
+            next = index + 1;
+            if index < known {
+                cx.present[base + index] = true;
             }
             let Some((name, field)) = object.fields.get_index_mut(index) else {
                 map.next_value::<IgnoredAny>()?;
@@ -229,9 +262,11 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
                 })
             })?;
         }
-        for (field, seen) in object.fields.values_mut().zip(present) {
+        let flags = &cx.present[base..base + known];
+        for (field, &seen) in object.fields.values_mut().zip(flags) {
             field.required &= seen;
         }
+        cx.present.truncate(base);
         Ok(())
     }
 }
@@ -261,23 +296,35 @@ impl ValueSeed<'_, '_> {
             return;
         };
         text.stats.observe(value);
-        let json = value.trim_start().starts_with(['{', '['])
-            && serde_json::from_str::<IgnoredAny>(value).is_ok();
-        if json {
-            text.stats.json += 1;
-        }
-        if !text.stats.all_json() {
+        // JSON allows only ASCII blanks before a value (a string led by other
+        // white space is no JSON either way), so bytes are enough to look.
+        let looks_json = value
+            .bytes()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| b == b'{' || b == b'[');
+        // Only while every earlier string held JSON does this one's shape count.
+        if !looks_json || text.stats.json + 1 != text.stats.seen {
+            if looks_json && serde_json::from_str::<IgnoredAny>(value).is_ok() {
+                text.stats.json += 1;
+            }
             text.embedded = None;
             return;
         }
-        // Checked above, so folding cannot stop half-way and leave a partial shape.
+        // Checking and folding in one parse: a string that turns out not to be JSON
+        // makes the samples' strings not all JSON, which drops the embedded shape
+        // (and the warnings the fold gave) whatever the fold left in it.
         let embedded = text.embedded.get_or_insert_with(Box::default);
-        let folded = cx.within(path::JSON, |cx| {
-            let mut de = serde_json::Deserializer::from_str(value);
-            ValueSeed { node: embedded, cx }.deserialize(&mut de)
+        let folded = cx.tentatively(|cx| {
+            cx.within(path::JSON, |cx| {
+                let mut de = serde_json::Deserializer::from_str(value);
+                ValueSeed { node: embedded, cx }
+                    .deserialize(&mut de)
+                    .and_then(|()| de.end())
+            })
         });
-        if folded.is_err() {
-            text.embedded = None;
+        match folded {
+            Ok(()) => text.stats.json += 1,
+            Err(_) => text.embedded = None,
         }
     }
 }
@@ -287,6 +334,9 @@ impl ValueSeed<'_, '_> {
 struct FieldKey<'a> {
     fields: &'a mut IndexMap<String, Field>,
     first: bool,
+    /// The index after the previous key's: records of one API list their keys in
+    /// one order, so comparing with this field first spares hashing most keys.
+    expected: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for FieldKey<'_> {
@@ -305,6 +355,11 @@ impl<'de> Visitor<'de> for FieldKey<'_> {
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<usize, E> {
+        if let Some((name, _)) = self.fields.get_index(self.expected) {
+            if name == key {
+                return Ok(self.expected);
+            }
+        }
         if let Some(index) = self.fields.get_index_of(key) {
             return Ok(index);
         }

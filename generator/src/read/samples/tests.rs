@@ -200,6 +200,74 @@ fn whole_response_top_level_array_and_ndjson_agree() {
 }
 
 #[test]
+fn quick_array_reading_agrees_with_the_streaming_reader() {
+    // Records over several lines, brackets and escaped quotes inside strings, a kind
+    // conflict that warns: the quick scan of an array must fold what NDJSON folds.
+    let records = [
+        r#"{"id": 1, "v": "a\"}]b", "n": {"x": [1, 2]}, "j": "{\"k\": [1]}"}"#,
+        r#"{"id": 2.5, "v": 3, "n": {"x": []}, "j": "{\"k\": []}"}"#,
+    ];
+    let array = format!(
+        "[\n  {},\n  {}\n]\n",
+        records[0],
+        records[1].replace(", ", ",\n    ")
+    );
+    let (quick, quick_diags) = infer_text("a.json", &array, &[]);
+    let (lines, line_diags) = infer_text("a.ndjson", &records.join("\n"), &[]);
+    assert_eq!(quick.record, lines.record);
+    assert_eq!(quick.records, 2);
+    let messages = |d: &Diagnostics| d.iter().map(|d| d.message.clone()).collect::<Vec<_>>();
+    assert_eq!(messages(&quick_diags), messages(&line_diags));
+    assert_eq!(quick_diags.warnings().count(), 1, "{quick_diags}");
+
+    // Malformed after a warning: the quick scan gives up and the careful read reports
+    // the warning once and the error where it is.
+    let (file, problems) = infer_errors(
+        "bad.json",
+        "[{\"v\": 1}, {\"v\": \"s\"},\n {\"v\": tru}]",
+        &[],
+    );
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert_eq!(problems[0].severity, Severity::Warning);
+    assert_eq!(problems[1].message, "malformed JSON: expected ident");
+    assert_eq!(
+        problems[1].location,
+        Location::Position {
+            file,
+            line: 2,
+            column: 11
+        }
+    );
+}
+
+#[test]
+fn invalid_utf8_is_an_error_where_it_is() {
+    // Records are checked for UTF-8 whole before parsing; the error still points at
+    // the byte, in both formats.
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[u8], usize, usize); 2] = [
+        ("bad.ndjson", b"{\"a\": \"x\"}\n{\"a\": \"\xff\"}\n", 2, 8),
+        ("bad.json", b"[{\"a\": \"x\"},\n {\"a\": \"\xff\"}]", 2, 9),
+    ];
+    for (name, bytes, line, column) in cases {
+        let file = dir.path().join(name);
+        fs::write(&file, bytes).unwrap();
+        let mut diags = Diagnostics::default();
+        assert!(infer(std::slice::from_ref(&file), &[], &mut diags).is_none());
+        let errors: Vec<_> = diags.iter().collect();
+        assert_eq!(errors.len(), 1, "{diags}");
+        assert_eq!(
+            errors[0].message,
+            "malformed JSON: invalid unicode code point"
+        );
+        assert_eq!(
+            errors[0].location,
+            Location::Position { file, line, column }
+        );
+    }
+}
+
+#[test]
 fn record_path_that_matches_nothing_names_the_file() {
     let path = ["results", "conversations"];
     for text in [
