@@ -24,13 +24,11 @@ pub fn plan(model: &Model) -> Vec<TablePlan> {
         .map(|(i, entity)| TablePlan {
             upsert: upsert(model, entity),
             delete_by_root: (i > 0).then(|| {
-                let table = Dialect::Sqlite.ident(&model.table(&entity.name));
-                let conditions: Vec<String> = root_columns[i]
-                    .iter()
-                    .enumerate()
-                    .map(|(n, c)| format!("{} = ?{}", Dialect::Sqlite.ident(c), n + 1))
-                    .collect();
-                format!("DELETE FROM {table} WHERE {}", conditions.join(" AND "))
+                format!(
+                    "DELETE FROM {} WHERE {}",
+                    Dialect::Sqlite.ident(&model.table(&entity.name)),
+                    matching(root_columns[i].iter().map(String::as_str))
+                )
             }),
         })
         .collect()
@@ -39,16 +37,20 @@ pub fn plan(model: &Model) -> Vec<TablePlan> {
 /// `<table> WHERE <key column> = ?1 AND …` of the root table, its key in key order.
 pub fn root_by_key(model: &Model) -> String {
     let root = model.root();
-    let conditions: Vec<String> = root
-        .keys()
-        .enumerate()
-        .map(|(i, f)| format!("{} = ?{}", Dialect::Sqlite.ident(&f.name), i + 1))
-        .collect();
     format!(
         "{} WHERE {}",
         Dialect::Sqlite.ident(&model.table(&root.name)),
-        conditions.join(" AND ")
+        matching(root.keys().map(|f| f.name.as_str()))
     )
+}
+
+/// `<a> = ?1 AND <b> = ?2 …`: the condition binding `columns` in order.
+pub fn matching<'c>(columns: impl Iterator<Item = &'c str>) -> String {
+    let conditions: Vec<String> = columns
+        .enumerate()
+        .map(|(i, c)| format!("{} = ?{}", Dialect::Sqlite.ident(c), i + 1))
+        .collect();
+    conditions.join(" AND ")
 }
 
 /// `INSERT INTO <table> (<every column>) VALUES (?1, …) ON CONFLICT (<key>) DO UPDATE

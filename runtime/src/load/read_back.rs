@@ -120,13 +120,13 @@ fn rows(
         .keys()
         .map(|f| Dialect::Sqlite.ident(&f.name))
         .collect();
-    let filter: Vec<String> = entity
-        .fields
-        .iter()
-        .filter(|f| f.role == Role::ParentKey)
-        .enumerate()
-        .map(|(i, f)| format!("{} = ?{}", Dialect::Sqlite.ident(&f.name), i + 1))
-        .collect();
+    let filter = super::plan::matching(
+        entity
+            .fields
+            .iter()
+            .filter(|f| f.role == Role::ParentKey)
+            .map(|f| f.name.as_str()),
+    );
     let query = format!(
         "SELECT {} FROM {} {} ORDER BY {}",
         columns.join(", "),
@@ -134,7 +134,7 @@ fn rows(
         if filter.is_empty() {
             String::new()
         } else {
-            format!("WHERE {}", filter.join(" AND "))
+            format!("WHERE {filter}")
         },
         keys.join(", ")
     );
