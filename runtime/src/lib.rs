@@ -39,6 +39,7 @@ pub mod bridge;
 pub mod cli;
 pub mod database_url;
 pub mod load;
+pub mod postgres;
 pub mod record;
 pub mod serve;
 pub mod settings;
