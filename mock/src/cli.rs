@@ -2,9 +2,9 @@
 //! (behind the bridge's `demo` feature): `cai_bridge::cli::run_with::<Commands>`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use cai_bridge::cli::{Context, Extension, Failure, DEFAULT_ADDR};
+use cai_bridge::database_url::Database;
 use clap::{Args, Subcommand};
 
 use cai_bridge::model::AuthScheme;
@@ -54,9 +54,9 @@ pub struct GenericArgs {
 /// The demo's options.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Where to write the SQLite database.
-    #[arg(long, value_name = "FILE", default_value = "cai-demo.db")]
-    db: PathBuf,
+    /// The database to write: a SQLite file, or postgres://USER@HOST/DB.
+    #[arg(long, value_name = "FILE|URL", default_value = "cai-demo.db")]
+    db: String,
     /// How many synthetic conversations the mock holds.
     #[arg(long, default_value_t = 300)]
     conversations: usize,
@@ -85,7 +85,9 @@ impl Extension for Commands {
             Commands::Demo(args) => demo::run(
                 cx,
                 &Demo {
-                    db: args.db,
+                    db: Database::resolve(Some(&args.db), |name| std::env::var(name).ok())
+                        .map_err(|e| Failure::new(2, e.to_string()))?
+                        .unwrap_or_else(|| Database::Sqlite(args.db.into())),
                     conversations: args.conversations,
                     seed: args.seed,
                     addr: args.addr,

@@ -4,13 +4,14 @@
 //! embedded token endpoint for a demo client whose credentials it prints.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 
 use cai_bridge::cli::{Context, Failure};
+use cai_bridge::database_url::Database;
+use cai_bridge::load::{Foreign, LoadError, Store};
 use cai_bridge::serve::{Auth, EmbeddedAuth, ODataServer};
 use cai_bridge::settings::{Secret, SyncSettings};
 use cai_bridge::sync::{self, Range};
-use cai_bridge::{Artifacts, Model};
+use cai_bridge::Artifacts;
 
 use crate::generic::{GenericConfig, GenericServer};
 use crate::{MockConfig, MockServer};
@@ -33,8 +34,8 @@ pub const DEMO_CLIENT_SECRET: &str = "demo-secret";
 
 /// What the demo does.
 pub struct Demo {
-    /// The SQLite database it writes.
-    pub db: PathBuf,
+    /// The database it writes.
+    pub db: Database,
     /// Conversations (records) in the mock.
     pub conversations: usize,
     /// The mock's data seed.
@@ -101,7 +102,7 @@ pub fn run(cx: &Context<'_>, demo: &Demo) -> Result<(), Failure> {
     }
     let summary = result.map_err(|e| (e.exit_code(), e.to_string()))?;
     println!("{summary}");
-    report(&demo.db, model).map_err(|e| (3, e.to_string()))?;
+    report(runtime, &demo.db, cx.artifacts).map_err(|e| (3, e.to_string()))?;
     serve(runtime, cx.artifacts, demo)
 }
 
@@ -186,23 +187,39 @@ async fn read_page(token_url: &str, url: &str) -> Result<String, String> {
     serde_json::to_string_pretty(&json).map_err(|e| e.to_string())
 }
 
-fn report(db: &Path, model: &Model) -> rusqlite::Result<()> {
-    let conn = rusqlite::Connection::open(db)?;
-    println!("\nSQLite database: {}", db.display());
+fn report(
+    runtime: &tokio::runtime::Runtime,
+    db: &Database,
+    artifacts: &Artifacts,
+) -> Result<(), LoadError> {
+    let model = &artifacts.model;
+    let mut store = Store::open(runtime, db, artifacts, Foreign::Adopt)?;
+    let dialect = store.dialect();
+    match db {
+        Database::Sqlite(path) => println!("\nSQLite database: {}", path.display()),
+        Database::Postgres(pg) => println!("\nPostgreSQL database: {pg}"),
+    }
     let mut names: Vec<&str> = model.entities.iter().map(|e| e.name.as_str()).collect();
     if let Some(fact) = &model.fact {
         names.push(&fact.name);
     }
     for name in names {
         let table = model.table(name);
-        let count: i64 =
-            conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+        let count = store
+            .query_text(
+                &format!(
+                    "SELECT CAST(count(*) AS TEXT) FROM {}",
+                    dialect.ident(&table)
+                ),
+                &[],
+            )?
+            .unwrap_or_default();
         println!("  {table:<40} {count:>8} rows");
     }
-    if let Some(fact) = &model.fact {
+    if let (Some(fact), Database::Sqlite(path)) = (&model.fact, db) {
         println!(
             "\nTry:\n  sqlite3 {} \"SELECT * FROM {} LIMIT 5\"",
-            db.display(),
+            path.display(),
             model.table(&fact.name)
         );
     }

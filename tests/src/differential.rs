@@ -65,7 +65,7 @@ pub fn serve_database(rt: &tokio::runtime::Runtime) -> (tempfile::TempDir, OData
     let server = rt
         .block_on(ODataServer::start(
             &cai_logs_bridge::artifacts(),
-            &db,
+            &cai_bridge::database_url::Database::Sqlite(db.clone()),
             loopback(),
             Auth::Disabled,
         ))
@@ -158,7 +158,7 @@ pub fn differences(
     let server = rt
         .block_on(ODataServer::start(
             artifacts,
-            db,
+            &cai_bridge::database_url::Database::Sqlite(db.to_owned()),
             loopback(),
             Auth::Disabled,
         ))

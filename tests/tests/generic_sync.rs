@@ -7,8 +7,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+use cai_bridge::database_url::Database;
 use cai_bridge::load::files::{load_file, FileError};
-use cai_bridge::load::{content_hash, Loader};
+use cai_bridge::load::{content_hash, Loader, Store};
 use cai_bridge::settings::{ApiSettings, Credential, Secret, SyncSettings};
 use cai_bridge::sync::{sync, Range};
 use cai_bridge_mock::generic::{GenericConfig, GenericServer};
@@ -82,7 +83,7 @@ fn pagerduty_syncs_from_the_generic_mock_with_its_own_parameters_and_auth() {
     // A cap of 5 per answer (~6 incidents per half day): windows must be split.
     let summary = sync(
         &rt,
-        &db,
+        &Database::Sqlite(db.clone()),
         &artifacts,
         &server.api_settings(),
         &settings(5),
@@ -105,7 +106,7 @@ fn pagerduty_syncs_from_the_generic_mock_with_its_own_parameters_and_auth() {
     let first = hash(&db);
     sync(
         &rt,
-        &db,
+        &Database::Sqlite(db.clone()),
         &artifacts,
         &server.api_settings(),
         &settings(25),
@@ -122,7 +123,7 @@ fn pagerduty_syncs_from_the_generic_mock_with_its_own_parameters_and_auth() {
     };
     let err = sync(
         &rt,
-        &dir.path().join("wrong.db"),
+        &Database::Sqlite(dir.path().join("wrong.db")),
         &artifacts,
         &wrong,
         &settings(25),
@@ -232,7 +233,7 @@ fn load_of_responses_arrays_and_ndjson_equals_sync() {
     let synced = dir.path().join("synced.db");
     sync(
         &rt,
-        &synced,
+        &Database::Sqlite(synced.clone()),
         &artifacts,
         &server.api_settings(),
         &settings(25),
@@ -257,7 +258,7 @@ fn load_of_responses_arrays_and_ndjson_equals_sync() {
         ("records.ndjson", lines.clone()),
     ];
     let loaded = dir.path().join("loaded.db");
-    let mut loader = Loader::open(&loaded, &artifacts).expect("opens");
+    let mut loader = Store::Sqlite(Loader::open(&loaded, &artifacts).expect("opens"));
     let mut total = 0;
     for (name, text) in &files {
         let path = dir.path().join(name);
@@ -274,7 +275,7 @@ fn load_of_responses_arrays_and_ndjson_equals_sync() {
     let mut text = lines.clone();
     text.push_str("{\"id\": \n");
     std::fs::write(&bad, &text).expect("write");
-    let mut loader = Loader::open(&fresh, &artifacts).expect("opens");
+    let mut loader = Store::Sqlite(Loader::open(&fresh, &artifacts).expect("opens"));
     let err = load_file(&mut loader, &bad).expect_err("bad");
     assert!(matches!(err, FileError::Bad { .. }), "{err}");
     assert_eq!(err.exit_code(), 2);
@@ -319,7 +320,7 @@ fn the_demo_works_for_a_bridge_that_is_not_cai() {
         quiet: true,
     };
     let demo = cai_bridge_mock::demo::Demo {
-        db: db.clone(),
+        db: Database::Sqlite(db.clone()),
         conversations: 40,
         seed: 3,
         addr: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -399,7 +400,7 @@ fn every_auth_scheme_and_window_format_syncs() {
         settings.window = Duration::from_secs(24 * 3600);
         let summary = sync(
             &rt,
-            &dir.path().join("ok.db"),
+            &Database::Sqlite(dir.path().join("ok.db")),
             &artifacts,
             &server.api_settings(),
             &settings,
@@ -430,7 +431,7 @@ fn every_auth_scheme_and_window_format_syncs() {
         }
         let err = sync(
             &rt,
-            &dir.path().join("wrong.db"),
+            &Database::Sqlite(dir.path().join("wrong.db")),
             &artifacts,
             &wrong,
             &settings,
@@ -468,7 +469,7 @@ fn a_full_answer_is_not_split_below_the_bounds_precision() {
     settings.window = Duration::from_secs(2 * 24 * 3600);
     let err = sync(
         &rt,
-        &dir.path().join("x.db"),
+        &Database::Sqlite(dir.path().join("x.db")),
         &artifacts,
         &server.api_settings(),
         &settings,

@@ -312,7 +312,7 @@ fn metadata_as_json_describes_what_cap_describes() {
         let server = rt
             .block_on(cai_bridge::serve::ODataServer::start(
                 &artifacts,
-                &db,
+                &cai_bridge::database_url::Database::Sqlite(db.clone()),
                 loopback(),
                 cai_bridge::serve::Auth::Disabled,
             ))

@@ -354,7 +354,7 @@ fn where_cap_is_wrong_we_are_right() {
     let server = rt
         .block_on(cai_bridge::serve::ODataServer::start(
             &cai_bridge_golden_hostile::artifacts(),
-            &db,
+            &cai_bridge::database_url::Database::Sqlite(db.clone()),
             cai_bridge_tests::differential::loopback(),
             cai_bridge::serve::Auth::Disabled,
         ))

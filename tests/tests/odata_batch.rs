@@ -85,7 +85,7 @@ fn batches_answer_as_cap_does() {
     let server = rt
         .block_on(ODataServer::start(
             &artifacts,
-            &db,
+            &cai_bridge::database_url::Database::Sqlite(db.clone()),
             loopback(),
             cai_bridge::serve::Auth::Disabled,
         ))

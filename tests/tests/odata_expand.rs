@@ -321,7 +321,7 @@ fn the_deliberate_differences_from_cap_are_as_documented() {
     let server = rt
         .block_on(cai_bridge::serve::ODataServer::start(
             &cai_logs_bridge::artifacts(),
-            &db,
+            &cai_bridge::database_url::Database::Sqlite(db.clone()),
             cai_bridge_tests::differential::loopback(),
             cai_bridge::serve::Auth::Disabled,
         ))
@@ -417,7 +417,7 @@ fn long_expanded_collections_page_with_next_links() {
     let server = rt
         .block_on(cai_bridge::serve::ODataServer::start(
             &cai_logs_bridge::artifacts(),
-            &db,
+            &cai_bridge::database_url::Database::Sqlite(db.clone()),
             cai_bridge_tests::differential::loopback(),
             cai_bridge::serve::Auth::Disabled,
         ))
@@ -520,7 +520,7 @@ fn nested_values_keep_their_edm_json_form() {
     let server = rt
         .block_on(cai_bridge::serve::ODataServer::start(
             &cai_bridge_golden_hostile::artifacts(),
-            &db,
+            &cai_bridge::database_url::Database::Sqlite(db.clone()),
             cai_bridge_tests::differential::loopback(),
             cai_bridge::serve::Auth::Disabled,
         ))

@@ -116,9 +116,14 @@ fn claims_of(token: &str) -> Value {
 }
 
 async fn start(db: &std::path::Path, auth: Auth) -> ODataServer {
-    ODataServer::start(&cai_logs_bridge::artifacts(), db, loopback(), auth)
-        .await
-        .expect("serves")
+    ODataServer::start(
+        &cai_logs_bridge::artifacts(),
+        &cai_bridge::database_url::Database::Sqlite(db.to_owned()),
+        loopback(),
+        auth,
+    )
+    .await
+    .expect("serves")
 }
 
 #[test]

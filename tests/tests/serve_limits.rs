@@ -110,7 +110,7 @@ fn a_database_that_cannot_be_written_beside_is_served() {
     let server = rt
         .block_on(ODataServer::start(
             &cai_logs_bridge::artifacts(),
-            &db,
+            &cai_bridge::database_url::Database::Sqlite(db.clone()),
             loopback(),
             cai_bridge::serve::Auth::Disabled,
         ))

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use cai_bridge::database_url::Database;
 use cai_bridge::load::content_hash;
 use cai_bridge::settings::{Secret, SyncSettings};
 use cai_bridge::sync::{sync, Range, Summary};
@@ -55,8 +56,16 @@ fn run_sync(
         from: Some(config.start),
         to: Some(config.start + chrono::Duration::days(i64::from(config.days))),
     };
-    let summary = sync(rt, db, &artifacts, &api, &settings(page_cap), range, true)
-        .unwrap_or_else(|e| panic!("sync failed: {e}"));
+    let summary = sync(
+        rt,
+        &Database::Sqlite(db.to_owned()),
+        &artifacts,
+        &api,
+        &settings(page_cap),
+        range,
+        true,
+    )
+    .unwrap_or_else(|e| panic!("sync failed: {e}"));
     let conn = rusqlite::Connection::open(db).expect("db");
     let hash = content_hash(&conn, model).expect("hash");
     Run { summary, hash }
@@ -172,10 +181,19 @@ fn an_incremental_run_starts_at_the_high_water_mark() {
         from: Some(config.start),
         to: Some(middle),
     };
-    sync(&rt, &db, &artifacts, &api, &settings(1000), first, true).expect("first half");
+    sync(
+        &rt,
+        &Database::Sqlite(db.clone()),
+        &artifacts,
+        &api,
+        &settings(1000),
+        first,
+        true,
+    )
+    .expect("first half");
     let second = sync(
         &rt,
-        &db,
+        &Database::Sqlite(db.clone()),
         &artifacts,
         &api,
         &settings(1000),

@@ -18,7 +18,8 @@ use cai_bridge_model::format;
 use chrono::{DateTime, Utc};
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::load::Loader;
+use crate::database_url::Database;
+use crate::load::{Foreign, Store};
 use crate::serve::{Auth, AuthOptions, SyncJob};
 use crate::settings::{read_config, ApiSettings, SyncSettings};
 use crate::sync::schedule::parse_period;
@@ -83,11 +84,35 @@ enum Command<E: Extension> {
     Extension(E),
 }
 
+/// Where the database is, for every subcommand that names one.
+#[derive(Debug, Args)]
+pub struct DbArg {
+    /// The database: a SQLite file (created if missing) or a PostgreSQL URL
+    /// (postgres://USER@HOST:5432/DB?sslmode=verify-full). Without it: DATABASE_URL,
+    /// DATABASE_URL_FILE, or a PostgreSQL service binding under SERVICE_BINDING_ROOT
+    /// (a password from DATABASE_PASSWORD or DATABASE_PASSWORD_FILE where the URL has none).
+    #[arg(long, value_name = "FILE|URL")]
+    db: Option<String>,
+}
+
+impl DbArg {
+    /// The database named by `--db` or the environment; exit 2 when neither names one.
+    pub fn database(&self) -> Result<Database, Failure> {
+        Database::resolve(self.db.as_deref(), |name| std::env::var(name).ok())
+            .map_err(|e| Failure::new(2, e.to_string()))?
+            .ok_or_else(|| {
+                Failure::new(
+                    2,
+                    "no database named: pass --db bridge.db (SQLite) or --db postgres://USER@HOST/DB, or set DATABASE_URL",
+                )
+            })
+    }
+}
+
 #[derive(Debug, Args)]
 struct SyncArgs {
-    /// The SQLite database (created if missing).
-    #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    #[command(flatten)]
+    db: DbArg,
     /// Start of the range (RFC 3339 or YYYY-MM-DD); default: the high-water mark minus the overlap.
     #[arg(long, value_name = "T", value_parser = parse_time)]
     from: Option<DateTime<Utc>>,
@@ -103,9 +128,8 @@ struct SyncArgs {
 
 #[derive(Debug, Args)]
 struct LoadArgs {
-    /// The SQLite database (created if missing).
-    #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    #[command(flatten)]
+    db: DbArg,
     /// JSON or NDJSON files.
     #[arg(value_name = "FILE", required = true)]
     files: Vec<PathBuf>,
@@ -153,9 +177,8 @@ fn sync_help(model: &cai_bridge_model::Model, name: &str) -> String {
 
 #[derive(Debug, Args)]
 struct ServeArgs {
-    /// The SQLite database `sync` fills.
-    #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    #[command(flatten)]
+    db: DbArg,
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_ADDR)]
     addr: SocketAddr,
@@ -236,9 +259,8 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:4004";
 
 #[derive(Debug, Args)]
 struct PurgeArgs {
-    /// The SQLite database.
-    #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    #[command(flatten)]
+    db: DbArg,
     /// The conversation's id (the root record's key).
     #[arg(long, alias = "key", value_name = "ID")]
     conversation: String,
@@ -388,13 +410,16 @@ fn execute<E: Extension>(
                 adopt: args.adopt,
                 stop: None,
             };
-            let summary = sync::run(runtime, &args.db, artifacts, &api, &settings, &options)
+            let db = args.db.database()?;
+            let summary = sync::run(runtime, &db, artifacts, &api, &settings, &options)
                 .map_err(|e| (e.exit_code(), e.to_string()))?;
             println!("{summary}");
             Ok(())
         }
         Command::Load(args) => {
-            let mut loader = Loader::open(&args.db, artifacts).map_err(|e| (3, e.to_string()))?;
+            let db = args.db.database()?;
+            let mut loader = Store::open(runtime, &db, artifacts, Foreign::Adopt)
+                .map_err(|e| (3, e.to_string()))?;
             for file in &args.files {
                 let records = crate::load::files::load_file(&mut loader, file)
                     .map_err(|e| (e.exit_code(), e.to_string()))?;
@@ -403,7 +428,9 @@ fn execute<E: Extension>(
             Ok(())
         }
         Command::Purge(args) => {
-            let mut loader = Loader::open(&args.db, artifacts).map_err(|e| (3, e.to_string()))?;
+            let db = args.db.database()?;
+            let mut loader = Store::open(runtime, &db, artifacts, Foreign::Adopt)
+                .map_err(|e| (3, e.to_string()))?;
             if model.root().keys().count() != 1 {
                 return Err(Failure::new(
                     2,
@@ -420,8 +447,9 @@ fn execute<E: Extension>(
             // Before the database: a bridge without credentials must not start at all.
             let auth = Auth::resolve(&args.auth_options()).map_err(usage)?;
             crate::allocator::for_serving();
+            let db = args.db.database()?;
             let served = match args.sync_every {
-                None => crate::serve::run(runtime, artifacts, &args.db, args.addr, auth),
+                None => crate::serve::run(runtime, artifacts, &db, args.addr, auth),
                 Some(every) => {
                     // Checked before serving too: a pod without them must not start.
                     let config = read_config(cli.config.as_deref()).map_err(usage)?;
@@ -432,7 +460,7 @@ fn execute<E: Extension>(
                         every,
                         adopt: args.adopt,
                     };
-                    crate::serve::run_with_sync(runtime, artifacts, &args.db, args.addr, auth, &job)
+                    crate::serve::run_with_sync(runtime, artifacts, &db, args.addr, auth, &job)
                 }
             };
             served.map_err(|e| Failure::new(e.exit_code(), e.to_string()))

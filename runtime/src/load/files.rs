@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
-use super::{LoadError, Loader};
+use super::{LoadError, Store};
 
 /// Why a file could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -186,23 +186,21 @@ fn line_at(text: &str, offset: usize) -> usize {
 }
 
 /// Loads the records of the file at `path` in one transaction; returns how many.
-pub fn load_file(loader: &mut Loader<'_>, path: &Path) -> Result<usize, FileError> {
+pub fn load_file(store: &mut Store<'_>, path: &Path) -> Result<usize, FileError> {
     let text = std::fs::read_to_string(path).map_err(|source| FileError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let records = read_records(path, &text, &loader.model.source.records)?;
+    let records = read_records(path, &text, &store.model().source.records)?;
     let refused = |source: LoadError| FileError::Load {
         path: path.to_path_buf(),
         source: Box::new(source),
     };
     // Record by record, as the loader writes a batch, so a refusal names its line.
-    let tx = loader.conn.transaction().map_err(|e| refused(e.into()))?;
-    let mut statements = super::Statements::prepare(&tx, &loader.plans, &loader.stored)
-        .map_err(|e| refused(e.into()))?;
+    let mut writing = store.begin().map_err(refused)?;
     for located in &records {
-        statements
-            .write(&loader.walker, &located.record)
+        writing
+            .load(std::slice::from_ref(&located.record))
             .map_err(|source| match source {
                 LoadError::Record { .. } => FileError::Record {
                     path: path.to_path_buf(),
@@ -213,8 +211,7 @@ pub fn load_file(loader: &mut Loader<'_>, path: &Path) -> Result<usize, FileErro
                 other => refused(other),
             })?;
     }
-    drop(statements);
-    tx.commit().map_err(|e| refused(e.into()))?;
+    writing.commit().map_err(refused)?;
     Ok(records.len())
 }
 

@@ -17,9 +17,11 @@
 
 pub mod files;
 mod plan;
+mod postgres;
 mod read_back;
 mod rows;
 mod schema;
+mod store;
 mod value;
 
 use std::path::Path;
@@ -33,12 +35,14 @@ use crate::record::Record;
 use crate::Artifacts;
 
 pub use plan::upsert;
+pub use postgres::{PgLoader, PgWriting};
 pub use read_back::read_back;
 pub use rows::{bound_value, Row, Walker};
 pub use schema::{
     check_schema, content_hash, ensure_schema, foreign_objects, refuse_foreign, SchemaError,
     STATE_PREFIX,
 };
+pub use store::{Foreign, Store, StoreWriting};
 
 /// The bytes a WAL file keeps after a checkpoint (SQLite's `journal_size_limit`).
 const JOURNAL_SIZE_LIMIT: i64 = 16 << 20;
@@ -64,6 +68,12 @@ pub enum LoadError {
     /// SQLite failed.
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error(transparent)]
+    Postgres(#[from] crate::postgres::PgError),
+    /// What the database cannot do (yet).
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// Counts of what a load wrote.

@@ -40,7 +40,7 @@ mod request;
 mod search;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -80,6 +80,9 @@ pub enum ServeError {
     /// Authentication could not be set up.
     #[error(transparent)]
     Auth(#[from] AuthSetupError),
+    /// The bridge cannot serve this kind of database (yet).
+    #[error("{0}")]
+    Unsupported(String),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}; pick another address with --addr")]
     Bind {
@@ -148,7 +151,7 @@ impl ODataServer {
     /// (port 0 picks a free one) to the requests `auth` lets through.
     pub async fn start(
         artifacts: &Artifacts,
-        db: &Path,
+        db: &crate::database_url::Database,
         addr: SocketAddr,
         auth: Auth,
     ) -> Result<Self, ServeError> {
@@ -158,11 +161,20 @@ impl ODataServer {
     /// [`start`](Self::start) with [`ServeOptions`].
     pub async fn start_with(
         artifacts: &Artifacts,
-        db: &Path,
+        db: &crate::database_url::Database,
         addr: SocketAddr,
         auth: Auth,
         options: ServeOptions,
     ) -> Result<Self, ServeError> {
+        let db = match db {
+            crate::database_url::Database::Sqlite(path) => path,
+            crate::database_url::Database::Postgres(pg) => {
+                return Err(ServeError::Unsupported(format!(
+                    "serve cannot read PostgreSQL ({}) yet",
+                    crate::postgres::location(pg)
+                )))
+            }
+        };
         let database = Database::later(db.to_owned(), artifacts.model.clone());
         if !options.wait_for_database {
             match database.pool() {
@@ -374,7 +386,7 @@ fn respond(answer: Answer) -> Response {
 pub fn run(
     runtime: &tokio::runtime::Runtime,
     artifacts: &Artifacts,
-    db: &Path,
+    db: &crate::database_url::Database,
     addr: SocketAddr,
     auth: Auth,
 ) -> Result<(), ServeError> {
@@ -411,7 +423,7 @@ pub struct SyncJob {
 pub fn run_with_sync(
     runtime: &tokio::runtime::Runtime,
     artifacts: &Artifacts,
-    db: &Path,
+    db: &crate::database_url::Database,
     addr: SocketAddr,
     auth: Auth,
     job: &SyncJob,

@@ -34,7 +34,7 @@ pub mod schedule;
 mod state;
 mod stop;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -43,7 +43,8 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::error::TryRecvError;
 
 use crate::auth::Credentials;
-use crate::load::{refuse_foreign, LoadError, Loader, SchemaError};
+use crate::database_url::Database;
+use crate::load::{Foreign, LoadError, SchemaError, Store};
 use crate::settings::{ApiSettings, SyncSettings};
 use crate::Artifacts;
 use fetch::{Api, FetchError};
@@ -120,20 +121,19 @@ impl SyncError {
     }
 
     /// A load error, as a disk error naming `db` when SQLite could not write the file.
-    fn load(error: LoadError, db: &Path) -> SyncError {
+    fn load(error: LoadError, db: &Database) -> SyncError {
         use rusqlite::ErrorCode::{DiskFull, SystemIoFailure};
         let disk =
             |e: &rusqlite::Error| matches!(e.sqlite_error_code(), Some(DiskFull | SystemIoFailure));
-        match error {
-            LoadError::Sqlite(source) | LoadError::Schema(SchemaError::Sqlite(source))
-                if disk(&source) =>
-            {
-                SyncError::Disk {
-                    path: db.to_owned(),
-                    source,
-                }
-            }
-            other => SyncError::Load(other),
+        match (error, db) {
+            (
+                LoadError::Sqlite(source) | LoadError::Schema(SchemaError::Sqlite(source)),
+                Database::Sqlite(path),
+            ) if disk(&source) => SyncError::Disk {
+                path: path.clone(),
+                source,
+            },
+            (other, _) => SyncError::Load(other),
         }
     }
 }
@@ -201,7 +201,7 @@ pub fn now() -> DateTime<Utc> {
 /// fetching runs on `runtime`, writing on this thread.
 pub fn sync(
     runtime: &tokio::runtime::Runtime,
-    db: &Path,
+    db: &Database,
     artifacts: &Artifacts,
     api: &ApiSettings,
     settings: &SyncSettings,
@@ -219,7 +219,7 @@ pub fn sync(
 /// [`sync`] with every option: a database with foreign tables adopted, a stop.
 pub fn run(
     runtime: &tokio::runtime::Runtime,
-    db: &Path,
+    db: &Database,
     artifacts: &Artifacts,
     api: &ApiSettings,
     settings: &SyncSettings,
@@ -233,14 +233,16 @@ pub fn run(
         )
     })?;
     let disk = |e: LoadError| SyncError::load(e, db);
-    let conn = rusqlite::Connection::open(db).map_err(|e| disk(e.into()))?;
-    if !options.adopt {
-        refuse_foreign(&conn, &artifacts.ddl).map_err(|e| disk(e.into()))?;
-    }
-    let mut loader = Loader::with_connection(conn, artifacts).map_err(disk)?;
-    state::ensure(loader.connection()).map_err(|e| disk(e.into()))?;
+    let foreign = if options.adopt {
+        Foreign::Adopt
+    } else {
+        Foreign::Refuse
+    };
+    let mut loader = Store::open(runtime, db, artifacts, foreign).map_err(disk)?;
+    state::ensure(&mut loader).map_err(disk)?;
     let name = model.table(&model.root().name);
-    let high_water = state::high_water(loader.connection(), &name).map_err(|e| disk(e.into()))?;
+    let high_water = state::high_water(&mut loader, &name).map_err(disk)?;
+    let dialect = loader.dialect();
     let range = &options.range;
 
     let to = range.to.unwrap_or_else(now);
@@ -351,7 +353,9 @@ pub fn run(
                 }
             };
             let (records, to) = (batch.page.records(), batch.to);
-            match writing.load_with(records, |conn| state::advance(conn, &name, to)) {
+            let (advance, params) = state::advance(dialect, &name, to);
+            let params = params.each_ref().map(String::as_str);
+            match writing.load_with(records, (&advance, &params)) {
                 Ok(rows) => {
                     since.get_or_insert_with(Instant::now);
                     progress.record(records, rows, batch.ends_window);
