@@ -13,6 +13,9 @@ pub const MODEL_JSON: &str = include_str!("model.json");
 /// The SQLite DDL (tables, CAP service views, fact view, indexes).
 pub const SCHEMA_SQL: &str = include_str!("../db/schema.sql");
 
+/// The PostgreSQL DDL, CAP's for `--dialect postgres`: run on a new PostgreSQL database.
+pub const POSTGRES_SCHEMA_SQL: &str = include_str!("../db/postgres/schema.sql");
+
 /// The OData V4 CSDL, served as `$metadata`.
 pub const METADATA_XML: &str = include_str!("../odata/metadata.xml");
 
@@ -23,6 +26,12 @@ pub const METADATA_JSON: &str = include_str!("../odata/metadata.json");
 pub fn artifacts() -> cai_bridge::Artifacts {
     // The JSON is written by the generator from this very type; a failure here is a
     // build defect, not a runtime condition.
-    cai_bridge::Artifacts::committed(MODEL_JSON, SCHEMA_SQL, METADATA_XML, METADATA_JSON)
-        .expect("src/model.json is the generator's own output")
+    cai_bridge::Artifacts::committed(
+        MODEL_JSON,
+        SCHEMA_SQL,
+        POSTGRES_SCHEMA_SQL,
+        METADATA_XML,
+        METADATA_JSON,
+    )
+    .expect("src/model.json is the generator's own output")
 }

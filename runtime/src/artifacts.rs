@@ -8,13 +8,15 @@ use std::borrow::Cow;
 
 use cai_bridge_model::Model;
 
-/// A bridge's model with its SQLite DDL and its OData CSDL.
+/// A bridge's model with its SQLite and PostgreSQL DDL and its OData CSDL.
 #[derive(Clone, Debug)]
 pub struct Artifacts {
     /// The model.
     pub model: Model,
-    /// `db/schema.sql`: run on a new database.
+    /// `db/schema.sql`: run on a new SQLite database.
     pub ddl: Cow<'static, str>,
+    /// `db/postgres/schema.sql`: run on a new PostgreSQL database.
+    pub postgres_ddl: Cow<'static, str>,
     /// `odata/metadata.xml`: served as `$metadata`.
     pub metadata: Cow<'static, str>,
     /// `odata/metadata.json`: served as `$metadata?$format=json`.
@@ -23,16 +25,19 @@ pub struct Artifacts {
 
 impl Artifacts {
     /// A generated bridge's committed artifacts: `src/model.json` as the generator
-    /// wrote it, `db/schema.sql`, `odata/metadata.xml` and `odata/metadata.json`.
+    /// wrote it, `db/schema.sql`, `db/postgres/schema.sql`, `odata/metadata.xml` and
+    /// `odata/metadata.json`.
     pub fn committed(
         model_json: &str,
         ddl: &'static str,
+        postgres_ddl: &'static str,
         metadata: &'static str,
         metadata_json: &'static str,
     ) -> Result<Self, serde_json::Error> {
         Ok(Artifacts {
             model: serde_json::from_str(model_json)?,
             ddl: Cow::Borrowed(ddl),
+            postgres_ddl: Cow::Borrowed(postgres_ddl),
             metadata: Cow::Borrowed(metadata),
             metadata_json: Cow::Borrowed(metadata_json),
         })
@@ -46,6 +51,7 @@ impl Artifacts {
         let header = header(&model);
         Artifacts {
             ddl: Cow::Owned(sql::emit(&model, &header, Dialect::Sqlite)),
+            postgres_ddl: Cow::Owned(sql::emit(&model, &header, Dialect::Postgres)),
             metadata: Cow::Owned(csdl::emit(&model, &header)),
             metadata_json: Cow::Owned(csdl::emit_json(&model)),
             model,

@@ -1,6 +1,8 @@
 //! Sync against the mock CAI server over real loopback HTTP: idempotent, split at
 //! the result cap, incremental, token refresh, every fault kind survived with the
-//! fault-free content hash, and secrets never in a log line.
+//! fault-free content hash (into SQLite and into PostgreSQL, whose content hashes
+//! alike), one sync at a time on a PostgreSQL database, and secrets never in a log
+//! line.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -8,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cai_bridge::database_url::Database;
-use cai_bridge::load::content_hash;
+use cai_bridge::load::{Foreign, Store};
 use cai_bridge::settings::{Secret, SyncSettings};
 use cai_bridge::sync::{sync, Range, Summary};
 use cai_bridge_mock::{Fault, MockConfig, MockServer};
@@ -49,25 +51,40 @@ fn run_sync(
     db: &Path,
     page_cap: usize,
 ) -> Run {
+    run_sync_into(
+        rt,
+        server,
+        config,
+        &Database::Sqlite(db.to_owned()),
+        page_cap,
+    )
+}
+
+/// A fresh PostgreSQL database on the test server, as the bridge names it.
+fn postgres() -> (cai_bridge_tests::postgres::Database, Database) {
+    let server = cai_bridge_tests::postgres::Database::create();
+    let db = Database::parse(server.url(), "the test server").expect("a PostgreSQL URL");
+    (server, db)
+}
+
+fn run_sync_into(
+    rt: &tokio::runtime::Runtime,
+    server: &MockServer,
+    config: &MockConfig,
+    db: &Database,
+    page_cap: usize,
+) -> Run {
     let artifacts = cai_logs_bridge::artifacts();
-    let model = &artifacts.model;
     let api = server.api_settings();
     let range = Range {
         from: Some(config.start),
         to: Some(config.start + chrono::Duration::days(i64::from(config.days))),
     };
-    let summary = sync(
-        rt,
-        &Database::Sqlite(db.to_owned()),
-        &artifacts,
-        &api,
-        &settings(page_cap),
-        range,
-        true,
-    )
-    .unwrap_or_else(|e| panic!("sync failed: {e}"));
-    let conn = rusqlite::Connection::open(db).expect("db");
-    let hash = content_hash(&conn, model).expect("hash");
+    let summary = sync(rt, db, &artifacts, &api, &settings(page_cap), range, true)
+        .unwrap_or_else(|e| panic!("sync failed: {e}"));
+    let hash = Store::open(rt, db, &artifacts, Foreign::Adopt)
+        .and_then(|mut store| store.content_hash())
+        .expect("hash");
     Run { summary, hash }
 }
 
@@ -142,6 +159,16 @@ fn every_fault_kind_ends_with_the_fault_free_content() {
         let server = start(&rt, config.clone());
         let run = run_sync(&rt, &server, &config, &dir.path().join("faulty.db"), 1000);
         assert_eq!(run.hash, clean.hash, "{fault}: {}", run.summary);
+        // The same faults (the same seed) into PostgreSQL: the same content.
+        let (_server, db) = postgres();
+        let again = start(&rt, config.clone());
+        let into_postgres = run_sync_into(&rt, &again, &config, &db, 1000);
+        assert_eq!(
+            into_postgres.hash, clean.hash,
+            "{fault} into PostgreSQL: {}",
+            into_postgres.summary
+        );
+        rt.block_on(again.shutdown());
         let kind = config.faults[0].kind;
         let stats = server.stats();
         assert!(
@@ -164,6 +191,71 @@ fn every_fault_kind_ends_with_the_fault_free_content() {
         }
         rt.block_on(server.shutdown());
     }
+}
+
+#[test]
+fn into_postgresql_twice_is_idempotent_and_hashes_as_sqlite() {
+    let rt = cai_bridge_tests::runtime();
+    let clean = fault_free(&rt);
+    let config = config(&[]);
+    let server = start(&rt, config.clone());
+    let (pg, db) = postgres();
+    // A small cap splits windows, so pages of one window commit in one group.
+    let first = run_sync_into(&rt, &server, &config, &db, 5);
+    assert_eq!(first.summary.records as usize, CONVERSATIONS);
+    assert_eq!(first.hash, clean.hash, "PostgreSQL and SQLite hash alike");
+    let second = run_sync_into(&rt, &server, &config, &db, 1000);
+    assert_eq!(second.hash, clean.hash);
+    let model = cai_logs_bridge::artifacts().model;
+    let rows = pg.query(&format!(
+        "SELECT count(*) FROM {}",
+        model.table("Conversations")
+    ));
+    assert_eq!(rows, [[CONVERSATIONS.to_string()]]);
+    // The watermark moved with the data, in the bridge's own table.
+    let mark = pg.query("SELECT high_water FROM cai_bridge_sync_state");
+    assert_eq!(mark.len(), 1, "{mark:?}");
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn one_sync_at_a_time_on_a_postgresql_database() {
+    let rt = cai_bridge_tests::runtime();
+    let config = config(&[]);
+    let server = start(&rt, config.clone());
+    let (_pg, db) = postgres();
+    let artifacts = cai_logs_bridge::artifacts();
+    // Another process's sync, as far as the database can tell: its own session
+    // holds the lock.
+    let mut other = Store::open(&rt, &db, &artifacts, Foreign::Refuse).expect("opens");
+    assert!(other.try_lock_sync().expect("locks"));
+    let range = Range {
+        from: Some(config.start),
+        to: Some(config.start + chrono::Duration::days(1)),
+    };
+    let api = server.api_settings();
+    let busy = sync(
+        &rt,
+        &db,
+        &artifacts,
+        &api,
+        &settings(1000),
+        range.clone(),
+        true,
+    )
+    .expect_err("the lock is held");
+    assert!(matches!(busy, cai_bridge::sync::SyncError::Busy), "{busy}");
+    assert_eq!(busy.exit_code(), 3);
+    assert_eq!(
+        server.stats().log_requests,
+        0,
+        "a busy sync asks the API nothing"
+    );
+    other.unlock_sync().expect("unlocks");
+    let summary = sync(&rt, &db, &artifacts, &api, &settings(1000), range, true)
+        .expect("syncs once the lock is free");
+    assert!(summary.records > 0, "{summary}");
+    rt.block_on(server.shutdown());
 }
 
 #[test]

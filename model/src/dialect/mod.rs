@@ -135,6 +135,22 @@ impl Dialect {
         }
     }
 
+    /// A name as the database's catalog holds it (`information_schema`, `pg_class`):
+    /// how it stores `name` written as [`ident`](Self::ident) writes it.
+    pub fn catalog_name(self, name: &str) -> String {
+        (self.traits().effective)(name)
+    }
+
+    /// The mark of the `n`th (1-based) bound parameter in a statement: `?1` in
+    /// SQLite, `$1` in PostgreSQL, `?` in SAP HANA (positional only).
+    pub fn param(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("?{n}"),
+            Dialect::Postgres => format!("${n}"),
+            Dialect::Hana => "?".to_owned(),
+        }
+    }
+
     /// A name of our own making (an index's) that fits the database whole: where
     /// `name` is longer than it keeps, its head and a hash of all of it, so that two
     /// long names that share a head stay apart (PostgreSQL would cut both alike).

@@ -27,6 +27,7 @@ mod value;
 use std::path::Path;
 use std::time::Duration;
 
+use cai_bridge_model::dialect::Dialect;
 use cai_bridge_model::Model;
 use rusqlite::types::Value as Sql;
 use rusqlite::{CachedStatement, Connection, Transaction};
@@ -124,8 +125,11 @@ impl<'m> Loader<'m> {
             conn,
             model,
             walker: Walker::new(model),
-            plans: plan::plan(model),
-            stored: format!("SELECT 1 FROM {}", plan::root_by_key(model)),
+            plans: plan::plan(model, Dialect::Sqlite),
+            stored: format!(
+                "SELECT 1 FROM {}",
+                plan::root_by_key(model, Dialect::Sqlite)
+            ),
             batch_size: 500,
         })
     }
@@ -197,7 +201,10 @@ impl<'m> Loader<'m> {
                     as u64;
             }
         }
-        let delete_root = format!("DELETE FROM {}", plan::root_by_key(self.model));
+        let delete_root = format!(
+            "DELETE FROM {}",
+            plan::root_by_key(self.model, Dialect::Sqlite)
+        );
         rows += tx.execute(&delete_root, rusqlite::params_from_iter(key.iter()))? as u64;
         tx.commit()?;
         Ok(rows)

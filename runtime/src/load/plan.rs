@@ -15,7 +15,7 @@ pub struct TablePlan {
 }
 
 /// Builds the plan of every entity, indexed like `model.entities`.
-pub fn plan(model: &Model) -> Vec<TablePlan> {
+pub fn plan(model: &Model, dialect: Dialect) -> Vec<TablePlan> {
     let root_columns = root_key_columns(model);
     model
         .entities
@@ -26,8 +26,8 @@ pub fn plan(model: &Model) -> Vec<TablePlan> {
             delete_by_root: (i > 0).then(|| {
                 format!(
                     "DELETE FROM {} WHERE {}",
-                    Dialect::Sqlite.ident(&model.table(&entity.name)),
-                    matching(root_columns[i].iter().map(String::as_str))
+                    dialect.ident(&model.table(&entity.name)),
+                    matching(dialect, root_columns[i].iter().map(String::as_str))
                 )
             }),
         })
@@ -35,20 +35,20 @@ pub fn plan(model: &Model) -> Vec<TablePlan> {
 }
 
 /// `<table> WHERE <key column> = ?1 AND …` of the root table, its key in key order.
-pub fn root_by_key(model: &Model) -> String {
+pub fn root_by_key(model: &Model, dialect: Dialect) -> String {
     let root = model.root();
     format!(
         "{} WHERE {}",
-        Dialect::Sqlite.ident(&model.table(&root.name)),
-        matching(root.keys().map(|f| f.name.as_str()))
+        dialect.ident(&model.table(&root.name)),
+        matching(dialect, root.keys().map(|f| f.name.as_str()))
     )
 }
 
 /// `<a> = ?1 AND <b> = ?2 …`: the condition binding `columns` in order.
-pub fn matching<'c>(columns: impl Iterator<Item = &'c str>) -> String {
+pub fn matching<'c>(dialect: Dialect, columns: impl Iterator<Item = &'c str>) -> String {
     let conditions: Vec<String> = columns
         .enumerate()
-        .map(|(i, c)| format!("{} = ?{}", Dialect::Sqlite.ident(c), i + 1))
+        .map(|(i, c)| format!("{} = {}", dialect.ident(c), dialect.param(i + 1)))
         .collect();
     conditions.join(" AND ")
 }
@@ -87,7 +87,7 @@ pub fn upsert(model: &Model, entity: &Entity) -> String {
 }
 
 /// For every entity, its columns that hold the root key, in root key order.
-fn root_key_columns(model: &Model) -> Vec<Vec<String>> {
+pub fn root_key_columns(model: &Model) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = Vec::with_capacity(model.entities.len());
     for entity in &model.entities {
         let columns = match &entity.parent {

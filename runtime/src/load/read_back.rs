@@ -121,6 +121,7 @@ fn rows(
         .map(|f| Dialect::Sqlite.ident(&f.name))
         .collect();
     let filter = super::plan::matching(
+        Dialect::Sqlite,
         entity
             .fields
             .iter()

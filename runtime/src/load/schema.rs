@@ -207,22 +207,27 @@ pub fn content_hash(conn: &Connection, model: &Model) -> Result<String, rusqlite
         while let Some(row) = rows.next()? {
             hasher.update(b"\x1e");
             for i in 0..columns {
-                // Tag each value with its type and length so no two rows hash alike.
-                match row.get_ref(i)? {
-                    ValueRef::Null => hasher.update(b"N"),
-                    ValueRef::Integer(n) => hasher.update(format!("I{n};")),
-                    ValueRef::Real(x) => hasher.update(format!("R{};", x.to_bits())),
-                    ValueRef::Text(t) => {
-                        hasher.update(format!("T{}:", t.len()));
-                        hasher.update(t);
-                    }
-                    ValueRef::Blob(b) => {
-                        hasher.update(format!("B{}:", b.len()));
-                        hasher.update(b);
-                    }
-                }
+                hash_value(&mut hasher, row.get_ref(i)?);
             }
         }
     }
     Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// Adds one value to a content hash, tagged with its type and length so no two rows
+/// hash alike; PostgreSQL's content is hashed through this too, as SQLite holds it.
+pub(super) fn hash_value(hasher: &mut Sha256, value: ValueRef<'_>) {
+    match value {
+        ValueRef::Null => hasher.update(b"N"),
+        ValueRef::Integer(n) => hasher.update(format!("I{n};")),
+        ValueRef::Real(x) => hasher.update(format!("R{};", x.to_bits())),
+        ValueRef::Text(t) => {
+            hasher.update(format!("T{}:", t.len()));
+            hasher.update(t);
+        }
+        ValueRef::Blob(b) => {
+            hasher.update(format!("B{}:", b.len()));
+            hasher.update(b);
+        }
+    }
 }

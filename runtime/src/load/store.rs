@@ -22,6 +22,8 @@ pub enum Foreign {
 }
 
 /// A loader on SQLite or PostgreSQL.
+// One store lives per run, never in a collection: boxing either side buys nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Store<'m> {
     /// A SQLite file.
     Sqlite(Loader<'m>),
@@ -120,6 +122,34 @@ impl<'m> Store<'m> {
                     .flatten())
             }
             Store::Postgres(loader) => loader.query_text(sql, params),
+        }
+    }
+
+    /// Takes the right to sync this database, without waiting: on PostgreSQL an
+    /// advisory lock held until [`unlock_sync`](Self::unlock_sync) or until the
+    /// store is dropped, `false` when another process holds it; on SQLite always
+    /// `true` (SQLite lets one writer in at a time by itself).
+    pub fn try_lock_sync(&mut self) -> Result<bool, LoadError> {
+        match self {
+            Store::Sqlite(_) => Ok(true),
+            Store::Postgres(loader) => loader.try_lock_sync(),
+        }
+    }
+
+    /// Gives the right to sync back.
+    pub fn unlock_sync(&mut self) -> Result<(), LoadError> {
+        match self {
+            Store::Sqlite(_) => Ok(()),
+            Store::Postgres(loader) => loader.unlock_sync(),
+        }
+    }
+
+    /// A SHA-256 over every row of every model table in key order, the same for
+    /// the same content on SQLite and PostgreSQL.
+    pub fn content_hash(&mut self) -> Result<String, LoadError> {
+        match self {
+            Store::Sqlite(loader) => Ok(super::content_hash(loader.connection(), loader.model)?),
+            Store::Postgres(loader) => loader.content_hash(),
         }
     }
 

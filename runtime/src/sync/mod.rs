@@ -84,6 +84,10 @@ pub enum SyncError {
         /// Windows committed before the stop.
         windows: u64,
     },
+    /// Another process is syncing this PostgreSQL database (it holds the bridge's
+    /// advisory lock): nothing was written.
+    #[error("another process is syncing this database (it holds the bridge's PostgreSQL advisory lock); nothing was written: try again when it is done")]
+    Busy,
 }
 
 impl SyncError {
@@ -97,13 +101,13 @@ impl SyncError {
             SyncError::Load(_) => 3,
             SyncError::Range(_) => 2,
             SyncError::Client(_) | SyncError::Stopped { .. } => 1,
-            SyncError::Disk { .. } => 3,
+            SyncError::Disk { .. } | SyncError::Busy => 3,
         }
     }
 
     /// What failed, in a word, for a status report that must not carry messages
     /// (they can quote the API's answers): `api`, `credentials`, `tokens-expiring`,
-    /// `record`, `database`, `disk`, `range`, `client` or `stopped`.
+    /// `record`, `database`, `disk`, `range`, `client`, `stopped` or `busy`.
     pub fn kind(&self) -> &'static str {
         match self {
             SyncError::Fetch(FetchError::TokensExpiring { .. }) => "tokens-expiring",
@@ -117,6 +121,7 @@ impl SyncError {
             SyncError::Client(_) => "client",
             SyncError::Disk { .. } => "disk",
             SyncError::Stopped { .. } => "stopped",
+            SyncError::Busy => "busy",
         }
     }
 
@@ -243,6 +248,10 @@ pub fn run(
     let name = model.table(&model.root().name);
     let high_water = state::high_water(&mut loader, &name).map_err(disk)?;
     let dialect = loader.dialect();
+    if !loader.try_lock_sync().map_err(disk)? {
+        return Err(SyncError::Busy);
+    }
+    tracing::info!("sync lock taken");
     let range = &options.range;
 
     let to = range.to.unwrap_or_else(now);
@@ -388,6 +397,13 @@ pub fn run(
     // Dropping the receiver stops the producer at its next send.
     drop(receiver);
     let _ = runtime.block_on(producer);
+    // Closing the connection would release it too; a failure to is told, not fatal.
+    match loader.unlock_sync() {
+        Ok(()) => tracing::info!("sync lock released"),
+        Err(error) => {
+            tracing::warn!(%error, "cannot release the sync lock; it goes with the connection")
+        }
+    }
     outcome?;
     if stopped() {
         return Err(SyncError::Stopped {

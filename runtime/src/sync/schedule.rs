@@ -50,7 +50,7 @@ struct Status {
 struct LastRun {
     started: String,
     finished: String,
-    /// `ok` or `failed`.
+    /// `ok`, `failed`, or `skipped` (another process was syncing).
     outcome: &'static str,
     /// Root records and rows stored (0 when it failed: the windows it committed
     /// before failing are kept, and the next run starts after them).
@@ -126,6 +126,20 @@ impl Schedule {
                 Ok(Err(SyncError::Stopped { windows })) => {
                     tracing::info!(windows, "sync stopped between windows");
                     break;
+                }
+                Ok(Err(SyncError::Busy)) => {
+                    // Several replicas on one PostgreSQL database: one syncs, the
+                    // others serve and try again at their next tick.
+                    tracing::info!("sync skipped: another process is syncing this database");
+                    LastRun {
+                        started: started_at,
+                        finished,
+                        outcome: "skipped",
+                        records: 0,
+                        rows: 0,
+                        error: None,
+                        exit_code: None,
+                    }
                 }
                 Ok(Ok(summary)) => {
                     tracing::info!(%summary, "scheduled sync done");

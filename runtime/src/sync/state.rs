@@ -25,7 +25,7 @@ pub fn ensure(store: &mut Store<'_>) -> Result<(), LoadError> {
 pub fn high_water(store: &mut Store<'_>, name: &str) -> Result<Option<DateTime<Utc>>, LoadError> {
     let sql = format!(
         "SELECT high_water FROM {TABLE} WHERE name = {}",
-        mark(store.dialect(), 1)
+        store.dialect().param(1)
     );
     Ok(store
         .query_text(&sql, &[name])?
@@ -44,7 +44,7 @@ pub fn advance(dialect: Dialect, name: &str, to: DateTime<Utc>) -> (String, [Str
         Dialect::Sqlite => "max",
         Dialect::Postgres | Dialect::Hana => "GREATEST",
     };
-    let [a, b, c] = [1, 2, 3].map(|i| mark(dialect, i));
+    let [a, b, c] = [1, 2, 3].map(|i| dialect.param(i));
     (
         format!(
             "INSERT INTO {TABLE} (name, high_water, updated_at) VALUES ({a}, {b}, {c}) \
@@ -53,12 +53,4 @@ pub fn advance(dialect: Dialect, name: &str, to: DateTime<Utc>) -> (String, [Str
         ),
         [name.to_owned(), to, now],
     )
-}
-
-/// The `i`th parameter's mark in `dialect`.
-fn mark(dialect: Dialect, i: usize) -> String {
-    match dialect {
-        Dialect::Postgres => format!("${i}"),
-        Dialect::Sqlite | Dialect::Hana => format!("?{i}"),
-    }
 }

@@ -12,6 +12,7 @@ pub fn artifacts() -> cai_bridge::Artifacts {
     cai_bridge::Artifacts::committed(
         include_str!("model.json"),
         include_str!("../db/schema.sql"),
+        include_str!("../db/postgres/schema.sql"),
         include_str!("../odata/metadata.xml"),
         include_str!("../odata/metadata.json"),
     )
