@@ -409,6 +409,7 @@ fn execute<E: Extension>(
                 quiet: cli.quiet,
                 adopt: args.adopt,
                 stop: None,
+                lock_wait: Duration::from_secs(60),
             };
             let db = args.db.database()?;
             let summary = sync::run(runtime, &db, artifacts, &api, &settings, &options)

@@ -156,6 +156,11 @@ pub struct Options {
     /// Stops the run between windows when fired (a SIGTERM in `serve --sync-every`):
     /// the window being written commits, nothing after it starts.
     pub stop: Option<Arc<Stop>>,
+    /// How long to wait for another process's sync of the same PostgreSQL database
+    /// to end before giving up with [`SyncError::Busy`] (zero: not at all, as a
+    /// replica of `serve --sync-every` does; `sync` waits a minute, which also
+    /// covers the session of a killed sync that the server has yet to end).
+    pub lock_wait: Duration,
 }
 
 /// What to sync.
@@ -167,6 +172,9 @@ pub struct Range {
     /// End (default: now).
     pub to: Option<DateTime<Utc>>,
 }
+
+/// How often a sync asks again for the lock another process holds.
+const LOCK_POLL: Duration = Duration::from_millis(200);
 
 /// Rows a group of windows holds before it commits, at least (see the module docs):
 /// a killed run loses at most this, or what it committed before, whichever is more;
@@ -248,8 +256,15 @@ pub fn run(
     let name = model.table(&model.root().name);
     let high_water = state::high_water(&mut loader, &name).map_err(disk)?;
     let dialect = loader.dialect();
-    if !loader.try_lock_sync().map_err(disk)? {
-        return Err(SyncError::Busy);
+    let asked = Instant::now();
+    while !loader.try_lock_sync().map_err(disk)? {
+        if asked.elapsed() >= options.lock_wait {
+            return Err(SyncError::Busy);
+        }
+        if asked.elapsed() < LOCK_POLL {
+            tracing::info!("waiting for another sync of this database to finish");
+        }
+        std::thread::sleep(LOCK_POLL);
     }
     tracing::info!("sync lock taken");
     let range = &options.range;
