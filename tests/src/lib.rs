@@ -11,6 +11,7 @@ pub mod ddl;
 pub mod differential;
 pub mod oracle;
 pub mod postgres;
+pub mod postgres_tls;
 pub mod schema;
 
 use std::collections::BTreeMap;

@@ -37,12 +37,23 @@ pub enum PgError {
     Tls(String),
 }
 
-/// The server's own message and its SQLSTATE where it sent one, else the client's.
+/// The server's own message and its SQLSTATE where it sent one, else the client's
+/// with its causes (a TLS handshake fails for a reason: an unknown issuer, a name).
 fn describe(error: &tokio_postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
-        None => error.to_string(),
+    if let Some(db) = error.as_db_error() {
+        return format!("{} (SQLSTATE {})", db.message(), db.code().code());
     }
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(source) = cause {
+        let more = source.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = source.source();
+    }
+    text
 }
 
 /// `user@host:port/dbname`: where `pg` points, for messages.
