@@ -109,6 +109,15 @@ impl Source<'_> {
         Ok(())
     }
 
+    /// The name a subquery in a FROM needs on PostgreSQL (15 and older refuse one
+    /// without); SQLite's is left out.
+    fn alias(&self) -> &'static str {
+        match self.set.dialect {
+            Dialect::Postgres => " AS applied",
+            _ => "",
+        }
+    }
+
     /// Every property, for a SELECT list.
     fn columns(&self) -> String {
         let columns: Vec<&str> = self.properties.iter().map(|p| p.column.as_str()).collect();
@@ -118,9 +127,10 @@ impl Source<'_> {
     /// The rows where `condition` (with `params`) holds.
     fn restrict(&mut self, condition: &str, params: Vec<Value>) {
         self.from = format!(
-            "(SELECT {} FROM {} WHERE {condition})",
+            "(SELECT {} FROM {} WHERE {condition}){}",
             self.columns(),
-            self.from
+            self.from,
+            self.alias()
         );
         self.params.extend(params);
     }
@@ -133,9 +143,10 @@ impl Source<'_> {
         };
         let offset = offset.map_or_else(String::new, |o| format!(" OFFSET {o}"));
         self.from = format!(
-            "(SELECT {} FROM {}{order} LIMIT {limit}{offset})",
+            "(SELECT {} FROM {}{order} LIMIT {limit}{offset}){}",
             self.columns(),
-            self.from
+            self.from,
+            self.alias()
         );
         self.params
             .push(Value::Integer(i64::try_from(n).unwrap_or(i64::MAX)));
@@ -219,9 +230,10 @@ impl Source<'_> {
             false => format!(" GROUP BY {}", group_by.join(", ")),
         };
         self.from = format!(
-            "(SELECT {} FROM {}{group_by})",
+            "(SELECT {} FROM {}{group_by}){}",
             select.join(", "),
-            self.from
+            self.from,
+            self.alias()
         );
         // A group is identified by its grouped values: SQLite gives the groups in their
         // order, which CAP passes on, and which paging needs to be stable.

@@ -195,6 +195,7 @@ fn compare(
     at: &Position,
     d: Dialect,
 ) -> Result<Frag, FilterError> {
+    let op = (op.0, spelled(op, d));
     match (value(left, d)?, value(right, d)?) {
         (Operand::Expr(a, ka, la, _), Operand::Expr(b, kb, lb, bt)) => {
             if !ka.compares_with(kb) {
@@ -243,6 +244,15 @@ fn against(
         (expr, value)
     };
     Ok(a.add(op.1).with(&b))
+}
+
+/// The SQL of a comparison operator: `ne` is SQLite's null-safe `IS NOT`, which
+/// PostgreSQL (and CAP there) spells `IS DISTINCT FROM`.
+fn spelled(op: Op, d: Dialect) -> &'static str {
+    match (op.0, d) {
+        ("ne", Dialect::Postgres) => " IS DISTINCT FROM ",
+        _ => op.1,
+    }
 }
 
 fn in_list(left: &Node, items: &[Node], d: Dialect) -> Result<Frag, FilterError> {
