@@ -30,7 +30,7 @@ pub(super) struct Database {
 }
 
 enum Backend {
-    Sqlite { path: PathBuf, model: Model },
+    Sqlite { path: PathBuf, model: Box<Model> },
     Postgres { pg: Postgres, probes: Vec<String> },
 }
 
@@ -62,7 +62,7 @@ impl Database {
         let backend = match db {
             database_url::Database::Sqlite(path) => Backend::Sqlite {
                 path: path.clone(),
-                model,
+                model: Box::new(model),
             },
             database_url::Database::Postgres(pg) => Backend::Postgres {
                 pg: pg.clone(),
