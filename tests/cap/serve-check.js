@@ -11,7 +11,10 @@
 // response with a next link also carries "nextLink"). A non-200 answer carries "body" instead
 // of "value". Usage:
 //
-//   node tests/cap/serve-check.js <project-dir> <sqlite-file> <EntitySet | relative URL>...
+//   node tests/cap/serve-check.js <project-dir> <sqlite-file | postgres://…> <EntitySet | relative URL>...
+//
+// A postgres://user[:password]@host:port/database URL serves that database with
+// @cap-js/postgres (kind 'postgres'), as `cds serve` with cds.requires.db would.
 //
 // A bare entity set name is read with ?$top=1000; any other argument is a URL relative to
 // the service path (`Conversations?$filter=...`, `Messages/$count`, `Conversations('id')`),
@@ -37,8 +40,10 @@ if (!dirArg || !dbArg) {
   process.exit(2)
 }
 const dir = path.resolve(dirArg)
-const dbFile = path.resolve(dbArg)
-if (!fs.existsSync(dbFile)) {
+// A postgres:// URL serves that database with @cap-js/postgres instead of a file.
+const pgUrl = /^postgres(ql)?:\/\//.test(dbArg) ? new URL(dbArg) : null
+const dbFile = pgUrl ? null : path.resolve(dbArg)
+if (!pgUrl && !fs.existsSync(dbFile)) {
   // @cap-js/sqlite would silently create an empty database: refuse instead.
   process.stderr.write(`serve-check.js: no such SQLite file: ${dbFile}\n`)
   process.exit(2)
@@ -50,10 +55,22 @@ const cds = capRequire('@sap/cds')
 const express = require(require.resolve('express', { paths: [path.dirname(require.resolve('@sap/cds/package.json', { paths: [__dirname] }))] }))
 
 cds.root = dir // cds.env (package.json/.cdsrc.json of the project) as `cds serve` would see it
-cds.env.requires.db = { kind: 'sqlite', impl: '@cap-js/sqlite', credentials: { url: dbFile } }
+cds.env.requires.db = pgUrl
+  ? {
+      kind: 'postgres',
+      impl: '@cap-js/postgres',
+      credentials: {
+        host: pgUrl.hostname,
+        port: Number(pgUrl.port || 5432),
+        user: decodeURIComponent(pgUrl.username),
+        ...(pgUrl.password ? { password: decodeURIComponent(pgUrl.password) } : {}),
+        database: pgUrl.pathname.slice(1),
+      },
+    }
+  : { kind: 'sqlite', impl: '@cap-js/sqlite', credentials: { url: dbFile } }
 cds.env.requires.auth = { kind: 'dummy' }
 // Keep stdout for our JSON only: CAP logs to the console.
-for (const id of ['cds', 'serve', 'server', 'sqlite', 'db', 'odata', 'app', 'cds.serve', 'adapters']) {
+for (const id of ['cds', 'serve', 'server', 'sqlite', 'postgres', 'db', 'odata', 'app', 'cds.serve', 'adapters']) {
   cds.log(id, 'warn')
 }
 

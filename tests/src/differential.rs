@@ -56,6 +56,65 @@ pub fn hostile_database(db: &Path, items: usize) {
         .expect("loads");
 }
 
+/// The requests the differential tests send (SQLite and PostgreSQL alike): what SAC
+/// and a person exploring the service send, on a database of [`database`];
+/// `conversation`, `message` and `start` name a message in it and its time.
+pub fn requests(conversation: &str, message: &str, start: &str) -> Vec<String> {
+    [
+        // Whole sets, and pages.
+        "Conversations",
+        "MessageFacts",
+        "MessageFacts?$skip=1000",
+        "Messages?$count=true",
+        "Intents?$top=5&$skip=7",
+        "Conversations/$count",
+        // What SAC sends: $select, $filter with eq ne gt ge lt le and or, $orderby.
+        "Conversations?$select=id,channel_type&$orderby=start_at%20desc&$top=5",
+        "Messages?$filter=nlp_sentiment%20eq%20'positive'%20and%20nlp_status%20eq%20200&$select=message_id,nlp_sentiment&$top=20",
+        "Messages?$filter=nlp_sentiment%20eq%20'positive'%20or%20nlp_sentiment%20eq%20'negative'%20and%20nlp_status%20eq%20200&$count=true&$top=3",
+        "Messages?$filter=nlp_type%20eq%20null&$count=true&$top=3",
+        "Messages?$filter=nlp_type%20ne%20null&$count=true&$top=3",
+        "Messages?$filter=nlp_sentiment%20ne%20'neutral'&$count=true&$top=2",
+        "Intents?$filter=confidence%20ge%200.5%20and%20confidence%20lt%200.9&$orderby=confidence%20desc&$top=10",
+        "Entities?$filter=confidence%20gt%200.8&$orderby=key,confidence%20desc&$top=25",
+        // The entity map's rows: one per occurrence, keyed by the entity name.
+        "Entities?$filter=key%20eq%20'datetime'&$select=key,position,iso,formatted,chronology",
+        "Entities?$apply=groupby((key),aggregate($count%20as%20n))",
+        "Conversations?$orderby=channel_type,start_at%20desc&$top=50",
+        "MessageFacts?$filter=top_intent_slug%20eq%20'greetings'&$select=message_id,top_intent_slug,conversation_channel_type&$top=10",
+        "Messages/$count?$filter=nlp_status%20eq%20200",
+        // The fact set counted in its entity table (filtered on its columns, or not:
+        // on a joined one it is counted in the view), paged on its keys, and bounded
+        // at the page's end when its order starts descending (at nulls, ties, the end).
+        "MessageFacts?$count=true&$top=0",
+        "MessageFacts/$count?$filter=nlp_status%20eq%20200%20and%20input_message_type%20eq%20'text'",
+        "MessageFacts?$filter=top_intent_confidence%20gt%200.5&$count=true&$top=3",
+        "MessageFacts?$search=hello&$count=true&$top=2",
+        "MessageFacts?$filter=(nlp_status%20eq%20200%20and%20input_message_type%20eq%20'text')%20or%20top_intent_confidence%20gt%200.9&$orderby=received_at%20desc&$top=100&$skip=40&$count=true",
+        "MessageFacts?$orderby=conversation_channel_type%20desc,received_at&$top=7&$skip=600&$select=message_id,conversation_channel_type",
+        "MessageFacts?$orderby=top_intent_slug%20desc&$skip=990&$select=message_id,top_intent_slug",
+        "MessageFacts?$filter=nlp_status%20eq%20999&$orderby=received_at%20desc&$top=5",
+        "Messages?$orderby=nlp_type%20desc&$skip=900&$top=200&$select=message_id,nlp_type",
+        // Functions a person exploring the service may use.
+        "Messages?$filter=contains(conversation_skill,'order')&$select=message_id,conversation_skill&$top=5",
+        "Messages?$filter=startswith(connector_sender_id,'p-')&$count=true&$top=1",
+        // Single entities, by simple and compound key, and one that is not there.
+        &format!("Conversations({conversation})"),
+        &format!("Messages(conversation_id={conversation},message_id={message})"),
+        "Conversations(00000000-0000-0000-0000-000000000000)",
+        // Client mistakes: 4xx on both.
+        "Conversations?$filter=nope%20eq%201",
+        "Nope",
+        "Conversations?$orderby=nope",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .chain([format!(
+        "Messages?$filter=received_at%20ge%20{start}&$orderby=received_at&$select=message_id,received_at&$top=30"
+    )])
+    .collect()
+}
+
 /// Our server on a fresh CAI database (kept alive by the returned temp dir), without
 /// authentication: CAP is compared on what it answers, and `serve_auth` tests the auth.
 pub fn serve_database(rt: &tokio::runtime::Runtime) -> (tempfile::TempDir, ODataServer) {
@@ -155,10 +214,24 @@ pub fn differences(
     cap_project: &Path,
     requests: &[String],
 ) -> Vec<String> {
+    let ours = cai_bridge::database_url::Database::Sqlite(db.to_owned());
+    differences_on(rt, artifacts, &ours, db.as_os_str(), cap_project, requests)
+}
+
+/// [`differences`] on any database: ours serves `db`, CAP `cap_db` (a SQLite file,
+/// or a `postgres://` URL it serves with `@cap-js/postgres`).
+pub fn differences_on(
+    rt: &tokio::runtime::Runtime,
+    artifacts: &Artifacts,
+    db: &cai_bridge::database_url::Database,
+    cap_db: &std::ffi::OsStr,
+    cap_project: &Path,
+    requests: &[String],
+) -> Vec<String> {
     let server = rt
         .block_on(ODataServer::start(
             artifacts,
-            &cai_bridge::database_url::Database::Sqlite(db.to_owned()),
+            db,
             loopback(),
             Auth::Disabled,
         ))
@@ -166,7 +239,7 @@ pub fn differences(
     let base = server.url();
     let answers: Vec<Value> = requests.iter().map(|r| ours(rt, &base, r)).collect();
     rt.block_on(server.shutdown());
-    let cap = crate::oracle::cap_serve(cap_project, db, requests);
+    let cap = crate::oracle::cap_serve(cap_project, cap_db, requests);
     let mut differences = Vec::new();
     for (request, ours) in requests.iter().zip(&answers) {
         let theirs = &cap[request.as_str()];

@@ -81,8 +81,10 @@ fn per_dialect(value: &Value, what: &str) -> BTreeMap<Dialect, Vec<String>> {
         .collect()
 }
 
-/// Serves the CAP project in `dir` on `db` with the real @sap/cds and reads `sets`.
-pub fn cap_serve(dir: &Path, db: &Path, sets: &[String]) -> Value {
+/// Serves the CAP project in `dir` on `db` (a SQLite file, or a `postgres://` URL)
+/// with the real @sap/cds and reads `sets`.
+pub fn cap_serve(dir: &Path, db: impl AsRef<std::ffi::OsStr>, sets: &[String]) -> Value {
+    let db = db.as_ref();
     let cap = cap_dir();
     require_setup(
         "the CAP toolchain (tests/cap/node_modules)",
@@ -98,7 +100,7 @@ pub fn cap_serve(dir: &Path, db: &Path, sets: &[String]) -> Value {
     assert!(
         output.status.success(),
         "CAP could not serve {}:\n{}",
-        db.display(),
+        db.to_string_lossy(),
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("serve-check.js prints JSON")

@@ -198,7 +198,7 @@ fn cap_serves_what_was_loaded() {
     drop(loader);
     let cap = cai_bridge_tests::repo().join("generated-example/cap");
     let sets = vec!["Conversations".to_owned(), "MessageFacts".to_owned()];
-    let served = cai_bridge_tests::oracle::cap_serve(&cap, &dir.path().join("bridge.db"), &sets);
+    let served = cai_bridge_tests::oracle::cap_serve(&cap, dir.path().join("bridge.db"), &sets);
     assert_eq!(served["Conversations"]["count"], records.len());
     assert_eq!(served["MessageFacts"]["count"], facts);
     let first = &served["MessageFacts"]["value"][0];

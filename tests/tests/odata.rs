@@ -3,7 +3,7 @@
 //! the service would send, both answer with the same status and the same entities in
 //! the same order.
 
-use cai_bridge_tests::differential::{database, differences, ours, serve_database};
+use cai_bridge_tests::differential::{database, differences, ours, requests, serve_database};
 use serde_json::Value;
 
 #[test]
@@ -23,59 +23,7 @@ fn answers_as_cap_does_for_the_same_file() {
         .expect("a message");
     drop(conn);
 
-    let requests: Vec<String> = [
-        // Whole sets, and pages.
-        "Conversations",
-        "MessageFacts",
-        "MessageFacts?$skip=1000",
-        "Messages?$count=true",
-        "Intents?$top=5&$skip=7",
-        "Conversations/$count",
-        // What SAC sends: $select, $filter with eq ne gt ge lt le and or, $orderby.
-        "Conversations?$select=id,channel_type&$orderby=start_at%20desc&$top=5",
-        "Messages?$filter=nlp_sentiment%20eq%20'positive'%20and%20nlp_status%20eq%20200&$select=message_id,nlp_sentiment&$top=20",
-        "Messages?$filter=nlp_sentiment%20eq%20'positive'%20or%20nlp_sentiment%20eq%20'negative'%20and%20nlp_status%20eq%20200&$count=true&$top=3",
-        "Messages?$filter=nlp_type%20eq%20null&$count=true&$top=3",
-        "Messages?$filter=nlp_type%20ne%20null&$count=true&$top=3",
-        "Messages?$filter=nlp_sentiment%20ne%20'neutral'&$count=true&$top=2",
-        "Intents?$filter=confidence%20ge%200.5%20and%20confidence%20lt%200.9&$orderby=confidence%20desc&$top=10",
-        "Entities?$filter=confidence%20gt%200.8&$orderby=key,confidence%20desc&$top=25",
-        // The entity map's rows: one per occurrence, keyed by the entity name.
-        "Entities?$filter=key%20eq%20'datetime'&$select=key,position,iso,formatted,chronology",
-        "Entities?$apply=groupby((key),aggregate($count%20as%20n))",
-        "Conversations?$orderby=channel_type,start_at%20desc&$top=50",
-        "MessageFacts?$filter=top_intent_slug%20eq%20'greetings'&$select=message_id,top_intent_slug,conversation_channel_type&$top=10",
-        "Messages/$count?$filter=nlp_status%20eq%20200",
-        // The fact set counted in its entity table (filtered on its columns, or not:
-        // on a joined one it is counted in the view), paged on its keys, and bounded
-        // at the page's end when its order starts descending (at nulls, ties, the end).
-        "MessageFacts?$count=true&$top=0",
-        "MessageFacts/$count?$filter=nlp_status%20eq%20200%20and%20input_message_type%20eq%20'text'",
-        "MessageFacts?$filter=top_intent_confidence%20gt%200.5&$count=true&$top=3",
-        "MessageFacts?$search=hello&$count=true&$top=2",
-        "MessageFacts?$filter=(nlp_status%20eq%20200%20and%20input_message_type%20eq%20'text')%20or%20top_intent_confidence%20gt%200.9&$orderby=received_at%20desc&$top=100&$skip=40&$count=true",
-        "MessageFacts?$orderby=conversation_channel_type%20desc,received_at&$top=7&$skip=600&$select=message_id,conversation_channel_type",
-        "MessageFacts?$orderby=top_intent_slug%20desc&$skip=990&$select=message_id,top_intent_slug",
-        "MessageFacts?$filter=nlp_status%20eq%20999&$orderby=received_at%20desc&$top=5",
-        "Messages?$orderby=nlp_type%20desc&$skip=900&$top=200&$select=message_id,nlp_type",
-        // Functions a person exploring the service may use.
-        "Messages?$filter=contains(conversation_skill,'order')&$select=message_id,conversation_skill&$top=5",
-        "Messages?$filter=startswith(connector_sender_id,'p-')&$count=true&$top=1",
-        // Single entities, by simple and compound key, and one that is not there.
-        &format!("Conversations({conversation})"),
-        &format!("Messages(conversation_id={conversation},message_id={message})"),
-        "Conversations(00000000-0000-0000-0000-000000000000)",
-        // Client mistakes: 4xx on both.
-        "Conversations?$filter=nope%20eq%201",
-        "Nope",
-        "Conversations?$orderby=nope",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .chain([format!(
-        "Messages?$filter=received_at%20ge%20{start}&$orderby=received_at&$select=message_id,received_at&$top=30"
-    )])
-    .collect();
+    let requests = requests(&conversation, &message, &start);
 
     let cap_project = cai_bridge_tests::repo().join("generated-example/cap");
     let artifacts = cai_logs_bridge::artifacts();

@@ -94,7 +94,11 @@ fn filters_and_keys_take_exactly_the_inferred_uuid_form() {
     }];
     for (form, value, inferred) in FORMS {
         let as_guid = inferred == LogicalType::Uuid;
-        let filter = parse(&format!("id eq '{value}'"), &id);
+        let filter = parse(
+            &format!("id eq '{value}'"),
+            &id,
+            cai_bridge::model::dialect::Dialect::Sqlite,
+        );
         assert_eq!(filter.is_ok(), as_guid, "{form}: $filter id eq '{value}'");
         let key = key(&format!("'{value}'"), &id);
         assert_eq!(key.is_ok(), as_guid, "{form}: key ('{value}')");

@@ -3,6 +3,7 @@
 //! navigation properties with the foreign keys they follow, the service view CAP
 //! would read it from, and the `$metadata` document itself.
 
+use cai_bridge_model::dialect::Dialect;
 use cai_bridge_model::{FactSource, LogicalType, Model};
 
 use super::filter;
@@ -27,6 +28,8 @@ pub struct EntitySet {
     pub name: String,
     /// The quoted SQL name of the view it is read from (`"CatalogService_Conversations"`).
     pub view: String,
+    /// How the SQL of its reads is spelled: the backend's names and functions.
+    pub dialect: Dialect,
     /// Its properties, in `$metadata` order.
     pub properties: Vec<Property>,
     /// Its navigation properties, in `$metadata` order: the association to the
@@ -78,9 +81,10 @@ pub struct Property {
 }
 
 impl Catalog {
-    /// Reads the service of a bridge.
-    pub fn new(artifacts: &Artifacts) -> Catalog {
+    /// Reads the service of a bridge, whose database speaks `dialect`.
+    pub fn new(artifacts: &Artifacts, dialect: Dialect) -> Catalog {
         let model = &artifacts.model;
+        let quote = |name: &str| quote(dialect, name);
         let property = |name: &str, ty: &LogicalType, key: bool| Property {
             name: name.to_owned(),
             column: quote(name),
@@ -93,6 +97,7 @@ impl Catalog {
             .map(|entity| EntitySet {
                 name: entity.name.clone(),
                 view: quote(&model.view(&entity.name)),
+                dialect,
                 properties: entity
                     .fields
                     .iter()
@@ -110,6 +115,7 @@ impl Catalog {
             sets.push(EntitySet {
                 name: fact.name.clone(),
                 view: quote(&model.view(&fact.name)),
+                dialect,
                 properties: fact
                     .columns
                     .iter()
@@ -274,6 +280,12 @@ impl EntitySet {
 
 /// An SQL identifier, always quoted: names come from the model, and quoting them all
 /// keeps keywords (`order`, `type`) and case intact.
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+/// A name as the DDL of `dialect` created it: SQLite's quoted (as CAP quotes them),
+/// PostgreSQL's as `cds compile --dialect postgres` writes them (unquoted names fold
+/// to lower case there).
+fn quote(dialect: Dialect, name: &str) -> String {
+    match dialect {
+        Dialect::Postgres => dialect.ident(name),
+        _ => format!("\"{}\"", name.replace('"', "\"\"")),
+    }
 }

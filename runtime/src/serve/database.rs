@@ -1,24 +1,45 @@
 //! The database the server reads, opened when it can be: at start, or (for `serve
-//! --sync-every`, whose first sync may create the file) at the first request or
-//! probe after the file exists and its schema is the model's. Until then OData
-//! requests are answered 503 and `/health/ready` holds.
+//! --sync-every`, whose first sync may create it) at the first request or probe after
+//! it exists and its schema is the model's. Until then OData requests are answered
+//! 503 and `/health/ready` holds.
+//!
+//! A SQLite file is checked as the loader checks it. A PostgreSQL database is checked
+//! by what the server reads: every service view with every column the catalog names,
+//! so that a database of another model (or none yet) is refused with the first view
+//! or column missing, before any client sees a 500.
 
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use cai_bridge_model::Model;
 
+use super::catalog::Catalog;
+use super::connection::Connection;
 use super::pool::Pool;
 use super::READERS;
+use crate::database_url::{self, Postgres};
 use crate::load::{check_schema, SchemaError};
+use crate::postgres::{self as pg, PgError};
 
-/// The database file and, once it is ready, its reader pool.
+/// The database and, once it is ready, its reader pool.
 pub(super) struct Database {
-    path: PathBuf,
-    model: Model,
-    pool: OnceLock<Pool>,
-    /// Held while the file is checked, so concurrent requests check it once.
+    backend: Backend,
+    pool: OnceLock<Readers>,
+    /// Held while the database is checked, so concurrent requests check it once.
     opening: Mutex<()>,
+}
+
+enum Backend {
+    Sqlite { path: PathBuf, model: Box<Model> },
+    Postgres { pg: Postgres, probes: Vec<String> },
+}
+
+/// The connections requests read with.
+pub(super) enum Readers {
+    /// Read-only SQLite connections.
+    Sqlite(Pool),
+    /// PostgreSQL clients.
+    Postgres(deadpool_postgres::Pool, Postgres),
 }
 
 /// Why the database cannot be read yet.
@@ -27,29 +48,50 @@ pub(super) enum NotReady {
     /// No file yet.
     #[error("no database at {0} yet")]
     Missing(PathBuf),
-    /// The file is not (yet) the model's.
+    /// The database is not (yet) the model's.
     #[error(transparent)]
     Schema(#[from] SchemaError),
+    /// PostgreSQL cannot be reached.
+    #[error(transparent)]
+    Postgres(#[from] PgError),
 }
 
 impl Database {
-    /// A database that is opened when first needed.
-    pub(super) fn later(path: PathBuf, model: Model) -> Self {
+    /// A database that is opened when first needed; `catalog` is what will be read.
+    pub(super) fn later(db: &database_url::Database, model: Model, catalog: &Catalog) -> Self {
+        let backend = match db {
+            database_url::Database::Sqlite(path) => Backend::Sqlite {
+                path: path.clone(),
+                model: Box::new(model),
+            },
+            database_url::Database::Postgres(pg) => Backend::Postgres {
+                pg: pg.clone(),
+                probes: catalog
+                    .sets
+                    .iter()
+                    .map(|set| {
+                        let columns: Vec<&str> =
+                            set.properties.iter().map(|p| p.column.as_str()).collect();
+                        format!("SELECT {} FROM {} LIMIT 0", columns.join(", "), set.view)
+                    })
+                    .collect(),
+            },
+        };
         Database {
-            path,
-            model,
+            backend,
             pool: OnceLock::new(),
             opening: Mutex::new(()),
         }
     }
 
     /// The reader pool if it is open, without opening it.
-    pub(super) fn opened(&self) -> Option<&Pool> {
+    pub(super) fn opened(&self) -> Option<&Readers> {
         self.pool.get()
     }
 
-    /// The reader pool, opening it and checking the schema if not done yet.
-    pub(super) fn pool(&self) -> Result<&Pool, NotReady> {
+    /// The reader pool, opening it and checking the schema if not done yet. Runs on a
+    /// blocking thread (it waits for PostgreSQL there).
+    pub(super) fn pool(&self) -> Result<&Readers, NotReady> {
         if let Some(pool) = self.pool.get() {
             return Ok(pool);
         }
@@ -57,12 +99,75 @@ impl Database {
         if let Some(pool) = self.pool.get() {
             return Ok(pool);
         }
-        if !self.path.is_file() {
-            return Err(NotReady::Missing(self.path.clone()));
+        let readers = match &self.backend {
+            Backend::Sqlite { path, model } => {
+                if !path.is_file() {
+                    return Err(NotReady::Missing(path.clone()));
+                }
+                let pool = Pool::new(path.clone(), READERS).map_err(SchemaError::from)?;
+                check_schema(&*pool.get().map_err(SchemaError::from)?, model)?;
+                tracing::info!(db = %path.display(), "the database is ready");
+                Readers::Sqlite(pool)
+            }
+            Backend::Postgres { pg, probes } => {
+                let pool = pg::pool(pg, READERS)?;
+                let runtime = tokio::runtime::Handle::current();
+                let client = runtime.block_on(pg::client(&pool, pg))?;
+                for probe in probes {
+                    runtime
+                        .block_on(client.query(probe.as_str(), &[]))
+                        .map_err(|e| match e.as_db_error() {
+                            Some(db) => SchemaError::Mismatch(format!(
+                                "{} (PostgreSQL at {}, SQLSTATE {}; the server reads: {probe})",
+                                db.message(),
+                                pg::location(pg),
+                                db.code().code()
+                            ))
+                            .into(),
+                            None => NotReady::Postgres(pg::failed(pg)(e)),
+                        })?;
+                }
+                drop(client);
+                tracing::info!(db = %pg::location(pg), "the database is ready");
+                Readers::Postgres(pool, pg.clone())
+            }
+        };
+        Ok(self.pool.get_or_init(|| readers))
+    }
+}
+
+/// A connection from `readers`, used by `read` within its blocking thread.
+pub(super) enum Pooled<'p> {
+    Sqlite(super::pool::Pooled<'p>),
+    Postgres(deadpool_postgres::Object),
+}
+
+impl Readers {
+    /// A connection (waiting for PostgreSQL's on this blocking thread).
+    pub(super) fn get(&self) -> Result<Pooled<'_>, String> {
+        match self {
+            Readers::Sqlite(pool) => pool.get().map(Pooled::Sqlite).map_err(|e| e.to_string()),
+            Readers::Postgres(pool, pg) => tokio::runtime::Handle::current()
+                .block_on(pg::client(pool, pg))
+                .map(Pooled::Postgres)
+                .map_err(|e| e.to_string()),
         }
-        let pool = Pool::new(self.path.clone(), READERS).map_err(SchemaError::from)?;
-        check_schema(&*pool.get().map_err(SchemaError::from)?, &self.model)?;
-        tracing::info!(db = %self.path.display(), "the database is ready");
-        Ok(self.pool.get_or_init(|| pool))
+    }
+
+    /// Frees what idle SQLite connections cache.
+    pub(super) fn release_idle(&self) {
+        if let Readers::Sqlite(pool) = self {
+            pool.release_idle();
+        }
+    }
+}
+
+impl Pooled<'_> {
+    /// The connection to read with.
+    pub(super) fn connection(&self) -> Connection<'_> {
+        match self {
+            Pooled::Sqlite(conn) => Connection::Sqlite(conn),
+            Pooled::Postgres(client) => Connection::Postgres(client),
+        }
     }
 }

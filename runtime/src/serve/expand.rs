@@ -319,6 +319,7 @@ mod tests {
         EntitySet {
             name: name.to_owned(),
             view: format!("\"{name}\""),
+            dialect: cai_bridge_model::dialect::Dialect::Sqlite,
             properties: properties
                 .iter()
                 .map(|&(name, key)| Property {

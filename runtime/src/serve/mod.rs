@@ -1,6 +1,7 @@
 //! The OData V4 server that SAP Analytics Cloud imports from: read-only, over the
-//! SQLite file that `sync` fills, with the `$metadata` the generator emits and the
-//! answers CAP would give for the same file (`cds serve` stays a drop-in alternative).
+//! SQLite file or the PostgreSQL database that `sync` fills, with the `$metadata` the
+//! generator emits and the answers CAP would give for the same database (`cds serve`,
+//! with `@cap-js/sqlite` or `@cap-js/postgres`, stays a drop-in alternative).
 //!
 //! - `GET <path>/` service document, `<path>/$metadata` the CSDL, `<path>/<Set>` with
 //!   `$select`, `$filter`, `$search`, `$apply` (aggregation), `$expand`, `$orderby`,
@@ -24,6 +25,7 @@ mod apply;
 pub mod auth;
 mod batch;
 mod catalog;
+mod connection;
 mod database;
 mod error;
 mod expand;
@@ -34,6 +36,7 @@ mod memory;
 mod metadata;
 mod navigation;
 mod nested;
+mod pg_value;
 mod pool;
 mod read;
 mod request;
@@ -49,11 +52,13 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use cai_bridge_model::config::Config;
+use cai_bridge_model::dialect::Dialect;
 use rusqlite::InterruptHandle;
 use tokio::sync::{oneshot, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::load::SchemaError;
+use crate::postgres::PgError;
 use crate::settings::{ApiSettings, SyncSettings};
 use crate::sync::schedule::Schedule;
 use crate::sync::{self, Stop};
@@ -80,9 +85,9 @@ pub enum ServeError {
     /// Authentication could not be set up.
     #[error(transparent)]
     Auth(#[from] AuthSetupError),
-    /// The bridge cannot serve this kind of database (yet).
-    #[error("{0}")]
-    Unsupported(String),
+    /// PostgreSQL cannot be reached.
+    #[error(transparent)]
+    Postgres(#[from] PgError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}; pick another address with --addr")]
     Bind {
@@ -114,10 +119,10 @@ pub struct ODataServer {
 
 struct Shared {
     catalog: Catalog,
-    db: Database,
+    db: Arc<Database>,
     /// The sync schedule of `serve --sync-every`, for `/health/sync`.
     schedule: Option<Arc<Schedule>>,
-    /// One permit per request being answered: SQLite reads run on blocking threads,
+    /// One permit per request being answered: reads run on blocking threads,
     /// and this keeps their number (and the connections they hold) bounded however
     /// many clients wait.
     readers: Arc<Semaphore>,
@@ -166,24 +171,25 @@ impl ODataServer {
         auth: Auth,
         options: ServeOptions,
     ) -> Result<Self, ServeError> {
-        let db = match db {
-            crate::database_url::Database::Sqlite(path) => path,
-            crate::database_url::Database::Postgres(pg) => {
-                return Err(ServeError::Unsupported(format!(
-                    "serve cannot read PostgreSQL ({}) yet",
-                    crate::postgres::location(pg)
-                )))
-            }
+        let dialect = match db {
+            crate::database_url::Database::Sqlite(_) => Dialect::Sqlite,
+            crate::database_url::Database::Postgres(_) => Dialect::Postgres,
         };
-        let database = Database::later(db.to_owned(), artifacts.model.clone());
+        let catalog = Catalog::new(artifacts, dialect);
+        let database = Arc::new(Database::later(db, artifacts.model.clone(), &catalog));
         if !options.wait_for_database {
-            match database.pool() {
-                Ok(_) => {}
+            // Opening waits for PostgreSQL on a blocking thread, as requests do.
+            let opening = Arc::clone(&database);
+            let opened = tokio::task::spawn_blocking(move || opening.pool().map(|_| ()))
+                .await
+                .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
+            match opened {
+                Ok(()) => {}
                 Err(NotReady::Missing(path)) => return Err(ServeError::NoDatabase(path)),
                 Err(NotReady::Schema(e)) => return Err(e.into()),
+                Err(NotReady::Postgres(e)) => return Err(e.into()),
             }
         }
-        let catalog = Catalog::new(artifacts);
         let path = catalog.path.clone();
         let shared = Arc::new(Shared {
             catalog,
@@ -276,8 +282,8 @@ async fn handle(
     .await
 }
 
-/// One read, answered on a blocking thread (SQLite is synchronous) within the
-/// reader limit and the request timeout.
+/// One read, answered on a blocking thread (SQLite is synchronous, and PostgreSQL is
+/// waited for there) within the reader limit and the request timeout.
 async fn read(shared: Arc<Shared>, path: String, query: String, accept: String) -> Response {
     // Where the running query can be interrupted from, once it has a connection.
     let interrupt: Arc<Mutex<Option<InterruptHandle>>> = Arc::default();
@@ -336,8 +342,10 @@ fn answer(
             )
         })?;
         let conn = pool.get().map_err(|e| ODataError::internal(&e))?;
-        *interrupt.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some(conn.get_interrupt_handle());
+        if let database::Pooled::Sqlite(conn) = &conn {
+            *interrupt.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some(conn.get_interrupt_handle());
+        }
         Ok(conn)
     };
     match request::resource(catalog, path)? {
@@ -346,7 +354,7 @@ fn answer(
         Resource::Collection { set, count_only } => {
             let options = request::options(set, query, accept)?;
             read::collection(
-                &*connection()?,
+                connection()?.connection(),
                 catalog,
                 &Source::set(set),
                 &options,
@@ -355,9 +363,16 @@ fn answer(
         }
         Resource::Entity { set, key } => {
             let options = request::options(set, query, accept)?;
-            read::entity(&*connection()?, catalog, &Source::key(set, &key)?, &options)
+            read::entity(
+                connection()?.connection(),
+                catalog,
+                &Source::key(set, &key)?,
+                &options,
+            )
         }
-        Resource::Path(path) => navigation::answer(&*connection()?, catalog, &path, query, accept),
+        Resource::Path(path) => {
+            navigation::answer(connection()?.connection(), catalog, &path, query, accept)
+        }
     }
 }
 

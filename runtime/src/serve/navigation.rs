@@ -15,9 +15,9 @@
 //! those values bound (`read` answers it, with paging and expansions).
 
 use rusqlite::types::ValueRef;
-use rusqlite::Connection;
 
 use super::catalog::{Catalog, EntitySet, Navigation};
+use super::connection::Connection;
 use super::error::ODataError;
 use super::filter::{self, Filter};
 use super::read::{self, column_list, conditions, push_json_str, push_property, Answer, Source};
@@ -46,7 +46,7 @@ enum Here<'c> {
 
 /// Answers `path` with the query string `query`; `accept` is the Accept header.
 pub fn answer(
-    conn: &Connection,
+    conn: Connection<'_>,
     catalog: &Catalog,
     path: &Path<'_>,
     query: &str,
@@ -146,7 +146,7 @@ fn split(segment: &str) -> Result<(&str, Option<&str>), ODataError> {
 /// Follows `nav` from the entity `from` names (segment `i` of `path`), with the key
 /// predicate `key` after it if any.
 fn step<'c>(
-    conn: &Connection,
+    conn: Connection<'_>,
     catalog: &'c Catalog,
     path: &Path<'_>,
     i: usize,
@@ -163,26 +163,13 @@ fn step<'c>(
         column_list(from.set, &here),
         from.set.view
     );
-    let values = conn
-        .prepare_cached(&sql)
-        .and_then(|mut stmt| {
-            let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
-            match rows.next()? {
-                Some(row) => (0..here.len())
-                    .map(|n| row.get::<_, rusqlite::types::Value>(n))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(Some),
-                None => Ok(None),
-            }
-        })
-        .map_err(|e| ODataError::internal(&e))?
-        .ok_or_else(|| {
-            ODataError::not_found(format!(
-                "{} has no entity with the key ({})",
-                from.set.name,
-                filter::cut(&from.key)
-            ))
-        })?;
+    let values = conn.first(&sql, &params, here.len())?.ok_or_else(|| {
+        ODataError::not_found(format!(
+            "{} has no entity with the key ({})",
+            from.set.name,
+            filter::cut(&from.key)
+        ))
+    })?;
     let target = &catalog.sets[nav.target];
     let terms: Vec<String> = nav
         .on
@@ -254,7 +241,7 @@ impl Property {
     /// The value of the property of the entity `source` names.
     fn answer(
         &self,
-        conn: &Connection,
+        conn: Connection<'_>,
         source: &Source<'_>,
         ieee754: bool,
     ) -> Result<Answer, ODataError> {
@@ -273,17 +260,11 @@ impl Property {
             column_list(set, &columns),
             set.view
         );
-        let mut stmt = conn
-            .prepare_cached(&sql)
-            .map_err(|e| ODataError::internal(&e))?;
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(params.iter()))
-            .map_err(|e| ODataError::internal(&e))?;
-        let Some(row) = rows.next().map_err(|e| ODataError::internal(&e))? else {
+        let Some(row) = conn.first(&sql, &params, columns.len())? else {
             return source.missing();
         };
         let property = &set.properties[self.index];
-        let value = row.get_ref(0).map_err(|e| ODataError::internal(&e))?;
+        let value = ValueRef::from(&row[0]);
         if value == ValueRef::Null {
             return Ok(Answer::NoContent);
         }
@@ -296,8 +277,7 @@ impl Property {
             None => {
                 let mut pairs = Vec::new();
                 for (n, &i) in columns.iter().enumerate().skip(1) {
-                    let value = row.get_ref(n).map_err(|e| ODataError::internal(&e))?;
-                    let value = text(&set.properties[i].ty, value);
+                    let value = text(&set.properties[i].ty, ValueRef::from(&row[n]));
                     pairs.push((set.properties[i].name.clone(), value));
                 }
                 pairs_text(&pairs)

@@ -24,16 +24,14 @@ use std::io::Write as _;
 
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use rusqlite::types::{Value, ValueRef};
-use rusqlite::{Connection, Row};
 
 use cai_bridge_model::LogicalType;
 
 use super::catalog::EntitySet;
+use super::connection::{Connection, Row};
 use super::error::ODataError;
 use super::expand::Expansion;
-use super::read::{
-    column_list, order, push_json_str, push_property, query_one, selected, to_i64, PAGE,
-};
+use super::read::{column_list, order, push_json_str, push_property, selected, to_i64, PAGE};
 
 /// After a top-level entity that brings the answer to this many entities (expansions
 /// included), the page ends, with a next link.
@@ -46,14 +44,14 @@ pub const MAX_ENTITIES: usize = 100_000;
 /// What writing an answer needs throughout: the connection, the number format, and
 /// the entities written so far.
 pub struct Writer<'a> {
-    conn: &'a Connection,
+    conn: Connection<'a>,
     ieee754: bool,
     written: usize,
 }
 
 impl<'a> Writer<'a> {
     /// A writer reading from `conn`, with Int64 as strings when `ieee754` is set.
-    pub fn new(conn: &'a Connection, ieee754: bool) -> Self {
+    pub fn new(conn: Connection<'a>, ieee754: bool) -> Self {
         Writer {
             conn,
             ieee754,
@@ -183,7 +181,7 @@ impl<'e, 'c> Level<'e, 'c> {
     ) -> Result<(), ODataError> {
         for n in columns {
             let property = &self.set.properties[self.columns[n]];
-            let value = row.get_ref(n).map_err(|e| ODataError::internal(&e))?;
+            let value = row.get(n)?;
             push_property(
                 out,
                 *comma,
@@ -204,7 +202,7 @@ impl<'e, 'c> Level<'e, 'c> {
         for (n, &i) in self.columns.iter().enumerate() {
             let property = &self.set.properties[i];
             if property.key {
-                let value = row.get_ref(n).map_err(|e| ODataError::internal(&e))?;
+                let value = row.get(n)?;
                 pairs.push((property.name.as_str(), literal(&property.ty, value)));
             }
         }
@@ -275,7 +273,7 @@ impl<'e, 'c> Expanded<'e, 'c> {
         let name = &item.navigation.name;
         let mut params = Vec::with_capacity(self.from.len() + 2);
         for &n in &self.from {
-            let value = row.get_ref(n).map_err(|e| ODataError::internal(&e))?;
+            let value = row.get(n)?;
             params.push(Value::from(value));
         }
         if let Some(filter) = &item.filter {
@@ -292,7 +290,7 @@ impl<'e, 'c> Expanded<'e, 'c> {
         }
         if item.count || item.count_only {
             member(out, comma, &format!("{name}@odata.count"));
-            let _ = write!(out, "{}", query_one(writer.conn, &self.count, &params)?);
+            let _ = write!(out, "{}", writer.conn.number(&self.count, &params)?);
         }
         if let Some(delivered) = next {
             let base = format!("{}{}/{name}", parent.set.name, parent.key_predicate(row)?);
@@ -313,20 +311,17 @@ impl<'e, 'c> Expanded<'e, 'c> {
         writer: &mut Writer<'_>,
         params: &[Value],
     ) -> Result<(), ODataError> {
-        let mut stmt = writer
-            .conn
-            .prepare_cached(&self.rows)
-            .map_err(|e| ODataError::internal(&e))?;
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(params.iter()))
-            .map_err(|e| ODataError::internal(&e))?;
-        match rows.next().map_err(|e| ODataError::internal(&e))? {
-            Some(related) => self.level.entity(out, writer, related),
-            None => {
-                out.extend_from_slice(b"null");
-                Ok(())
-            }
+        let mut found = false;
+        let conn = writer.conn;
+        conn.rows(&self.rows, params, |related| {
+            found = true;
+            self.level.entity(out, writer, related)?;
+            Ok(false)
+        })?;
+        if !found {
+            out.extend_from_slice(b"null");
         }
+        Ok(())
     }
 
     /// The array of a to-many navigation, a page of it; the entities delivered when
@@ -342,28 +337,23 @@ impl<'e, 'c> Expanded<'e, 'c> {
         let mut paged = params.to_vec();
         paged.push(Value::Integer(to_i64(limit + 1)));
         paged.push(Value::Integer(to_i64(item.skip)));
-        let mut stmt = writer
-            .conn
-            .prepare_cached(&self.rows)
-            .map_err(|e| ODataError::internal(&e))?;
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(paged.iter()))
-            .map_err(|e| ODataError::internal(&e))?;
         out.push(b'[');
         let mut written = 0u64;
         let mut more = false;
-        while let Some(related) = rows.next().map_err(|e| ODataError::internal(&e))? {
+        let conn = writer.conn;
+        conn.rows(&self.rows, &paged, |related| {
             if written == limit {
                 // A next link only while `$top` wants more.
                 more = item.top.is_none_or(|top| top > limit);
-                break;
+                return Ok(false);
             }
             if written > 0 {
                 out.push(b',');
             }
             self.level.entity(out, writer, related)?;
             written += 1;
-        }
+            Ok(true)
+        })?;
         out.push(b']');
         Ok(more.then_some(written))
     }

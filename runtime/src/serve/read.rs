@@ -5,11 +5,12 @@
 
 use std::io::Write as _;
 
+use cai_bridge_model::dialect::Dialect;
 use cai_bridge_model::LogicalType;
 use rusqlite::types::{Value, ValueRef};
-use rusqlite::{Connection, OptionalExtension as _};
 
 use super::catalog::{filter_properties, Catalog, EntitySet};
+use super::connection::Connection;
 use super::error::ODataError;
 use super::expand;
 use super::filter::{self, Filter};
@@ -111,7 +112,7 @@ impl<'c> Source<'c> {
 
 /// Reads a collection (or its `/$count`).
 pub fn collection(
-    conn: &Connection,
+    conn: Connection<'_>,
     catalog: &Catalog,
     source: &Source<'_>,
     options: &Options,
@@ -136,7 +137,7 @@ pub fn collection(
         (None, _) => None,
     };
     let search = match &options.search {
-        Some(text) => search::condition(&set.properties, text)?,
+        Some(text) => search::condition(&set.properties, text, set.dialect)?,
         None => None,
     };
     let expand = match &options.apply {
@@ -149,10 +150,10 @@ pub fn collection(
     params.extend(condition_params);
     let count = || -> Result<i64, ODataError> {
         if let Some((sql, params)) = count_in_table(set, source, options, search.is_some()) {
-            return query_one(conn, &sql, &params);
+            return conn.number(&sql, &params);
         }
         let sql = format!("SELECT count(*) FROM {}{where_sql}", set.view);
-        query_one(conn, &sql, &params)
+        conn.number(&sql, &params)
     };
     if count_only {
         return Ok(Answer::Text(count()?.to_string()));
@@ -205,28 +206,23 @@ pub fn collection(
         let _ = write!(out, ",\"@odata.count\":{total}");
     }
     out.extend_from_slice(b",\"value\":[");
-    let mut stmt = conn
-        .prepare_cached(&sql)
-        .map_err(|e| ODataError::internal(&e))?;
-    let mut rows = stmt
-        .query(rusqlite::params_from_iter(params.iter()))
-        .map_err(failed)?;
     let mut written = 0u64;
     let mut more = false;
     let mut writer = nested::Writer::new(conn, options.ieee754);
-    while let Some(row) = rows.next().map_err(failed)? {
+    conn.rows(&sql, &params, |row| {
         // A page also ends early when expansions have filled it; the next link goes on.
         if written == limit || writer.full() {
             // A next page only while `$top` wants more.
             more = remaining.is_none_or(|r| r > written);
-            break;
+            return Ok(false);
         }
         if written > 0 {
             out.push(b',');
         }
         level.entity(&mut out, &mut writer, row)?;
         written += 1;
-    }
+        Ok(true)
+    })?;
     out.push(b']');
     if more {
         let token = options.skiptoken + written;
@@ -257,7 +253,7 @@ const BOUNDED_UP_TO: u64 = 10_000;
 /// for an order by it and the key when the rows have such a bound: without it, it
 /// sorts every row that matches to answer the first hundred.
 fn page_bound(
-    conn: &Connection,
+    conn: Connection<'_>,
     set: &EntitySet,
     options: &Options,
     where_sql: &str,
@@ -272,20 +268,13 @@ fn page_bound(
     }
     let column = &set.properties[first].column;
     let sql = format!(
-        "SELECT {column} FROM {}{where_sql} ORDER BY {column} DESC LIMIT 1 OFFSET ?",
-        set.view
+        "SELECT {column} FROM {}{where_sql} ORDER BY {column} {} LIMIT 1 OFFSET ?",
+        set.view,
+        sort(set.dialect, true)
     );
     let mut all = params.to_vec();
     all.push(Value::Integer(to_i64(end)));
-    let value = conn
-        .prepare_cached(&sql)
-        .and_then(|mut stmt| {
-            stmt.query_row(rusqlite::params_from_iter(all.iter()), |r| {
-                r.get::<_, Value>(0)
-            })
-            .optional()
-        })
-        .map_err(failed)?;
+    let value = conn.first(&sql, &all, 1)?.and_then(|mut row| row.pop());
     Ok(value
         .filter(|v| *v != Value::Null)
         .map(|v| (format!("{column} >= ?"), v)))
@@ -307,7 +296,14 @@ fn count_in_table(
     // The filter was parsed on the set already (its errors are the client's); here it
     // only parses when every property it names is a column of the table.
     let filter = match &options.filter {
-        Some(text) => Some(filter::parse(text, &filter_properties(table.properties.iter())).ok()?),
+        Some(text) => Some(
+            filter::parse(
+                text,
+                &filter_properties(table.properties.iter()),
+                set.dialect,
+            )
+            .ok()?,
+        ),
         None => None,
     };
     let (where_sql, params) = conditions([filter.as_ref()]);
@@ -319,7 +315,7 @@ fn count_in_table(
 
 /// Reads the one entity `source` names (by key, or by a to-one navigation).
 pub fn entity(
-    conn: &Connection,
+    conn: Connection<'_>,
     catalog: &Catalog,
     source: &Source<'_>,
     options: &Options,
@@ -338,19 +334,18 @@ pub fn entity(
         column_list(set, &level.columns),
         set.view
     );
-    let mut stmt = conn
-        .prepare_cached(&query)
-        .map_err(|e| ODataError::internal(&e))?;
-    let mut rows = stmt
-        .query(rusqlite::params_from_iter(params.iter()))
-        .map_err(|e| ODataError::internal(&e))?;
-    let Some(row) = rows.next().map_err(|e| ODataError::internal(&e))? else {
-        return source.missing();
-    };
     let mut out = b"{\"@odata.context\":".to_vec();
     push_json_str(&mut out, &format!("{}/$entity", source.context()));
     let mut writer = nested::Writer::new(conn, options.ieee754);
-    level.members(&mut out, &mut writer, row, true)?;
+    let mut found = false;
+    conn.rows(&query, &params, |row| {
+        found = true;
+        level.members(&mut out, &mut writer, row, true)?;
+        Ok(false)
+    })?;
+    if !found {
+        return source.missing();
+    }
     out.push(b'}');
     Ok(Answer::Json(out))
 }
@@ -412,7 +407,7 @@ fn order_by(set: &EntitySet, orderby: &[(usize, bool)], ties: Vec<String>) -> St
         .iter()
         .map(|&(i, desc)| {
             let column = &set.properties[i].column;
-            format!("{column} {}", if desc { "DESC" } else { "ASC" })
+            format!("{column} {}", sort(set.dialect, desc))
         })
         .collect();
     let ordered: Vec<String> = orderby
@@ -430,6 +425,18 @@ fn order_by(set: &EntitySet, orderby: &[(usize, bool)], ties: Vec<String>) -> St
     }
 }
 
+/// The direction of an `ORDER BY` term: NULLs first when ascending, last when
+/// descending, as SQLite has it and as CAP asks PostgreSQL for it (whose default is
+/// the other way round).
+pub(crate) fn sort(dialect: Dialect, desc: bool) -> &'static str {
+    match (dialect, desc) {
+        (Dialect::Postgres, false) => "ASC NULLS FIRST",
+        (Dialect::Postgres, true) => "DESC NULLS LAST",
+        (_, false) => "ASC",
+        (_, true) => "DESC",
+    }
+}
+
 /// `ORDER BY` terms for `orderby` on `set`, then its key (for expanded collections).
 pub(super) fn order(set: &EntitySet, orderby: &[(usize, bool)]) -> String {
     order_by(set, orderby, key_order(set))
@@ -443,27 +450,19 @@ pub(super) fn parse_filter(
     set: &EntitySet,
     text: &str,
 ) -> Result<Filter, ODataError> {
-    filter::parse_in(text, &catalog.filter_entities(), catalog.index(set))
-        .map_err(|e| ODataError::filter("$filter", e))
+    filter::parse_in(
+        text,
+        &catalog.filter_entities(),
+        catalog.index(set),
+        set.dialect,
+    )
+    .map_err(|e| ODataError::filter("$filter", e))
 }
 
 /// Parses `$filter` text on the result of `$apply` (its properties, no navigation).
 fn parse_applied_filter(set: &EntitySet, text: &str) -> Result<Filter, ODataError> {
-    filter::parse(text, &filter_properties(set.properties.iter()))
+    filter::parse(text, &filter_properties(set.properties.iter()), set.dialect)
         .map_err(|e| ODataError::filter("$filter", e))
-}
-
-/// A read that failed: a 500, except for a sum past 64 bits (SQLite refuses it), which
-/// only a narrower request can avoid.
-fn failed(error: rusqlite::Error) -> ODataError {
-    match &error {
-        rusqlite::Error::SqliteFailure(_, Some(message)) if message == "integer overflow" => {
-            ODataError::bad_request(
-                "a sum does not fit into 64 bits; sum fewer rows (filter first) or a smaller property",
-            )
-        }
-        _ => ODataError::internal(&error),
-    }
 }
 
 /// The condition a key predicate names: `('a')` for a single key, `(k1='a',k2=1)` for a
@@ -471,14 +470,6 @@ fn failed(error: rusqlite::Error) -> ODataError {
 pub(super) fn key_condition(set: &EntitySet, key: &str) -> Result<Filter, ODataError> {
     filter::key(key, &filter_properties(set.keys()))
         .map_err(|e| ODataError::bad_request(format!("key ({}): {e}", filter::cut(key))))
-}
-
-pub(super) fn query_one(conn: &Connection, sql: &str, params: &[Value]) -> Result<i64, ODataError> {
-    conn.prepare_cached(sql)
-        .and_then(|mut stmt| {
-            stmt.query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))
-        })
-        .map_err(failed)
 }
 
 pub(super) fn to_i64(n: u64) -> i64 {
@@ -608,6 +599,7 @@ mod tests {
         EntitySet {
             name: "Messages".to_owned(),
             view: "\"V\"".to_owned(),
+            dialect: Dialect::Sqlite,
             properties: vec![
                 property("conversation_id", true),
                 property("message_id", true),
@@ -654,10 +646,16 @@ mod tests {
     }
 
     /// The whole answer a client gets for `key`, with its status.
-    fn answer_for(conn: &Connection, catalog: &Catalog, key: &str) -> (u16, String) {
+    fn answer_for(conn: &rusqlite::Connection, catalog: &Catalog, key: &str) -> (u16, String) {
         let set = &catalog.sets[0];
-        let read = Source::key(set, key)
-            .and_then(|source| entity(conn, catalog, &source, &Options::default()));
+        let read = Source::key(set, key).and_then(|source| {
+            entity(
+                Connection::Sqlite(conn),
+                catalog,
+                &source,
+                &Options::default(),
+            )
+        });
         let error = match read {
             Ok(_) => panic!("{key} found an entity"),
             Err(e) => e,
@@ -681,7 +679,7 @@ mod tests {
             metadata: String::new(),
             metadata_json: String::new(),
         };
-        let conn = Connection::open_in_memory().expect("a database");
+        let conn = rusqlite::Connection::open_in_memory().expect("a database");
         conn.execute_batch("CREATE TABLE \"V\" (conversation_id TEXT, message_id TEXT, text TEXT)")
             .expect("a table");
         let long = "x".repeat(60_000);

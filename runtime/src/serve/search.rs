@@ -10,7 +10,11 @@
 //! OData grammar: words and `"quoted phrases"` are terms, side by side they are
 //! `AND`ed, and `AND`, `OR`, `NOT` and parentheses combine them. The terms are bound
 //! parameters and matched with `instr`, so `%` and `_` are plain characters.
+//!
+//! On PostgreSQL as `@cap-js/postgres` searches: `lower` of the property and of the
+//! term, both in the database (its `lower` folds more than ASCII), with `strpos`.
 
+use cai_bridge_model::dialect::Dialect;
 use cai_bridge_model::LogicalType;
 use rusqlite::types::Value;
 
@@ -26,8 +30,13 @@ const MAX_TERMS: usize = 16;
 const MAX_DEPTH: usize = 16;
 
 /// The condition `$search=text` puts on rows with `properties`, or `None` for a search
-/// of nothing (empty or blank), which CAP also reads as no search at all.
-pub fn condition(properties: &[Property], text: &str) -> Result<Option<Filter>, ODataError> {
+/// of nothing (empty or blank), which CAP also reads as no search at all; in SQL of
+/// `dialect`.
+pub fn condition(
+    properties: &[Property],
+    text: &str,
+    dialect: Dialect,
+) -> Result<Option<Filter>, ODataError> {
     if text.len() > MAX_LEN {
         return Err(bad(format!(
             "the search is too long ({} bytes, at most {MAX_LEN}); search for fewer words",
@@ -54,6 +63,7 @@ pub fn condition(properties: &[Property], text: &str) -> Result<Option<Filter>, 
         pos: 0,
         depth: 0,
         columns: &columns,
+        dialect,
         params: Vec::new(),
     };
     let sql = parser.or()?;
@@ -160,6 +170,7 @@ struct Parser<'t> {
     pos: usize,
     depth: usize,
     columns: &'t [&'t str],
+    dialect: Dialect,
     params: Vec<Value>,
 }
 
@@ -216,10 +227,7 @@ impl Parser<'_> {
                 self.pos += 1;
                 Ok(format!("({inner})"))
             }
-            Some(Tok::Term(term)) => {
-                let term = term.to_ascii_lowercase();
-                Ok(self.contains(&term))
-            }
+            Some(Tok::Term(term)) => Ok(self.contains(term)),
             Some(other) => Err(bad(format!(
                 "expected a word, a \"phrase\", NOT or `(`, not {}",
                 other.describe()
@@ -230,19 +238,30 @@ impl Parser<'_> {
         }
     }
 
-    /// Whether any string property contains `term`, which is lowercase: SQLite's
-    /// `lower` (as CAP uses) folds ASCII only, and so does lowercasing here. A NULL
-    /// property contains nothing, so that `NOT` of a term is the rows without it.
+    /// Whether any string property contains `term`, ignoring case: SQLite's `lower`
+    /// (as CAP uses) folds ASCII only, and so does lowercasing the term here;
+    /// PostgreSQL lowers both. A NULL property contains nothing, so that `NOT` of a
+    /// term is the rows without it.
     fn contains(&mut self, term: &str) -> String {
         if self.columns.is_empty() {
-            return "0".into();
+            return "1 = 0".into();
         }
+        let (term, test) = match self.dialect {
+            Dialect::Postgres => (
+                term.to_owned(),
+                "coalesce(strpos(lower({column}), lower(CAST(? AS TEXT))), 0) > 0",
+            ),
+            _ => (
+                term.to_ascii_lowercase(),
+                "ifnull(instr(lower({column}), ?), 0) > 0",
+            ),
+        };
         let tests: Vec<String> = self
             .columns
             .iter()
             .map(|column| {
-                self.params.push(Value::Text(term.to_owned()));
-                format!("ifnull(instr(lower({column}), ?), 0) > 0")
+                self.params.push(Value::Text(term.clone()));
+                test.replace("{column}", column)
             })
             .collect();
         format!("({})", tests.join(" OR "))
@@ -259,6 +278,11 @@ fn joined(mut items: Vec<String>, separator: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The search in SQLite's SQL, which these tests run.
+    fn condition(properties: &[Property], text: &str) -> Result<Option<Filter>, ODataError> {
+        super::condition(properties, text, Dialect::Sqlite)
+    }
     use rusqlite::Connection;
 
     fn set() -> Vec<Property> {

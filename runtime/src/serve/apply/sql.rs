@@ -2,6 +2,7 @@
 //! properties resolved against what the one before gives, every identifier from the
 //! catalog or an alias the parser checked (and quoted here), every value bound.
 
+use cai_bridge_model::dialect::Dialect;
 use cai_bridge_model::LogicalType;
 use rusqlite::types::Value;
 
@@ -10,6 +11,7 @@ use super::{bad, Applied};
 use crate::serve::catalog::{EntitySet, Property};
 use crate::serve::error::ODataError;
 use crate::serve::filter::{self, cut};
+use crate::serve::read::sort;
 use crate::serve::search;
 
 /// What the transformations so far give: a FROM item, its `?` values, its properties
@@ -42,6 +44,7 @@ pub(super) fn build(set: &EntitySet, steps: &[Step]) -> Result<Applied, ODataErr
         set: EntitySet {
             name: set.name.clone(),
             view: source.from,
+            dialect: set.dialect,
             properties: source.properties,
             // An aggregation's rows have no navigation of their own.
             navigations: Vec::new(),
@@ -70,13 +73,14 @@ impl Source<'_> {
                         ty: &p.ty,
                     })
                     .collect();
-                let condition = filter::parse(text, &properties).map_err(|e| {
-                    ODataError::filter(&format!("$apply: filter(…) at character {start}"), e)
-                })?;
+                let condition =
+                    filter::parse(text, &properties, self.set.dialect).map_err(|e| {
+                        ODataError::filter(&format!("$apply: filter(…) at character {start}"), e)
+                    })?;
                 self.restrict(&condition.sql, condition.params);
             }
             Step::Search(text) => {
-                let condition = search::condition(&self.properties, text)?;
+                let condition = search::condition(&self.properties, text, self.set.dialect)?;
                 if let Some(condition) = condition {
                     self.restrict(&condition.sql, condition.params);
                 }
@@ -87,15 +91,31 @@ impl Source<'_> {
                 let mut order = Vec::new();
                 for (name, desc) in items {
                     let column = &self.properties[self.resolve(name)?].column;
-                    order.push(format!("{column} {}", if *desc { "DESC" } else { "ASC" }));
+                    order.push(format!("{column} {}", sort(self.set.dialect, *desc)));
                 }
                 order.append(&mut self.order);
                 self.order = order;
             }
             Step::Top(n) => self.limit("?", None, *n),
-            Step::Skip(n) => self.limit("-1", Some("?"), *n),
+            // No limit: SQLite's is -1, PostgreSQL's ALL.
+            Step::Skip(n) => {
+                let all = match self.set.dialect {
+                    Dialect::Postgres => "ALL",
+                    _ => "-1",
+                };
+                self.limit(all, Some("?"), *n)
+            }
         }
         Ok(())
+    }
+
+    /// The name a subquery in a FROM needs on PostgreSQL (15 and older refuse one
+    /// without); SQLite's is left out.
+    fn alias(&self) -> &'static str {
+        match self.set.dialect {
+            Dialect::Postgres => " AS applied",
+            _ => "",
+        }
     }
 
     /// Every property, for a SELECT list.
@@ -107,9 +127,10 @@ impl Source<'_> {
     /// The rows where `condition` (with `params`) holds.
     fn restrict(&mut self, condition: &str, params: Vec<Value>) {
         self.from = format!(
-            "(SELECT {} FROM {} WHERE {condition})",
+            "(SELECT {} FROM {} WHERE {condition}){}",
             self.columns(),
-            self.from
+            self.from,
+            self.alias()
         );
         self.params.extend(params);
     }
@@ -122,9 +143,10 @@ impl Source<'_> {
         };
         let offset = offset.map_or_else(String::new, |o| format!(" OFFSET {o}"));
         self.from = format!(
-            "(SELECT {} FROM {}{order} LIMIT {limit}{offset})",
+            "(SELECT {} FROM {}{order} LIMIT {limit}{offset}){}",
             self.columns(),
-            self.from
+            self.from,
+            self.alias()
         );
         self.params
             .push(Value::Integer(i64::try_from(n).unwrap_or(i64::MAX)));
@@ -208,15 +230,19 @@ impl Source<'_> {
             false => format!(" GROUP BY {}", group_by.join(", ")),
         };
         self.from = format!(
-            "(SELECT {} FROM {}{group_by})",
+            "(SELECT {} FROM {}{group_by}){}",
             select.join(", "),
-            self.from
+            self.from,
+            self.alias()
         );
         // A group is identified by its grouped values: SQLite gives the groups in their
         // order, which CAP passes on, and which paging needs to be stable.
         self.order = grouped
             .iter()
-            .map(|&g| format!("{} ASC", quote(&self.properties[g].name)))
+            .map(|&g| {
+                let column = quote(&self.properties[g].name);
+                format!("{column} {}", sort(self.set.dialect, false))
+            })
             .collect();
         self.properties = properties;
         Ok(())
@@ -234,11 +260,21 @@ impl Source<'_> {
             ty,
             LogicalType::Integer | LogicalType::Integer64 | LogicalType::Double
         );
+        // PostgreSQL sums integers as wider types (BIGINT, NUMERIC) and averages them
+        // as NUMERIC: read as what SQLite gives, a sum past 64 bits is refused by the
+        // cast as by SQLite, and the read reports it as the client's to narrow.
+        let (sum, average) = match (self.set.dialect, &ty) {
+            (Dialect::Postgres, LogicalType::Double) => ("sum({})", "avg({})"),
+            (Dialect::Postgres, _) => (
+                "CAST(sum({}) AS BIGINT)",
+                "CAST(avg({}) AS DOUBLE PRECISION)",
+            ),
+            _ => ("sum({})", "avg({})"),
+        };
         Ok(match method {
-            // A sum has the type of what it adds (OData's rule); a sum past 64 bits is
-            // refused by SQLite, which the read reports as the client's to narrow.
-            Method::Sum if number => (format!("sum({column})"), ty),
-            Method::Average if number => (format!("avg({column})"), LogicalType::Double),
+            // A sum has the type of what it adds (OData's rule).
+            Method::Sum if number => (sum.replace("{}", column), ty),
+            Method::Average if number => (average.replace("{}", column), LogicalType::Double),
             Method::Min => (format!("min({column})"), ty),
             Method::Max => (format!("max({column})"), ty),
             Method::CountDistinct => (format!("count(DISTINCT {column})"), LogicalType::Integer),

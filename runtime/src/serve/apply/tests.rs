@@ -148,6 +148,7 @@ fn set() -> EntitySet {
     EntitySet {
         name: "T".into(),
         view: "t".into(),
+        dialect: cai_bridge_model::dialect::Dialect::Sqlite,
         properties: vec![
             property("id", LogicalType::Integer, true),
             property("kind", LogicalType::String(None), false),

@@ -1,9 +1,12 @@
-//! The canonical functions of `$filter` that CAP 9 answers on SQLite: what each takes,
-//! what it gives, and its SQL. Arguments are typed like comparisons (`kind`), so that
+//! The canonical functions of `$filter` that CAP 9 answers on SQLite and PostgreSQL:
+//! what each takes, what it gives, and its SQL in either dialect (PostgreSQL's as
+//! `@cap-js/postgres` writes it, where it differs: `strpos` for `instr`, `date_part`
+//! for `strftime`, `coalesce` so that a function of NULL is false, not unknown). Arguments are typed like comparisons (`kind`), so that
 //! `year(name)` is a 400 that names the mistake instead of CAP's 500; any other
 //! function name is a 501, as CAP answers it, because it may be valid OData that this
 //! service does not implement.
 
+use cai_bridge_model::dialect::Dialect;
 use rusqlite::types::Value;
 
 use super::error::{err, unsupported, FilterError, Position};
@@ -121,7 +124,12 @@ pub(super) fn lookup(
 
 /// The SQL and kind of the call of `name` on `args` (as many as [`lookup`] said), each
 /// argument checked against what the function takes.
-pub(super) fn call(name: &str, args: &[Arg], at: &Position) -> Result<(Frag, Kind), FilterError> {
+pub(super) fn call(
+    name: &str,
+    args: &[Arg],
+    at: &Position,
+    dialect: Dialect,
+) -> Result<(Frag, Kind), FilterError> {
     let unknown = || err(at, format!("cannot apply `{name}` here"), known());
     let s = signature(name).ok_or_else(unknown)?;
     for (arg, takes) in args.iter().zip(s.takes) {
@@ -141,7 +149,86 @@ pub(super) fn call(name: &str, args: &[Arg], at: &Position) -> Result<(Frag, Kin
         Gives::Is(kind) => kind,
         Gives::First => args.first().map_or(Kind::Double, |a| a.kind),
     };
-    Ok((sql(s.name, args).ok_or_else(unknown)?, kind))
+    let sql = match dialect {
+        Dialect::Postgres => postgres(s.name, args).or_else(|| sql(s.name, args)),
+        _ => sql(s.name, args),
+    };
+    Ok((sql.ok_or_else(unknown)?, kind))
+}
+
+/// PostgreSQL's SQL of the calls whose SQLite spelling it does not take; `None` for
+/// the others (`lower`, `length`, `substr`, `||`, … are spelled alike).
+fn postgres(name: &str, args: &[Arg]) -> Option<Frag> {
+    let f = Frag::sql;
+    if name == "now" {
+        return Some(f("(now() AT TIME ZONE 'UTC')"));
+    }
+    let a = &args.first()?.frag;
+    let kind = args.first()?.kind;
+    let b = args.get(1).map(|b| &b.frag);
+    let part = |part: &str| {
+        f(&format!("CAST(date_part('{part}', "))
+            .with(a)
+            .add(") AS INTEGER)")
+    };
+    let second = || f("date_part('second', ").with(a).add(")");
+    Some(match (name, b) {
+        ("contains", Some(b)) => f("(coalesce(strpos(")
+            .with(a)
+            .add(", ")
+            .with(b)
+            .add("), 0) > 0)"),
+        ("startswith", Some(b)) => f("coalesce(strpos(")
+            .with(a)
+            .add(", ")
+            .with(b)
+            .add(") = 1, false)"),
+        ("endswith", Some(b)) => f("coalesce(substr(")
+            .with(a)
+            .add(", length(")
+            .with(a)
+            .add(") + 1 - length(")
+            .with(b)
+            .add(")) = ")
+            .with(b)
+            .add(", false)"),
+        ("indexof", Some(b)) => f("(strpos(").with(a).add(", ").with(b).add(") - 1)"),
+        ("year", _) => part("year"),
+        ("month", _) => part("month"),
+        ("day", _) => part("day"),
+        ("hour", _) => part("hour"),
+        ("minute", _) => part("minute"),
+        ("second", _) => f("CAST(floor(").with(&second()).add(") AS INTEGER)"),
+        ("fractionalseconds", _) => f("(")
+            .with(&second())
+            .add(" - floor(")
+            .with(&second())
+            .add("))"),
+        ("date", _) => f("CAST(").with(a).add(" AS DATE)"),
+        // With milliseconds, as a time-of-day literal is normalized; a time of day on
+        // a date is a timestamp, which `to_char` formats (a time it does not).
+        ("time", _) => f("to_char(DATE '2000-01-01' + CAST(")
+            .with(a)
+            .add(" AS TIME), 'HH24:MI:SS.MS')"),
+        // PostgreSQL rounds to decimals only as NUMERIC; the result keeps the kind of
+        // the number rounded (an integer stays one).
+        ("round", b) => {
+            let target = match kind {
+                Kind::Int => "BIGINT",
+                _ => "DOUBLE PRECISION",
+            };
+            let rounded = f("round(CAST(").with(a).add(" AS NUMERIC)");
+            let rounded = match b {
+                Some(b) => rounded.add(", ").with(b).add(")"),
+                None => rounded.add(")"),
+            };
+            f("CAST(").with(&rounded).add(&format!(" AS {target})"))
+        }
+        ("floor" | "ceiling", _) if kind == Kind::Int => f("(").with(a).add(")"),
+        ("floor", _) => f("floor(").with(a).add(")"),
+        ("ceiling", _) => f("ceiling(").with(a).add(")"),
+        _ => return None,
+    })
 }
 
 /// `strftime` of a part, as an integer: how `year(…)` … `second(…)` read stored text.

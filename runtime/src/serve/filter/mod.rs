@@ -26,6 +26,7 @@ mod sql;
 #[cfg(test)]
 mod tests;
 
+use cai_bridge_model::dialect::Dialect;
 use cai_bridge_model::LogicalType;
 use rusqlite::types::Value;
 
@@ -85,11 +86,16 @@ pub struct Filter {
 ///
 /// The error says what is wrong and where (character offset, 1-based, and the offending
 /// token), and gives a hint; its text is the message of a 400 answer.
-pub fn parse(text: &str, properties: &[Property<'_>]) -> Result<Filter, FilterError> {
+/// The SQL is spelled in `dialect`.
+pub fn parse(
+    text: &str,
+    properties: &[Property<'_>],
+    dialect: Dialect,
+) -> Result<Filter, FilterError> {
     bounded(text, "the filter", "split the query, or filter on less")?;
     let tokens = lex(text, Grammar::Filter)?;
     let root = parse::filter(&tokens, properties, Position::end(text))?;
-    let sql::Frag { sql, params } = sql::condition(&root)?;
+    let sql::Frag { sql, params } = sql::condition(&root, dialect)?;
     Ok(Filter { sql, params })
 }
 
@@ -101,7 +107,12 @@ pub fn parse(text: &str, properties: &[Property<'_>]) -> Result<Filter, FilterEr
 /// alias): its columns are qualified, so that they stay unambiguous inside the
 /// subqueries navigation becomes. Inside a lambda, properties are named through a
 /// lambda variable (`m/…`) or `$it/…`. Errors as [`parse()`] gives them.
-pub fn parse_in(text: &str, entities: &[Entity<'_>], root: usize) -> Result<Filter, FilterError> {
+pub fn parse_in(
+    text: &str,
+    entities: &[Entity<'_>],
+    root: usize,
+    dialect: Dialect,
+) -> Result<Filter, FilterError> {
     bounded(text, "the filter", "split the query, or filter on less")?;
     let tokens = lex(text, Grammar::Filter)?;
     let entity = &entities[root];
@@ -118,7 +129,7 @@ pub fn parse_in(text: &str, entities: &[Entity<'_>], root: usize) -> Result<Filt
         .collect();
     let scope = path::Scope::new(entities, root);
     let root = parse::filter_in(&tokens, &properties, Some(scope), Position::end(text))?;
-    let sql::Frag { sql, params } = sql::condition(&root)?;
+    let sql::Frag { sql, params } = sql::condition(&root, dialect)?;
     Ok(Filter { sql, params })
 }
 

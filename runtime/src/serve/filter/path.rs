@@ -10,6 +10,8 @@
 //! is refused: OData binds it to `$it`, CAP to the lambda's member, so a client must say
 //! which (`m/…` or `$it/…`) rather than get either answer silently.
 
+use cai_bridge_model::dialect::Dialect;
+
 use super::error::{cut, err, FilterError, Position};
 use super::kind::Kind;
 use super::lex::Tok;
@@ -295,13 +297,21 @@ impl Parser<'_, '_> {
 /// The SQL of `any` (`EXISTS`, with the condition if there is one) or `all` (no member
 /// for which the condition fails: NULL is not a failure, as CAP's `not exists … and
 /// not (…)` has it). `from` is the collection's `FROM … WHERE …`.
-pub(super) fn exists(from: &str, body: Option<&Node>, all: bool) -> Result<Frag, FilterError> {
+pub(super) fn exists(
+    from: &str,
+    body: Option<&Node>,
+    all: bool,
+    d: Dialect,
+) -> Result<Frag, FilterError> {
     let head = Frag::default().add(if all { "NOT EXISTS (" } else { "EXISTS (" });
     let select = head.add("SELECT 1 ").add(from);
     Ok(match (body, all) {
         (None, _) => select.add(")"),
-        (Some(body), false) => select.add(" AND (").with(&condition(body)?).add("))"),
-        (Some(body), true) => select.add(" AND NOT (").with(&condition(body)?).add("))"),
+        (Some(body), false) => select.add(" AND (").with(&condition(body, d)?).add("))"),
+        (Some(body), true) => select
+            .add(" AND NOT (")
+            .with(&condition(body, d)?)
+            .add("))"),
     })
 }
 
@@ -356,7 +366,17 @@ mod tests {
     use cai_bridge_model::LogicalType;
     use rusqlite::Connection;
 
-    use super::super::{parse_in, Entity, Navigation, Property};
+    use super::super::{Entity, Filter, FilterError, Navigation, Property};
+
+    /// The filter in SQLite's SQL, which these tests run.
+    fn parse_in(text: &str, entities: &[Entity<'_>], root: usize) -> Result<Filter, FilterError> {
+        super::super::parse_in(
+            text,
+            entities,
+            root,
+            cai_bridge_model::dialect::Dialect::Sqlite,
+        )
+    }
 
     const TEXT: LogicalType = LogicalType::String(None);
     const INT: LogicalType = LogicalType::Integer;
@@ -550,7 +570,12 @@ mod tests {
         }
         // Without the entities, a path is what it always was.
         let properties = &entities[1].properties;
-        let e = super::super::parse("conversation/kind eq 'a'", properties).expect_err("a path");
+        let e = super::super::parse(
+            "conversation/kind eq 'a'",
+            properties,
+            cai_bridge_model::dialect::Dialect::Sqlite,
+        )
+        .expect_err("a path");
         assert!(
             e.to_string()
                 .contains("navigation paths (`a/b`) are not supported"),

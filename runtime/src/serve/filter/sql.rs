@@ -1,6 +1,8 @@
-//! SQL: a parsed `$filter` as an SQLite condition, each literal type-checked against
-//! what it is compared with and bound as a `?`, never spliced into the text.
+//! SQL: a parsed `$filter` as a condition in the database's dialect, each literal
+//! type-checked against what it is compared with and bound as a `?`, never spliced
+//! into the text.
 
+use cai_bridge_model::dialect::Dialect;
 use rusqlite::types::Value;
 
 use super::error::{err, FilterError, Position};
@@ -52,16 +54,16 @@ enum Operand<'n> {
 }
 
 /// The SQL condition of `node`, a whole filter or a part that must be true or false.
-pub(super) fn condition(node: &Node) -> Result<Frag, FilterError> {
+pub(super) fn condition(node: &Node, d: Dialect) -> Result<Frag, FilterError> {
     let Node(kind, at) = node;
     match kind {
-        NodeKind::Or(items) => join(items, " OR "),
-        NodeKind::And(items) => join(items, " AND "),
-        NodeKind::Not(inner) => Ok(Frag::sql("NOT (").with(&condition(inner)?).add(")")),
-        NodeKind::Cmp(op, left, right) => compare(*op, left, right, at),
-        NodeKind::In(left, items) => in_list(left, items),
-        NodeKind::Exists(from, body, all) => super::path::exists(from, body.as_deref(), *all),
-        NodeKind::Call(name, args) => match call(name, args, at)? {
+        NodeKind::Or(items) => join(items, " OR ", d),
+        NodeKind::And(items) => join(items, " AND ", d),
+        NodeKind::Not(inner) => Ok(Frag::sql("NOT (").with(&condition(inner, d)?).add(")")),
+        NodeKind::Cmp(op, left, right) => compare(*op, left, right, at, d),
+        NodeKind::In(left, items) => in_list(left, items, d),
+        NodeKind::Exists(from, body, all) => super::path::exists(from, body.as_deref(), *all, d),
+        NodeKind::Call(name, args) => match call(name, args, at, d)? {
             (frag, Kind::Bool) => Ok(frag),
             _ => Err(err(
                 at,
@@ -69,7 +71,7 @@ pub(super) fn condition(node: &Node) -> Result<Frag, FilterError> {
                 "compare it with a value",
             )),
         },
-        NodeKind::Prop(..) | NodeKind::Lit(_) => match value(node)? {
+        NodeKind::Prop(..) | NodeKind::Lit(_) => match value(node, d)? {
             // A Boolean property alone means `eq true`.
             Operand::Expr(frag, Kind::Bool, ..) => Ok(frag.add(" = ").with(&Frag::bound(1.into()))),
             Operand::Lit(Lit::Bool(b), _) => Ok(Frag::bound(i64::from(*b).into())),
@@ -86,20 +88,20 @@ pub(super) fn condition(node: &Node) -> Result<Frag, FilterError> {
 /// one level per term and refuses past 1000 levels, which a long member selection
 /// reaches; so past [`FLAT`] terms the list is cut in halves, each joined the same
 /// way, and nests only about log2(n) deeper. Parameters stay in the text's order.
-fn join(items: &[Node], separator: &str) -> Result<Frag, FilterError> {
+fn join(items: &[Node], separator: &str, d: Dialect) -> Result<Frag, FilterError> {
     if items.len() > FLAT {
         let (left, right) = items.split_at(items.len() / 2);
         return Ok(Frag::sql("(")
-            .with(&join(left, separator)?)
+            .with(&join(left, separator, d)?)
             .add(separator)
-            .with(&join(right, separator)?)
+            .with(&join(right, separator, d)?)
             .add(")"));
     }
     let mut out = Frag::sql("(");
     for (i, item) in items.iter().enumerate() {
         out = out
             .add(if i == 0 { "" } else { separator })
-            .with(&condition(item)?);
+            .with(&condition(item, d)?);
     }
     Ok(out.add(")"))
 }
@@ -107,13 +109,13 @@ fn join(items: &[Node], separator: &str) -> Result<Frag, FilterError> {
 /// The most terms joined flat; see [`join`].
 const FLAT: usize = 16;
 
-fn value(node: &Node) -> Result<Operand<'_>, FilterError> {
+fn value(node: &Node, d: Dialect) -> Result<Operand<'_>, FilterError> {
     let Node(kind, at) = node;
     let (frag, kind, label) = match kind {
         NodeKind::Prop(name, column, kind) => (Frag::sql(column), *kind, name.clone()),
         NodeKind::Lit(lit) => return Ok(Operand::Lit(lit, at)),
         NodeKind::Call(name, args) => {
-            let (frag, kind) = call(name, args, at)?;
+            let (frag, kind) = call(name, args, at, d)?;
             let frag = match kind {
                 Kind::Bool => Frag::sql("(").with(&frag).add(")"),
                 _ => frag,
@@ -121,7 +123,7 @@ fn value(node: &Node) -> Result<Operand<'_>, FilterError> {
             (frag, kind, format!("{name}(…)"))
         }
         _ => (
-            Frag::sql("(").with(&condition(node)?).add(")"),
+            Frag::sql("(").with(&condition(node, d)?).add(")"),
             Kind::Bool,
             "condition".into(),
         ),
@@ -130,14 +132,17 @@ fn value(node: &Node) -> Result<Operand<'_>, FilterError> {
 }
 
 /// A function's SQL and result kind, its arguments translated and typed.
-fn call(name: &str, args: &[Node], at: &Position) -> Result<(Frag, Kind), FilterError> {
-    let args = args.iter().map(arg).collect::<Result<Vec<_>, _>>()?;
-    func::call(name, &args, at)
+fn call(name: &str, args: &[Node], at: &Position, d: Dialect) -> Result<(Frag, Kind), FilterError> {
+    let args = args
+        .iter()
+        .map(|a| arg(a, d))
+        .collect::<Result<Vec<_>, _>>()?;
+    func::call(name, &args, at, d)
 }
 
 /// An argument of a function: an expression, or a literal bound in the kind it is.
-fn arg(node: &Node) -> Result<Arg, FilterError> {
-    let (frag, kind, label, at) = match value(node)? {
+fn arg(node: &Node, d: Dialect) -> Result<Arg, FilterError> {
+    let (frag, kind, label, at) = match value(node, d)? {
         Operand::Expr(frag, kind, label, at) => (frag, kind, format!("`{label}`"), at),
         Operand::Lit(lit, at) => {
             let (value, kind) = match lit {
@@ -154,7 +159,24 @@ fn arg(node: &Node) -> Result<Arg, FilterError> {
                     return Err(err(at, "null is not an argument of a function", hint));
                 }
             };
-            (Frag::bound(value), kind, at.near.clone(), at)
+            // PostgreSQL cannot tell the type of a parameter that only a function
+            // takes (`length(?)`, `? || ?`): it is said.
+            let cast = match kind {
+                Kind::Text | Kind::Uuid => Some("TEXT"),
+                Kind::Double => Some("DOUBLE PRECISION"),
+                Kind::Date => Some("DATE"),
+                Kind::Stamp => Some("TIMESTAMP"),
+                Kind::Time => Some("TIME"),
+                // An integer takes the type of where it stands (`substr` wants INTEGER).
+                Kind::Int | Kind::Bool => None,
+            };
+            let frag = match (d, cast) {
+                (Dialect::Postgres, Some(ty)) => Frag::sql("CAST(")
+                    .with(&Frag::bound(value))
+                    .add(&format!(" AS {ty})")),
+                _ => Frag::bound(value),
+            };
+            (frag, kind, at.near.clone(), at)
         }
     };
     let at = at.clone();
@@ -166,8 +188,15 @@ fn arg(node: &Node) -> Result<Arg, FilterError> {
     })
 }
 
-fn compare(op: Op, left: &Node, right: &Node, at: &Position) -> Result<Frag, FilterError> {
-    match (value(left)?, value(right)?) {
+fn compare(
+    op: Op,
+    left: &Node,
+    right: &Node,
+    at: &Position,
+    d: Dialect,
+) -> Result<Frag, FilterError> {
+    let op = (op.0, spelled(op, d));
+    match (value(left, d)?, value(right, d)?) {
         (Operand::Expr(a, ka, la, _), Operand::Expr(b, kb, lb, bt)) => {
             if !ka.compares_with(kb) {
                 let (da, db) = (ka.describe().0, kb.describe().0);
@@ -217,9 +246,18 @@ fn against(
     Ok(a.add(op.1).with(&b))
 }
 
-fn in_list(left: &Node, items: &[Node]) -> Result<Frag, FilterError> {
+/// The SQL of a comparison operator: `ne` is SQLite's null-safe `IS NOT`, which
+/// PostgreSQL (and CAP there) spells `IS DISTINCT FROM`.
+fn spelled(op: Op, d: Dialect) -> &'static str {
+    match (op.0, d) {
+        ("ne", Dialect::Postgres) => " IS DISTINCT FROM ",
+        _ => op.1,
+    }
+}
+
+fn in_list(left: &Node, items: &[Node], d: Dialect) -> Result<Frag, FilterError> {
     let hint = "write e.g. name in ('a','b')";
-    let Operand::Expr(frag, kind, label, _) = value(left)? else {
+    let Operand::Expr(frag, kind, label, _) = value(left, d)? else {
         return Err(err(
             &left.1,
             "the left side of `in` must be a property",

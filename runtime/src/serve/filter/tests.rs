@@ -1,4 +1,9 @@
 use super::*;
+
+/// The filter in SQLite's SQL, which these tests run.
+fn parse(text: &str, properties: &[Property<'_>]) -> Result<Filter, FilterError> {
+    super::parse(text, properties, Dialect::Sqlite)
+}
 use proptest::prelude::{prop_oneof, Strategy};
 use rusqlite::Connection;
 use std::collections::BTreeSet;
