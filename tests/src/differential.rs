@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use cai_bridge::load::Loader;
+use cai_bridge::load::{Foreign, Loader, Store};
 use cai_bridge::serve::{Auth, ODataServer};
 use cai_bridge::Artifacts;
 use cai_bridge_mock::{MockConfig, MockServer};
@@ -18,11 +18,19 @@ pub fn loopback() -> SocketAddr {
 
 /// A CAI database of 300 mock conversations (1000+ messages, so answers page).
 pub fn database(rt: &tokio::runtime::Runtime, db: &Path) {
+    database_in(
+        rt,
+        &cai_bridge::database_url::Database::Sqlite(db.to_owned()),
+    );
+}
+
+/// The same records loaded into `db`, SQLite or PostgreSQL.
+pub fn database_in(rt: &tokio::runtime::Runtime, db: &cai_bridge::database_url::Database) {
     let artifacts = cai_logs_bridge::artifacts();
     let mock = rt
         .block_on(MockServer::start(MockConfig::new(300), loopback()))
         .expect("mock starts");
-    Loader::open(db, &artifacts)
+    Store::open(rt, db, &artifacts, Foreign::Refuse)
         .expect("opens")
         .load(mock.conversations())
         .expect("loads");

@@ -4,7 +4,6 @@
 //! the machine has no server), or else the one on 127.0.0.1:5432 as user `postgres`.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -83,58 +82,6 @@ impl Database {
     /// The database as the bridge names one (`--db`).
     pub fn bridge_database(&self) -> cai_bridge::database_url::Database {
         cai_bridge::database_url::Database::parse(&self.url, "the test database").expect("a URL")
-    }
-
-    /// Fills the tables `ddl` creates here with the rows of the same tables in the
-    /// SQLite file `sqlite`, each table's rows as one bound JSON parameter that
-    /// PostgreSQL reads into its column types. A stand-in for the PostgreSQL loader.
-    pub fn copy_from_sqlite(&self, rt: &tokio::runtime::Runtime, ddl: &str, sqlite: &Path) {
-        self.execute(ddl).expect("the DDL runs");
-        let tables = self.query(
-            "SELECT table_name FROM information_schema.tables \
-             WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
-        );
-        let source = rusqlite::Connection::open(sqlite).expect("the SQLite file opens");
-        let cai_bridge::database_url::Database::Postgres(pg) = self.bridge_database() else {
-            unreachable!("a postgres:// URL");
-        };
-        let pool = cai_bridge::postgres::pool(&pg, 1).expect("a pool");
-        rt.block_on(async {
-            let client = cai_bridge::postgres::client(&pool, &pg)
-                .await
-                .expect("connects");
-            for table in tables.iter().map(|row| row[0].as_str()) {
-                let columns = self.query(&format!(
-                    "SELECT column_name FROM information_schema.columns \
-                     WHERE table_schema = 'public' AND table_name = '{table}' \
-                     ORDER BY ordinal_position"
-                ));
-                let pairs: Vec<String> = columns
-                    .iter()
-                    .map(|c| format!("'{0}', \"{0}\"", c[0]))
-                    .collect();
-                let json: String = source
-                    .query_row(
-                        &format!(
-                            "SELECT json_group_array(json_object({})) FROM \"{table}\"",
-                            pairs.join(", ")
-                        ),
-                        [],
-                        |r| r.get(0),
-                    )
-                    .unwrap_or_else(|e| panic!("{table} in {}: {e}", sqlite.display()));
-                client
-                    .execute(
-                        &format!(
-                            "INSERT INTO {table} SELECT * FROM \
-                             json_populate_recordset(NULL::{table}, CAST($1::text AS json))"
-                        ),
-                        &[&json],
-                    )
-                    .await
-                    .unwrap_or_else(|e| panic!("{table}: {e:?}"));
-            }
-        });
     }
 }
 

@@ -5,7 +5,9 @@
 //! as CAP on PostgreSQL answers them.
 
 use cai_bridge::serve::{Auth, ODataServer};
-use cai_bridge_tests::differential::{database, differences_on, loopback, ours, requests};
+use cai_bridge_tests::differential::{
+    database, database_in, differences_on, loopback, ours, requests,
+};
 use cai_bridge_tests::postgres::Database;
 
 /// A fresh PostgreSQL database holding the mock CAI data, and a message in it
@@ -15,11 +17,8 @@ fn filled(rt: &tokio::runtime::Runtime) -> (Database, (String, String, String)) 
     let sqlite = dir.path().join("bridge.db");
     database(rt, &sqlite);
     let pg = Database::create();
-    let ddl = std::fs::read_to_string(
-        cai_bridge_tests::repo().join("generated-example/db/postgres/schema.sql"),
-    )
-    .expect("the PostgreSQL DDL");
-    pg.copy_from_sqlite(rt, &ddl, &sqlite);
+    // The same records through the PostgreSQL loader.
+    database_in(rt, &pg.bridge_database());
     let conn = rusqlite::Connection::open(&sqlite).expect("opens");
     let message = conn
         .query_row(

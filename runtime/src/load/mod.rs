@@ -36,7 +36,7 @@ use crate::record::Record;
 use crate::Artifacts;
 
 pub use plan::upsert;
-pub use postgres::{PgLoader, PgWriting};
+pub use postgres::{check_schema as check_postgres_schema, PgLoader, PgWriting};
 pub use read_back::read_back;
 pub use rows::{bound_value, Row, Walker};
 pub use schema::{

@@ -3,22 +3,20 @@
 //! it exists and its schema is the model's. Until then OData requests are answered
 //! 503 and `/health/ready` holds.
 //!
-//! A SQLite file is checked as the loader checks it. A PostgreSQL database is checked
-//! by what the server reads: every service view with every column the catalog names,
-//! so that a database of another model (or none yet) is refused with the first view
-//! or column missing, before any client sees a 500.
+//! Either database is checked as the loader checks it (tables column by column, and
+//! the views), so a database of another model (or none yet) is refused naming the
+//! first difference, before any client sees a 500.
 
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use cai_bridge_model::Model;
 
-use super::catalog::Catalog;
 use super::connection::Connection;
 use super::pool::Pool;
 use super::READERS;
 use crate::database_url::{self, Postgres};
-use crate::load::{check_schema, SchemaError};
+use crate::load::{check_postgres_schema, check_schema, LoadError, SchemaError};
 use crate::postgres::{self as pg, PgError};
 
 /// The database and, once it is ready, its reader pool.
@@ -31,7 +29,7 @@ pub(super) struct Database {
 
 enum Backend {
     Sqlite { path: PathBuf, model: Box<Model> },
-    Postgres { pg: Postgres, probes: Vec<String> },
+    Postgres { pg: Postgres, model: Box<Model> },
 }
 
 /// The connections requests read with.
@@ -57,8 +55,8 @@ pub(super) enum NotReady {
 }
 
 impl Database {
-    /// A database that is opened when first needed; `catalog` is what will be read.
-    pub(super) fn later(db: &database_url::Database, model: Model, catalog: &Catalog) -> Self {
+    /// A database that is opened when first needed.
+    pub(super) fn later(db: &database_url::Database, model: Model) -> Self {
         let backend = match db {
             database_url::Database::Sqlite(path) => Backend::Sqlite {
                 path: path.clone(),
@@ -66,15 +64,7 @@ impl Database {
             },
             database_url::Database::Postgres(pg) => Backend::Postgres {
                 pg: pg.clone(),
-                probes: catalog
-                    .sets
-                    .iter()
-                    .map(|set| {
-                        let columns: Vec<&str> =
-                            set.properties.iter().map(|p| p.column.as_str()).collect();
-                        format!("SELECT {} FROM {} LIMIT 0", columns.join(", "), set.view)
-                    })
-                    .collect(),
+                model: Box::new(model),
             },
         };
         Database {
@@ -109,24 +99,17 @@ impl Database {
                 tracing::info!(db = %path.display(), "the database is ready");
                 Readers::Sqlite(pool)
             }
-            Backend::Postgres { pg, probes } => {
+            Backend::Postgres { pg, model } => {
                 let pool = pg::pool(pg, READERS)?;
                 let runtime = tokio::runtime::Handle::current();
                 let client = runtime.block_on(pg::client(&pool, pg))?;
-                for probe in probes {
-                    runtime
-                        .block_on(client.query(probe.as_str(), &[]))
-                        .map_err(|e| match e.as_db_error() {
-                            Some(db) => SchemaError::Mismatch(format!(
-                                "{} (PostgreSQL at {}, SQLSTATE {}; the server reads: {probe})",
-                                db.message(),
-                                pg::location(pg),
-                                db.code().code()
-                            ))
-                            .into(),
-                            None => NotReady::Postgres(pg::failed(pg)(e)),
-                        })?;
-                }
+                runtime
+                    .block_on(check_postgres_schema(&client, pg, model))
+                    .map_err(|e| match e {
+                        LoadError::Postgres(e) => NotReady::Postgres(e),
+                        LoadError::Schema(e) => NotReady::Schema(e),
+                        other => NotReady::Schema(SchemaError::Mismatch(other.to_string())),
+                    })?;
                 drop(client);
                 tracing::info!(db = %pg::location(pg), "the database is ready");
                 Readers::Postgres(pool, pg.clone())

@@ -176,7 +176,7 @@ impl ODataServer {
             crate::database_url::Database::Postgres(_) => Dialect::Postgres,
         };
         let catalog = Catalog::new(artifacts, dialect);
-        let database = Arc::new(Database::later(db, artifacts.model.clone(), &catalog));
+        let database = Arc::new(Database::later(db, artifacts.model.clone()));
         if !options.wait_for_database {
             // Opening waits for PostgreSQL on a blocking thread, as requests do.
             let opening = Arc::clone(&database);

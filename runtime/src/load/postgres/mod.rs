@@ -286,6 +286,17 @@ impl<'m> PgLoader<'m> {
     }
 }
 
+/// Checks, without writing, that the PostgreSQL database `client` is connected to
+/// (`pg`, for errors) has the model's tables column by column and its views, as
+/// [`check_schema`](super::check_schema) checks a SQLite file; names the first
+/// difference.
+pub async fn check_schema(client: &Client, pg: &Postgres, model: &Model) -> Result<(), LoadError> {
+    schema::check(client, model).await.map_err(|e| match e {
+        schema::Checked::Mismatch(m) => LoadError::Schema(SchemaError::Mismatch(m)),
+        schema::Checked::Server(source) => pg::failed(pg)(source).into(),
+    })
+}
+
 /// A key value as the text a cast in a purge reads.
 fn key_text(value: &Sql) -> String {
     match value {

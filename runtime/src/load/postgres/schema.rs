@@ -10,7 +10,7 @@ use rusqlite::types::ValueRef;
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
-use super::super::schema::{hash_value, SchemaError, STATE_PREFIX};
+use super::super::schema::{hash_value, STATE_PREFIX};
 use super::super::LoadError;
 use super::Pg;
 use crate::postgres::PgError;
@@ -76,10 +76,7 @@ pub async fn ensure(pg: &Pg<'_>, model: &Model, ddl: &str, lock: i64) -> Result<
             return Err(pg.failed()(error).into());
         }
     }
-    check(pg.client, model).await.map_err(|e| match e {
-        Checked::Mismatch(m) => LoadError::Schema(SchemaError::Mismatch(m)),
-        Checked::Server(source) => pg.failed()(source).into(),
-    })
+    super::check_schema(pg.client, pg.pg, model).await
 }
 
 async fn any_table(client: &Client, model: &Model) -> Result<bool, tokio_postgres::Error> {
