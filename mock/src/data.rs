@@ -17,12 +17,21 @@ use super::rng::{mix64, SplitMix64};
 
 const MS_PER_DAY: i64 = 86_400_000;
 
-/// The generated conversations, sorted by `start_at` then `id`, with their start
-/// instants alongside for range look-ups.
+/// The conversations, sorted by `start_at` then `id`: their start instants, and
+/// what makes each again on demand (its seed), so that a million conversations
+/// cost tens of megabytes, not gigabytes, and every answer is the same each time.
 #[derive(Debug, Default)]
 pub(crate) struct Dataset {
-    pub conversations: Vec<Value>,
+    /// The start instants in order, for range look-ups.
     pub starts: Vec<DateTime<Utc>>,
+    /// For each position in that order, the index the conversation is made from.
+    order: Vec<u64>,
+    /// The seed mixed once; a conversation's own seed is this with its index in.
+    root: u64,
+    /// Midnight of the first day, in milliseconds.
+    base: i64,
+    day_weights: Vec<u32>,
+    channel_ids: Vec<String>,
 }
 
 impl Dataset {
@@ -35,30 +44,49 @@ impl Dataset {
         let day_weights: Vec<u32> = (0..days)
             .map(|d| WEEKDAY_WEIGHTS[weekday_index(at(base + d * MS_PER_DAY))])
             .collect();
-        let channel_ids = channel_ids(seed);
         // The seed is mixed before the index goes in: with a plain `seed ^ index`, seed
         // 43 would replay seed 42's conversations shifted by one index.
         let root = mix64(seed);
-        let mut rows: Vec<(DateTime<Utc>, String, Value)> = (0..count)
+        // Only the head of each (its id and start) to sort by; the rest is made when
+        // it is asked for.
+        let mut heads: Vec<(DateTime<Utc>, String, u64)> = (0..count as u64)
             .map(|i| {
-                let mut rng = SplitMix64::new(root ^ i as u64);
-                conversation(&mut rng, base, &day_weights, &channel_ids)
+                let (id, start_ms) = head(&mut SplitMix64::new(root ^ i), base, &day_weights);
+                (at(start_ms), id, i)
             })
             .collect();
-        rows.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        let mut data = Dataset::default();
-        for (start_at, _, value) in rows {
-            data.starts.push(start_at);
-            data.conversations.push(value);
+        heads.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        Dataset {
+            starts: heads.iter().map(|h| h.0).collect(),
+            order: heads.iter().map(|h| h.2).collect(),
+            root,
+            base,
+            day_weights,
+            channel_ids: channel_ids(seed),
         }
-        data
+    }
+
+    /// How many conversations there are.
+    pub(crate) fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// The conversation at `position` in the order.
+    pub(crate) fn get(&self, position: usize) -> Value {
+        let mut rng = SplitMix64::new(self.root ^ self.order[position]);
+        conversation(&mut rng, self.base, &self.day_weights, &self.channel_ids)
+    }
+
+    /// The conversations at `positions`, in order.
+    pub(crate) fn range(&self, positions: std::ops::Range<usize>) -> Vec<Value> {
+        positions.map(|p| self.get(p)).collect()
     }
 
     /// The conversations with `from <= start_at < to`, at most `cap` of them.
-    pub(crate) fn window(&self, from: DateTime<Utc>, to: DateTime<Utc>, cap: usize) -> &[Value] {
+    pub(crate) fn window(&self, from: DateTime<Utc>, to: DateTime<Utc>, cap: usize) -> Vec<Value> {
         let lo = self.starts.partition_point(|s| *s < from);
         let hi = self.starts.partition_point(|s| *s < to).max(lo);
-        &self.conversations[lo..hi.min(lo.saturating_add(cap))]
+        self.range(lo..hi.min(lo.saturating_add(cap)))
     }
 }
 
@@ -85,17 +113,22 @@ fn confidence(rng: &mut SplitMix64, lo: f64, hi: f64) -> f64 {
     ((lo + (hi - lo) * rng.unit()) * 100.0).round() / 100.0
 }
 
+/// A conversation's id and start (milliseconds), its seed's first draws.
+fn head(rng: &mut SplitMix64, base: i64, day_weights: &[u32]) -> (String, i64) {
+    let id = rng.uuid();
+    let day = rng.weighted(day_weights) as i64;
+    let hour = rng.weighted(&HOUR_WEIGHTS) as i64;
+    let within_hour = rng.below(3_600_000) as i64;
+    (id, base + day * MS_PER_DAY + hour * 3_600_000 + within_hour)
+}
+
 fn conversation(
     rng: &mut SplitMix64,
     base: i64,
     day_weights: &[u32],
     channel_ids: &[String],
-) -> (DateTime<Utc>, String, Value) {
-    let id = rng.uuid();
-    let day = rng.weighted(day_weights) as i64;
-    let hour = rng.weighted(&HOUR_WEIGHTS) as i64;
-    let within_hour = rng.below(3_600_000) as i64;
-    let start_ms = base + day * MS_PER_DAY + hour * 3_600_000 + within_hour;
+) -> Value {
+    let (id, start_ms) = head(rng, base, day_weights);
     let start_at = at(start_ms);
 
     let channel = rng.weighted(&CHANNEL_WEIGHTS);
@@ -103,7 +136,7 @@ fn conversation(
     let sender = sender_id(rng, channel);
 
     let mut object = Map::new();
-    object.insert("id".into(), Value::String(id.clone()));
+    object.insert("id".into(), Value::String(id));
     object.insert("start_at".into(), Value::String(text_time(start_at)));
     object.insert(
         "channel_id".into(),
@@ -167,7 +200,7 @@ fn conversation(
         }
     }
     object.insert("messages".into(), Value::Array(messages));
-    (start_at, id, Value::Object(object))
+    Value::Object(object)
 }
 
 fn sender_id(rng: &mut SplitMix64, channel: usize) -> String {
@@ -500,26 +533,18 @@ mod tests {
 
     #[test]
     fn same_config_same_data_and_prefix_stable() {
-        let a = Dataset::generate(42, 300, start(), 30);
-        let b = Dataset::generate(42, 300, start(), 30);
-        assert_eq!(a.conversations, b.conversations);
-        let c = Dataset::generate(43, 300, start(), 30);
-        assert_ne!(a.conversations, c.conversations);
-        let ids_a: std::collections::BTreeSet<&str> = a
-            .conversations
-            .iter()
-            .filter_map(|c| c["id"].as_str())
-            .collect();
-        assert!(c
-            .conversations
-            .iter()
-            .all(|c| !ids_a.contains(c["id"].as_str().unwrap())));
+        let all = |d: &Dataset| d.range(0..d.len());
+        let a = all(&Dataset::generate(42, 300, start(), 30));
+        let b = all(&Dataset::generate(42, 300, start(), 30));
+        assert_eq!(a, b);
+        let c = all(&Dataset::generate(43, 300, start(), 30));
+        assert_ne!(a, c);
+        let ids_a: std::collections::BTreeSet<&str> =
+            a.iter().filter_map(|c| c["id"].as_str()).collect();
+        assert!(c.iter().all(|c| !ids_a.contains(c["id"].as_str().unwrap())));
         // Growing the dataset keeps the conversations already there.
-        let more = Dataset::generate(42, 400, start(), 30);
-        assert!(a
-            .conversations
-            .iter()
-            .all(|c| more.conversations.contains(c)));
+        let more = all(&Dataset::generate(42, 400, start(), 30));
+        assert!(a.iter().all(|c| more.contains(c)));
     }
 
     /// Pins the dataset: a change here changes every demo and test that uses the mock,
@@ -528,7 +553,7 @@ mod tests {
     fn dataset_fingerprint_is_stable() {
         use sha2::{Digest, Sha256};
         let data = Dataset::generate(42, 100, start(), 30);
-        let text = serde_json::to_string(&data.conversations).unwrap();
+        let text = serde_json::to_string(&data.range(0..data.len())).unwrap();
         let digest: String = Sha256::digest(text.as_bytes())
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -546,7 +571,7 @@ mod tests {
         let w = data.window(t, data.starts[120], 1000);
         assert_eq!(
             w.first(),
-            Some(&data.conversations[data.starts.partition_point(|s| *s < t)])
+            Some(&data.get(data.starts.partition_point(|s| *s < t)))
         );
         assert!(w
             .iter()

@@ -258,9 +258,9 @@ impl MockServer {
         self.state.stats()
     }
 
-    /// The whole dataset, sorted by `start_at` then `id`.
-    pub fn conversations(&self) -> &[serde_json::Value] {
-        &self.state.data.conversations
+    /// The whole dataset, sorted by `start_at` then `id` (made anew at each call).
+    pub fn conversations(&self) -> Vec<serde_json::Value> {
+        self.state.data.range(0..self.state.data.len())
     }
 
     /// Stops accepting connections, lets requests in flight finish (stalled `slow`

@@ -381,7 +381,7 @@ async fn conversations(
     let window = state.data.window(from, to, state.config.page_cap);
     let page = Page {
         results: Conversations {
-            conversations: window,
+            conversations: &window,
         },
         message: "Conversations retrieved",
     };

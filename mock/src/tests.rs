@@ -111,7 +111,7 @@ async fn conversations_match_the_spec_shape() {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     let mut note = |what: &'static str| *seen.entry(what).or_default() += 1;
     let mut previous: Option<(DateTime<Utc>, &str)> = None;
-    for c in all {
+    for c in &all {
         let id = c["id"].as_str().unwrap();
         assert!(is_uuid(id), "{id}");
         let start_text = c["start_at"].as_str().unwrap();
