@@ -5,6 +5,8 @@
 //! before it or in which order they are generated: growing `conversations` keeps the
 //! existing ones, and the data is identical across platforms and crate versions.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 
@@ -20,6 +22,8 @@ const MS_PER_DAY: i64 = 86_400_000;
 /// The conversations, sorted by `start_at` then `id`: their start instants, and
 /// what makes each again on demand (its seed), so that a million conversations
 /// cost tens of megabytes, not gigabytes, and every answer is the same each time.
+/// Up to [`KEPT`] of them are also kept made, so that serving them costs their
+/// serialization only (the sync benchmark measures the bridge against this mock).
 #[derive(Debug, Default)]
 pub(crate) struct Dataset {
     /// The start instants in order, for range look-ups.
@@ -32,7 +36,13 @@ pub(crate) struct Dataset {
     base: i64,
     day_weights: Vec<u32>,
     channel_ids: Vec<String>,
+    /// Every conversation, made, in order, where there are at most [`KEPT`].
+    made: Option<Vec<Value>>,
 }
+
+/// Conversations kept made at most: the sync benchmark's largest volume (200,000)
+/// fits in a few hundred megabytes.
+pub(crate) const KEPT: usize = 200_000;
 
 impl Dataset {
     /// `count` conversations spread over `days` days (at least one) from `start`.
@@ -56,14 +66,19 @@ impl Dataset {
             })
             .collect();
         heads.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        Dataset {
+        let mut data = Dataset {
             starts: heads.iter().map(|h| h.0).collect(),
             order: heads.iter().map(|h| h.2).collect(),
             root,
             base,
             day_weights,
             channel_ids: channel_ids(seed),
+            made: None,
+        };
+        if count <= KEPT {
+            data.made = Some(data.range(0..count).into_owned());
         }
+        data
     }
 
     /// How many conversations there are.
@@ -73,17 +88,28 @@ impl Dataset {
 
     /// The conversation at `position` in the order.
     pub(crate) fn get(&self, position: usize) -> Value {
+        if let Some(made) = &self.made {
+            return made[position].clone();
+        }
         let mut rng = SplitMix64::new(self.root ^ self.order[position]);
         conversation(&mut rng, self.base, &self.day_weights, &self.channel_ids)
     }
 
-    /// The conversations at `positions`, in order.
-    pub(crate) fn range(&self, positions: std::ops::Range<usize>) -> Vec<Value> {
-        positions.map(|p| self.get(p)).collect()
+    /// The conversations at `positions`, in order: borrowed where they are kept.
+    pub(crate) fn range(&self, positions: std::ops::Range<usize>) -> Cow<'_, [Value]> {
+        match &self.made {
+            Some(made) => Cow::Borrowed(&made[positions]),
+            None => Cow::Owned(positions.map(|p| self.get(p)).collect()),
+        }
     }
 
     /// The conversations with `from <= start_at < to`, at most `cap` of them.
-    pub(crate) fn window(&self, from: DateTime<Utc>, to: DateTime<Utc>, cap: usize) -> Vec<Value> {
+    pub(crate) fn window(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        cap: usize,
+    ) -> Cow<'_, [Value]> {
         let lo = self.starts.partition_point(|s| *s < from);
         let hi = self.starts.partition_point(|s| *s < to).max(lo);
         self.range(lo..hi.min(lo.saturating_add(cap)))
@@ -533,7 +559,7 @@ mod tests {
 
     #[test]
     fn same_config_same_data_and_prefix_stable() {
-        let all = |d: &Dataset| d.range(0..d.len());
+        let all = |d: &Dataset| d.range(0..d.len()).into_owned();
         let a = all(&Dataset::generate(42, 300, start(), 30));
         let b = all(&Dataset::generate(42, 300, start(), 30));
         assert_eq!(a, b);
@@ -553,7 +579,7 @@ mod tests {
     fn dataset_fingerprint_is_stable() {
         use sha2::{Digest, Sha256};
         let data = Dataset::generate(42, 100, start(), 30);
-        let text = serde_json::to_string(&data.range(0..data.len())).unwrap();
+        let text = serde_json::to_string(&*data.range(0..data.len())).unwrap();
         let digest: String = Sha256::digest(text.as_bytes())
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -562,6 +588,16 @@ mod tests {
             digest,
             "898c6d8229d7c33ee5fdc913f853289db5ed2921216abf1262161769545009de"
         );
+    }
+
+    #[test]
+    fn conversations_made_on_demand_are_those_kept_made() {
+        let mut data = Dataset::generate(42, 300, start(), 30);
+        let kept = data.range(0..data.len()).into_owned();
+        // As above KEPT: nothing kept, each made from its seed when asked for.
+        data.made = None;
+        assert_eq!(data.range(0..data.len()).into_owned(), kept);
+        assert_eq!(data.get(17), kept[17]);
     }
 
     #[test]
