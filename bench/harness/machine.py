@@ -14,8 +14,8 @@ def _first_line(cmd, cwd=None):
     return text.splitlines()[0] if text else "not found"
 
 
-def describe(paths, load_at_start):
-    """Lines of `what: value` for the machine and each tool."""
+def host():
+    """Cores, CPU, memory and kernel, in a line."""
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
         for line in f:
@@ -24,10 +24,14 @@ def describe(paths, load_at_start):
                 break
     with open("/proc/meminfo") as f:
         mem_kib = int(f.readline().split()[1])
+    return f"{os.cpu_count()} cores ({cpu}), {mem_kib / 1048576:.1f} GiB, {platform.system()} {platform.release()}"
+
+
+def describe(paths, load_at_start):
+    """Lines of `what: value` for the machine and each tool."""
     py = paths["venv_python"]
     return [
-        ("machine", f"{os.cpu_count()} cores ({cpu}), {mem_kib / 1048576:.1f} GiB, {platform.system()} "
-                    f"{platform.release()}; load average at start {load_at_start:.2f}, at the end {os.getloadavg()[0]:.2f}"),
+        ("machine", f"{host()}; load average at start {load_at_start:.2f}, at the end {os.getloadavg()[0]:.2f}"),
         ("rustc", _first_line(["rustc", "--version"])),
         ("SQLite (bundled by rusqlite)", paths["sqlite_version"]),
         ("node", _first_line(["node", "--version"])),

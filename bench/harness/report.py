@@ -186,7 +186,8 @@ def write(path, command, settings, machine, sections, targets, notes):
             table(["target", "goal", "measured (median)", "verdict"], targets.rows), "",
             "Not measured here: durability (a window and its watermark commit together and survive SIGKILL) "
             "is held by the bridge's tests (generated-example/tests/crash.rs), not by timings.", ""]
-    tail = profiles() + ["## Machine and versions", "", table(["what", "value"], machine), "", "## Notes", ""] + \
+    tail = scale() + profiles() + ["## Machine and versions", "", table(["what", "value"], machine), "", "## Notes",
+                                   ""] + \
         [f"- {n}" for n in notes] + [""]
     with open(path, "w") as f:
         f.write("\n".join(head + sections + tail))
@@ -202,3 +203,33 @@ def profiles():
         with open(name) as f:
             lines += [f.read().rstrip("\n"), ""]
     return lines
+
+
+SCALE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scale.md")
+
+
+def scale():
+    """bench/scale's section as its last run wrote it (bench/scale.md): bench/run keeps
+    it, since a million conversations take longer than the rest of the benchmark."""
+    if not os.path.exists(SCALE):
+        return []
+    with open(SCALE) as f:
+        return [f.read().rstrip("\n"), ""]
+
+
+def splice_scale(path, section):
+    """Puts bench/scale's `section` into the report at `path` in place of the last one
+    (between its markers), or before the profiles where there was none."""
+    begin, end = "<!-- bench/scale: begin -->", "<!-- bench/scale: end -->"
+    with open(path) as f:
+        text = f.read()
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + section.rstrip("\n") + rest.split(end, 1)[1]
+    else:
+        marker = "\n## Machine and versions"
+        at = text.find(marker)
+        at = len(text) if at < 0 else at
+        text = text[:at] + "\n" + section + text[at:]
+    with open(path, "w") as f:
+        f.write(text)

@@ -114,7 +114,7 @@ fn a_database_of_another_model_is_refused_and_ready_waits_for_the_schema() {
     ));
     let error = refused.err().expect("refused").to_string();
     assert!(
-        error.contains("does not match the model") && error.contains("catalogservice_"),
+        error.contains("does not match the model") && error.contains("cai_logs_Conversations"),
         "{error}"
     );
 
