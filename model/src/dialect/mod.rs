@@ -136,9 +136,20 @@ impl Dialect {
     }
 
     /// A name as the database's catalog holds it (`information_schema`, `pg_class`):
-    /// how it stores `name` written as [`ident`](Self::ident) writes it.
+    /// how it stores `name` written as [`ident`](Self::ident) writes it, folded, and cut
+    /// where the database cuts names (PostgreSQL keeps 63 bytes, on a character's
+    /// boundary, in DDL and queries alike).
     pub fn catalog_name(self, name: &str) -> String {
-        (self.traits().effective)(name)
+        let mut stored = (self.traits().effective)(name);
+        // SAP HANA refuses a longer name instead; only PostgreSQL cuts it.
+        if let (Dialect::Postgres, Some(max)) = (self, self.traits().max_name_bytes) {
+            let mut end = stored.len().min(max);
+            while !stored.is_char_boundary(end) {
+                end -= 1;
+            }
+            stored.truncate(end);
+        }
+        stored
     }
 
     /// The mark of the `n`th (1-based) bound parameter in a statement: `?1` in
@@ -200,6 +211,17 @@ mod tests {
             let json = serde_json::to_value(dialect).unwrap();
             assert_eq!(json, dialect.name());
         }
+    }
+
+    #[test]
+    fn catalog_names_are_folded_and_cut_as_the_database_stores_them() {
+        assert_eq!(
+            Dialect::Postgres.catalog_name("cai_logs_Messages"),
+            "cai_logs_messages"
+        );
+        let long = format!("{}ä", "x".repeat(62));
+        assert_eq!(Dialect::Postgres.catalog_name(&long), "x".repeat(62));
+        assert_eq!(Dialect::Sqlite.catalog_name(&long), long);
     }
 
     #[test]
