@@ -426,6 +426,10 @@ fn execute<E: Extension>(
                     .map_err(|e| (e.exit_code(), e.to_string()))?;
                 println!("{}: {records} records", file.display());
             }
+            // Statistics for the readers' plans (PostgreSQL); the files are stored anyway.
+            if let Err(error) = loader.analyze() {
+                tracing::warn!(%error, "cannot refresh the planner's statistics; autovacuum will");
+            }
             Ok(())
         }
         Command::Purge(args) => {

@@ -144,6 +144,16 @@ impl<'m> Store<'m> {
         }
     }
 
+    /// Brings the database's planner statistics up to date after a load that wrote
+    /// many rows: `ANALYZE` on PostgreSQL; nothing on SQLite, where CAP reads the file
+    /// as the bridge left it and statistics would change its plans.
+    pub fn analyze(&mut self) -> Result<(), LoadError> {
+        match self {
+            Store::Sqlite(_) => Ok(()),
+            Store::Postgres(loader) => loader.analyze(),
+        }
+    }
+
     /// A SHA-256 over every row of every model table in key order, the same for
     /// the same content on SQLite and PostgreSQL.
     pub fn content_hash(&mut self) -> Result<String, LoadError> {

@@ -173,6 +173,9 @@ pub struct Range {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// Rows a run writes at least before it refreshes PostgreSQL's statistics.
+const ANALYZE_ROWS: u64 = 10_000;
+
 /// How often a sync asks again for the lock another process holds.
 const LOCK_POLL: Duration = Duration::from_millis(200);
 
@@ -412,6 +415,12 @@ pub fn run(
     // Dropping the receiver stops the producer at its next send.
     drop(receiver);
     let _ = runtime.block_on(producer);
+    // Fresh statistics for the readers' plans; worth its cost only after a large run.
+    if outcome.is_ok() && committed >= ANALYZE_ROWS {
+        if let Err(error) = loader.analyze() {
+            tracing::warn!(%error, "cannot refresh the planner's statistics; autovacuum will");
+        }
+    }
     // Closing the connection would release it too; a failure to is told, not fatal.
     match loader.unlock_sync() {
         Ok(()) => tracing::info!("sync lock released"),

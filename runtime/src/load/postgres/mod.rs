@@ -259,6 +259,27 @@ impl<'m> PgLoader<'m> {
         Ok(())
     }
 
+    /// Refreshes the planner's statistics of the model's tables (`ANALYZE`), after a
+    /// load that changed many rows: until autovacuum comes round, PostgreSQL plans
+    /// with the sizes the tables had before, and sorts a whole table for a page that
+    /// its key's index would give at once.
+    pub fn analyze(&mut self) -> Result<(), LoadError> {
+        let tables: Vec<String> = self
+            .model
+            .entities
+            .iter()
+            .map(|e| PG.ident(&self.model.table(&e.name)))
+            .collect();
+        let cx = self.cx();
+        self.runtime
+            .block_on(
+                cx.client
+                    .batch_execute(&format!("ANALYZE {}", tables.join(", "))),
+            )
+            .map_err(cx.failed())?;
+        Ok(())
+    }
+
     /// The content hash of every model table, equal to the SQLite loader's
     /// [`content_hash`](super::content_hash) for the same content.
     pub fn content_hash(&mut self) -> Result<String, LoadError> {
