@@ -423,6 +423,7 @@ fn new_refuses_a_non_empty_folder_and_force_rewrites_only_its_files() {
         "Dockerfile",
         "k8s/kustomization.yaml",
         "k8s/jwt/kustomization.yaml",
+        "k8s/postgres/kustomization.yaml",
         "cap/package.json",
         "spec/openapi.yaml",
         "src/model.rs",

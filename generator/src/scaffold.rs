@@ -97,12 +97,36 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/new/k8s/base/serviceaccount.yaml.hbs"),
     ),
     (
+        "k8s/components/postgres/deployment.yaml",
+        include_str!("../../templates/new/k8s/components/postgres/deployment.yaml.hbs"),
+    ),
+    (
+        "k8s/components/postgres/kustomization.yaml",
+        include_str!("../../templates/new/k8s/components/postgres/kustomization.yaml.hbs"),
+    ),
+    (
+        "k8s/components/postgres/poddisruptionbudget.yaml",
+        include_str!("../../templates/new/k8s/components/postgres/poddisruptionbudget.yaml.hbs"),
+    ),
+    (
+        "k8s/jwt-postgres/kustomization.yaml",
+        include_str!("../../templates/new/k8s/jwt-postgres/kustomization.yaml.hbs"),
+    ),
+    (
         "k8s/jwt/kustomization.yaml",
         include_str!("../../templates/new/k8s/jwt/kustomization.yaml.hbs"),
     ),
     (
         "k8s/kustomization.yaml",
         include_str!("../../templates/new/k8s/kustomization.yaml.hbs"),
+    ),
+    (
+        "k8s/postgres/kustomization.yaml",
+        include_str!("../../templates/new/k8s/postgres/kustomization.yaml.hbs"),
+    ),
+    (
+        "k8s/postgres/service-binding.template.yaml",
+        include_str!("../../templates/new/k8s/postgres/service-binding.template.yaml.hbs"),
     ),
     (
         "k8s/secret.template.yaml",

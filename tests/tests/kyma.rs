@@ -1,9 +1,14 @@
 //! `cai-bridge new`: the bridge it scaffolds deploys to Kyma and stands alone.
 //!
-//! - `k8s/` and its `jwt` variant render with `kubectl kustomize` (offline) and pass
-//!   `shared/validators/check-manifests` (Kubernetes schemas strict, the APIRule CRD
-//!   and its rules, checkov) with no failed check beyond the skips the scaffold lists
-//!   in `k8s/.checkov.yaml`; checkov passes the Dockerfile with the same list.
+//! - `k8s/` and its variants (`jwt`, `postgres`, `jwt-postgres`) render with `kubectl
+//!   kustomize` (offline) and pass `shared/validators/check-manifests` (Kubernetes
+//!   schemas strict, the APIRule CRD and its rules, checkov) with no failed check
+//!   beyond the skips the scaffold lists in `k8s/.checkov.yaml`; checkov passes the
+//!   Dockerfile with the same list.
+//! - The PostgreSQL variants, for each spec, run several pods on the service binding:
+//!   no PersistentVolumeClaim, rolling updates, a PodDisruptionBudget over the pods,
+//!   the binding's Secret mounted where `SERVICE_BINDING_ROOT` looks, no `--db`, and
+//!   the example ServiceBinding writes the Secret the Deployment mounts.
 //! - A scaffold of each spec (CAI and PagerDuty) builds (warnings would fail the
 //!   test), passes its own tests, its `demo --once` fills a database, and its CAP
 //!   project compiles with `@sap/cds` and serves that file.
@@ -16,9 +21,18 @@ use std::process::Command;
 
 use cai_bridge_build::{output, scaffold};
 use cai_bridge_tests::{cai, oracle, pagerduty, repo, target_dir, Fixture};
+use serde_json::Value;
 
 /// The skips `k8s/.checkov.yaml` may hold; a new one needs a reason there and here.
 const ALLOWED_SKIPS: &[&str] = &["CKV_K8S_43", "CKV_DOCKER_2"];
+
+/// The kustomizations under `k8s/` a user applies; those on PostgreSQL end in
+/// `postgres`.
+const VARIANTS: &[&str] = &[".", "jwt", "postgres", "jwt-postgres"];
+
+fn on_postgres(variant: &str) -> bool {
+    variant.ends_with("postgres")
+}
 
 /// Scaffolds the bridge of `fixture` into `dir` as `cai-bridge new DIR --runtime-path
 /// REPO` does.
@@ -83,15 +97,18 @@ fn the_kyma_manifests_and_the_dockerfile_pass_the_validators() {
     }
 
     let mut rendered = Vec::new();
-    for variant in [".", "jwt"] {
-        let yaml = run(Command::new("kubectl")
-            .arg("kustomize")
-            .arg(k8s.join(variant)));
+    for variant in VARIANTS.iter().copied() {
+        let (yaml, file) = render(&k8s, variant, dir.path());
+        let (volume, budget) = if on_postgres(variant) {
+            ("PodDisruptionBudget", "PersistentVolumeClaim")
+        } else {
+            ("PersistentVolumeClaim", "PodDisruptionBudget")
+        };
         for kind in [
             "Namespace",
             "ServiceAccount",
             "ConfigMap",
-            "PersistentVolumeClaim",
+            volume,
             "Deployment",
             "Service",
             "NetworkPolicy",
@@ -102,27 +119,30 @@ fn the_kyma_manifests_and_the_dockerfile_pass_the_validators() {
                 "{variant}: no {kind}"
             );
         }
+        assert!(
+            !yaml.contains(&format!("kind: {budget}\n")),
+            "{variant}: a {budget}"
+        );
         assert!(!yaml.contains("kind: Secret\n"), "{variant}: a Secret");
-        let file = dir
-            .path()
-            .join(format!("rendered-{}.yaml", variant.replace('.', "base")));
-        std::fs::write(&file, &yaml).expect("writes");
         rendered.push((variant, yaml, file));
     }
-    let (_, base, _) = &rendered[0];
-    assert!(
-        base.contains("noAuth: true") && !base.contains("jwt:"),
-        "{base}"
-    );
-    let (_, jwt, _) = &rendered[1];
-    assert!(
-        jwt.contains("--jwt-issuer=") && jwt.contains("jwksUri:"),
-        "{jwt}"
-    );
-    assert!(
-        !jwt.contains("path: /oauth/token"),
-        "the jwt variant exposes no token path"
-    );
+    for (variant, yaml, _) in &rendered {
+        if variant.starts_with("jwt") {
+            assert!(
+                yaml.contains("--jwt-issuer=") && yaml.contains("jwksUri:"),
+                "{variant}: {yaml}"
+            );
+            assert!(
+                !yaml.contains("path: /oauth/token"),
+                "the {variant} variant exposes no token path"
+            );
+        } else {
+            assert!(
+                yaml.contains("noAuth: true") && !yaml.contains("jwt:"),
+                "{variant}: {yaml}"
+            );
+        }
+    }
 
     // check-manifests runs checkov in k8s/, where checkov reads .checkov.yaml itself.
     let mut check = Command::new(validators.join("check-manifests"));
@@ -143,6 +163,207 @@ fn the_kyma_manifests_and_the_dockerfile_pass_the_validators() {
         .args(["--quiet", "--compact", "--skip-download"])
         .args(["--config-file", "k8s/.checkov.yaml", "-f", "Dockerfile"]));
     assert!(report.contains("Failed checks: 0"), "{report}");
+}
+
+/// `kubectl kustomize k8s/VARIANT` (offline), and the file in `out` it is written to.
+fn render(k8s: &Path, variant: &str, out: &Path) -> (String, std::path::PathBuf) {
+    let yaml = run(Command::new("kubectl")
+        .arg("kustomize")
+        .arg(k8s.join(variant)));
+    let file = out.join(format!("rendered-{}.yaml", variant.replace('.', "base")));
+    std::fs::write(&file, &yaml).expect("writes");
+    (yaml, file)
+}
+
+/// The documents of a YAML file as JSON, read by the validators' Python (PyYAML, as
+/// validate-k8s reads them).
+fn documents(python: &Path, file: &Path) -> Vec<Value> {
+    let output = Command::new(python)
+        .args([
+            "-c",
+            "import json, sys, yaml\n\
+             print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d]))",
+        ])
+        .arg(file)
+        .output()
+        .expect("runs Python");
+    assert!(
+        output.status.success(),
+        "{}: {}",
+        file.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+/// The one document of `kind` in `docs`.
+fn one<'a>(docs: &'a [Value], kind: &str, what: &str) -> &'a Value {
+    let found: Vec<&Value> = docs.iter().filter(|d| d["kind"] == kind).collect();
+    assert_eq!(found.len(), 1, "{what}: not one {kind}");
+    found[0]
+}
+
+fn text<'a>(value: &'a Value, what: &str) -> &'a str {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: not a string: {value}"))
+}
+
+/// What a PostgreSQL variant's user relies on: several pods on the service binding,
+/// no SQLite volume, rollouts and node drains that leave pods serving, and the
+/// example ServiceBinding (`binding`) writing the Secret the pods mount.
+fn assert_runs_on_the_binding(what: &str, docs: &[Value], binding: &[Value]) {
+    assert!(
+        !docs.iter().any(|d| d["kind"] == "PersistentVolumeClaim"),
+        "{what}: a PersistentVolumeClaim"
+    );
+    let deployment = one(docs, "Deployment", what);
+    let name = text(&deployment["metadata"]["name"], what);
+    let namespace = &deployment["metadata"]["namespace"];
+    let spec = &deployment["spec"];
+    let replicas = spec["replicas"].as_u64().unwrap_or(1);
+    assert!(replicas > 1, "{what}: {replicas} replica");
+    assert_eq!(spec["strategy"]["type"], "RollingUpdate", "{what}");
+    assert_eq!(
+        spec["strategy"]["rollingUpdate"]["maxUnavailable"], 0,
+        "{what}: a rollout must not stop a pod before its successor is ready"
+    );
+
+    let pod = &spec["template"];
+    let labels = pod["metadata"]["labels"].as_object().expect("pod labels");
+    let budget = &one(docs, "PodDisruptionBudget", what)["spec"];
+    let selector = budget["selector"]["matchLabels"]
+        .as_object()
+        .expect("the PodDisruptionBudget selects by labels");
+    assert!(
+        !selector.is_empty()
+            && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+            && budget["selector"].get("matchExpressions").is_none(),
+        "{what}: the PodDisruptionBudget's selector {selector:?} is not the pods' {labels:?}"
+    );
+    let evictable = match (
+        budget["maxUnavailable"].as_u64(),
+        budget["minAvailable"].as_u64(),
+    ) {
+        (Some(max), None) => max,
+        (None, Some(min)) => replicas.saturating_sub(min),
+        _ => panic!("{what}: the budget needs a number, maxUnavailable or minAvailable"),
+    };
+    assert!(
+        (1..replicas).contains(&evictable),
+        "{what}: a drain may evict {evictable} of {replicas} pods at once"
+    );
+
+    let containers = pod["spec"]["containers"].as_array().expect("containers");
+    let bridge = containers
+        .iter()
+        .find(|c| c["name"] == "bridge")
+        .expect("the bridge's container");
+    let args: Vec<&str> = bridge["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .map(|a| text(a, what))
+        .collect();
+    assert!(
+        !args.iter().any(|a| *a == "--db" || a.starts_with("--db=")),
+        "{what}: --db would win over the binding: {args:?}"
+    );
+    assert!(args.contains(&"--sync-every"), "{what}: {args:?}");
+    let env = |key: &str| {
+        bridge["env"]
+            .as_array()
+            .expect("env")
+            .iter()
+            .find(|e| e["name"] == key)
+            .map(|e| text(&e["value"], key))
+    };
+    for key in ["DATABASE_URL", "DATABASE_URL_FILE"] {
+        assert!(
+            env(key).is_none(),
+            "{what}: {key} would win over the binding"
+        );
+    }
+    let root =
+        env("SERVICE_BINDING_ROOT").unwrap_or_else(|| panic!("{what}: no SERVICE_BINDING_ROOT"));
+
+    let secret = format!("{name}-postgres");
+    let volumes = pod["spec"]["volumes"].as_array().expect("volumes");
+    assert!(
+        !volumes
+            .iter()
+            .any(|v| v.get("persistentVolumeClaim").is_some()),
+        "{what}: a volume on a claim"
+    );
+    let volume = volumes
+        .iter()
+        .find(|v| v["secret"]["secretName"] == secret.as_str())
+        .unwrap_or_else(|| panic!("{what}: no volume of the Secret {secret}"));
+    let mount = bridge["volumeMounts"]
+        .as_array()
+        .expect("volumeMounts")
+        .iter()
+        .find(|m| m["name"] == volume["name"])
+        .unwrap_or_else(|| panic!("{what}: the Secret {secret} is not mounted"));
+    assert_eq!(mount["readOnly"], true, "{what}: {mount}");
+    let at = Path::new(text(&mount["mountPath"], what));
+    assert_eq!(
+        at.parent(),
+        Some(Path::new(root)),
+        "{what}: the binding is not a folder of SERVICE_BINDING_ROOT"
+    );
+    if let Some(picked) = env("DATABASE_BINDING") {
+        assert_eq!(
+            at.file_name().and_then(|n| n.to_str()),
+            Some(picked),
+            "{what}: DATABASE_BINDING names another folder"
+        );
+    }
+
+    let policy = one(docs, "NetworkPolicy", what);
+    assert!(
+        policy["spec"]["egress"]
+            .as_array()
+            .expect("egress")
+            .iter()
+            .flat_map(|rule| rule["ports"].as_array().into_iter().flatten())
+            .any(|p| p["port"] == 5432 && p["protocol"] == "TCP"),
+        "{what}: the NetworkPolicy lets nothing out to PostgreSQL (5432)"
+    );
+
+    let instance = one(binding, "ServiceInstance", what);
+    let binding = one(binding, "ServiceBinding", what);
+    for object in [instance, binding] {
+        assert_eq!(object["apiVersion"], "services.cloud.sap.com/v1", "{what}");
+        assert_eq!(&object["metadata"]["namespace"], namespace, "{what}");
+    }
+    assert_eq!(instance["spec"]["serviceOfferingName"], "postgresql-db");
+    assert_eq!(
+        binding["spec"]["serviceInstanceName"], instance["metadata"]["name"],
+        "{what}"
+    );
+    assert_eq!(
+        binding["spec"]["secretName"],
+        secret.as_str(),
+        "{what}: the ServiceBinding writes another Secret than the pods mount"
+    );
+}
+
+#[test]
+fn the_postgres_variants_run_several_pods_on_the_service_binding() {
+    oracle::require_kubectl();
+    let (_, python) = oracle::validators();
+    for fixture in [cai(), pagerduty()] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        scaffold_into(dir.path(), &fixture, None);
+        let k8s = dir.path().join("k8s");
+        let binding = documents(&python, &k8s.join("postgres/service-binding.template.yaml"));
+        for variant in VARIANTS.iter().copied().filter(|v| on_postgres(v)) {
+            let (_, file) = render(&k8s, variant, dir.path());
+            let what = format!("{} k8s/{variant}", fixture.name);
+            assert_runs_on_the_binding(&what, &documents(&python, &file), &binding);
+        }
+    }
 }
 
 /// Cargo in the running test's target dir and the workspace's dev profile, so the
