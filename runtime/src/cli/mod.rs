@@ -6,7 +6,8 @@
 //! Exit codes: 0 done; 1 the API or the network failed for good (after retries, or
 //! tokens kept expiring), or a record could not be stored; 2 bad usage or
 //! configuration; 3 the database refused (schema mismatch, tables of another model,
-//! a full disk or a file-size limit, I/O); 4 the credentials were refused.
+//! a full disk or a file-size limit, I/O, PostgreSQL unreachable or another sync of
+//! it running); 4 the credentials were refused.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -33,7 +34,8 @@ Exit codes:
      or a record could not be stored
   2  bad usage or configuration
   3  the database refused (schema mismatch, tables the model did not create: see --adopt,
-     a full disk or a file-size limit, I/O)
+     a full disk or a file-size limit, I/O, PostgreSQL unreachable, another sync of the
+     same PostgreSQL database still running after a minute)
   4  the credentials were refused
 
 Environment (wins over bridge.toml):
