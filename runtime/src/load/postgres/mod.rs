@@ -59,6 +59,14 @@ struct TablePlan {
     purge: String,
 }
 
+/// `ANALYZE` of the root's staging table, then whether a staged root is stored
+/// already: without statistics of the freshly filled temporary table the planner
+/// takes it for large and joins the whole model table to it by hashing.
+struct Resent {
+    analyze: String,
+    any: String,
+}
+
 /// Loads records of one model into one PostgreSQL database.
 pub struct PgLoader<'m> {
     model: &'m Model,
@@ -67,6 +75,7 @@ pub struct PgLoader<'m> {
     runtime: Handle,
     client: deadpool_postgres::Object,
     plans: Vec<TablePlan>,
+    resent: Resent,
     /// The advisory lock a sync holds, derived from the root table's name.
     sync_lock: i64,
     batch_size: usize,
@@ -134,6 +143,7 @@ impl<'m> PgLoader<'m> {
             runtime,
             client,
             plans,
+            resent: resent(model),
             sync_lock: lock_key(model, "sync"),
             batch_size: 500,
         })
@@ -334,6 +344,23 @@ fn stage(i: usize) -> String {
     format!("cai_bridge_stage_{i}")
 }
 
+fn resent(model: &Model) -> Resent {
+    let root = model.root();
+    let on: Vec<String> = root
+        .keys()
+        .map(|k| format!("t.{0} = s.{0}", PG.ident(&k.name)))
+        .collect();
+    Resent {
+        analyze: format!("ANALYZE {}", stage(0)),
+        any: format!(
+            "SELECT EXISTS (SELECT 1 FROM {} s JOIN {} t ON {})",
+            stage(0),
+            PG.ident(&model.table(&root.name)),
+            on.join(" AND ")
+        ),
+    }
+}
+
 fn plans(model: &Model) -> Vec<TablePlan> {
     let root_columns = root_key_columns(model);
     let root = model.root();
@@ -490,10 +517,16 @@ impl PgWriting<'_, '_> {
                         .await?;
                     sink.as_mut().finish().await?;
                 }
+                // A re-sent root's descendants go before its new ones come; the common
+                // case, new roots only, costs one look-up by key per root.
                 if roots {
-                    for plan in &loader.plans {
-                        if let Some(replace) = &plan.replace {
-                            cx.client.execute(replace, &[]).await?;
+                    cx.client.batch_execute(&loader.resent.analyze).await?;
+                    let any: bool = cx.client.query_one(&loader.resent.any, &[]).await?.get(0);
+                    if any {
+                        for plan in &loader.plans {
+                            if let Some(replace) = &plan.replace {
+                                cx.client.execute(replace, &[]).await?;
+                            }
                         }
                     }
                 }
