@@ -186,7 +186,7 @@ def write(path, command, settings, machine, sections, targets, notes):
             table(["target", "goal", "measured (median)", "verdict"], targets.rows), "",
             "Not measured here: durability (a window and its watermark commit together and survive SIGKILL) "
             "is held by the bridge's tests (generated-example/tests/crash.rs), not by timings.", ""]
-    tail = scale() + profiles() + ["## Machine and versions", "", table(["what", "value"], machine), "", "## Notes",
+    tail = profiles() + scale() + ["## Machine and versions", "", table(["what", "value"], machine), "", "## Notes",
                                    ""] + \
         [f"- {n}" for n in notes] + [""]
     with open(path, "w") as f:
