@@ -127,12 +127,14 @@ fn replicas_on_one_postgresql_database_never_sync_at_once() {
             .iter()
             .map(|t| t.matches("sync skipped").count())
             .sum();
-        if taken >= 4 && skipped >= 1 && texts.iter().all(|t| t.contains("sync lock taken")) {
+        // Runs on either replica, and ticks that met the lock: which replica wins it
+        // is up to their timing, and does not matter.
+        if taken >= 3 && skipped >= 1 {
             break;
         }
         assert!(
             started.elapsed() < Duration::from_secs(90),
-            "the replicas did not both sync and skip in 90 s:\n{}\n---\n{}",
+            "the replicas did not sync three times and skip once in 90 s:\n{}\n---\n{}",
             texts[0],
             texts[1]
         );
