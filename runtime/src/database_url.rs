@@ -11,7 +11,7 @@
 //! `sslrootcert` (the CA certificate itself) say where and how.
 //!
 //! A password never shows: [`Postgres`] prints it as `***` in `Debug` and `Display`,
-//! and no error message holds it. (Parsed here, not yet used by `sync` or `serve`.)
+//! and no error message holds it.
 
 use std::fmt;
 use std::path::{Path, PathBuf};

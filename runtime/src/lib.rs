@@ -2,15 +2,15 @@
 //! It holds nothing of the generator: a bridge hands it its committed
 //! [`Artifacts`] (model, DDL, `$metadata`), and it renders nothing at run time.
 //!
-//! - [`load`]: the transactional SQLite loader that turns records into the rows of
-//!   every entity of a [`Model`], with upserts by stable keys.
+//! - [`load`]: the transactional loader that turns records into the rows of every
+//!   entity of a [`Model`], with upserts by stable keys, into SQLite or PostgreSQL.
 //! - [`sync`]: the API into the database, window by window ([`auth`]: the security
 //!   schemes its model declares; [`settings`]: where their credentials come from).
 //! - [`serve`]: the database as OData V4 for SAP Analytics Cloud, to bearer tokens
 //!   of its own token endpoint or of an identity provider ([`serve::Auth`]).
 //! - [`cli`]: the bridge's command line, generic over its artifacts.
 //! - [`database_url`]: a SQLite file or a PostgreSQL server, as `--db`,
-//!   `DATABASE_URL` or a service binding names it (parsed, not yet used).
+//!   `DATABASE_URL` or a service binding names it; [`postgres`]: its connections.
 //! - [`Bridge`] and `#[derive(Bridge)]`: a struct's rows and shape; with the default
 //!   feature `builder`, also its model, DDL, CDS and CSDL built at run time, for
 //!   crates without generated artifacts.

@@ -1,4 +1,6 @@
-//! The transactional SQLite loader: records in, rows of every entity out.
+//! The transactional loader: records in, rows of every entity out. This module is
+//! SQLite's (the rules below); `postgres` keeps the same rules on PostgreSQL, and
+//! [`Store`] is either.
 //!
 //! - One transaction per batch; a record that cannot be stored fails its batch,
 //!   naming the record's key and the field, and the database stays as it was before
