@@ -85,7 +85,7 @@ pub fn config(pg: &Postgres) -> tokio_postgres::Config {
 }
 
 /// A pool of at most `size` connections to `pg`. Connections open when first
-/// needed; [`check`] opens one now.
+/// needed, at the first [`client`].
 pub fn pool(pg: &Postgres, size: usize) -> Result<Pool, PgError> {
     let manager = Manager::from_config(
         config(pg),
