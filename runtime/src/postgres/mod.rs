@@ -87,8 +87,21 @@ pub fn config(pg: &Postgres) -> tokio_postgres::Config {
 /// A pool of at most `size` connections to `pg`. Connections open when first
 /// needed, at the first [`client`].
 pub fn pool(pg: &Postgres, size: usize) -> Result<Pool, PgError> {
+    pool_with(pg, size, config(pg))
+}
+
+/// A pool of readers whose statements the server itself cancels after `limit`
+/// (`statement_timeout`): a request the OData server gave up on does not leave its
+/// query running in the database.
+pub fn readers(pg: &Postgres, size: usize, limit: Duration) -> Result<Pool, PgError> {
+    let mut config = config(pg);
+    config.options(format!("-c statement_timeout={}", limit.as_millis()));
+    pool_with(pg, size, config)
+}
+
+fn pool_with(pg: &Postgres, size: usize, config: tokio_postgres::Config) -> Result<Pool, PgError> {
     let manager = Manager::from_config(
-        config(pg),
+        config,
         tls::connector(pg)?,
         ManagerConfig {
             // A connection back from a failed transaction is rolled back and

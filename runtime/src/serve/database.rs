@@ -14,7 +14,7 @@ use cai_bridge_model::Model;
 
 use super::connection::Connection;
 use super::pool::Pool;
-use super::READERS;
+use super::{READERS, REQUEST_TIMEOUT};
 use crate::database_url::{self, Postgres};
 use crate::load::{check_postgres_schema, check_schema, LoadError, SchemaError};
 use crate::postgres::{self as pg, PgError};
@@ -100,7 +100,7 @@ impl Database {
                 Readers::Sqlite(pool)
             }
             Backend::Postgres { pg, model } => {
-                let pool = pg::pool(pg, READERS)?;
+                let pool = pg::readers(pg, READERS, REQUEST_TIMEOUT)?;
                 let runtime = tokio::runtime::Handle::current();
                 let client = runtime.block_on(pg::client(&pool, pg))?;
                 runtime
