@@ -311,3 +311,13 @@ fn abbreviate(value: &Value) -> String {
         text
     }
 }
+
+/// Fails naming every request answered differently (`differences`, of `requests`).
+pub fn assert_agree(differences: &[String], requests: usize) {
+    assert!(
+        differences.is_empty(),
+        "{} of {requests} requests answered differently:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+}

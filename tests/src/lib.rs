@@ -88,6 +88,19 @@ pub fn cai_samples() -> Vec<serde_json::Value> {
     records
 }
 
+/// A sample conversation whose first message has two intents or more: what a test
+/// of a re-sent parent changes.
+pub fn cai_sample_with_intents() -> serde_json::Value {
+    cai_samples()
+        .into_iter()
+        .find(|c| {
+            c["messages"][0]["intents"]
+                .as_array()
+                .is_some_and(|i| i.len() >= 2)
+        })
+        .expect("a message with two intents")
+}
+
 /// Inputs of a one-operation spec in `dir`: `GET path` answers an array of `item`
 /// (a JSON Schema), with a bridge.toml of `records = ""` and `config` after it.
 pub fn array_spec(dir: &Path, path: &str, item: serde_json::Value, config: &str) -> Inputs {

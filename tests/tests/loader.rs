@@ -94,14 +94,7 @@ fn loading_every_sample_twice_changes_nothing() {
 fn a_resent_parent_replaces_its_children() {
     let artifacts = cai_logs_bridge::artifacts();
     let model = &artifacts.model;
-    let mut record = cai_bridge_tests::cai_samples()
-        .into_iter()
-        .find(|c| {
-            c["messages"][0]["intents"]
-                .as_array()
-                .is_some_and(|i| i.len() >= 2)
-        })
-        .expect("a message with two intents");
+    let mut record = cai_bridge_tests::cai_sample_with_intents();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut loader = open(dir.path());
     loader.load([record.clone()]).expect("loads");

@@ -82,14 +82,7 @@ fn a_resent_parent_replaces_its_children_as_in_sqlite() {
     let rt = cai_bridge_tests::runtime();
     let artifacts = cai_logs_bridge::artifacts();
     let mut both = Both::open(&rt, &artifacts);
-    let mut record = cai_bridge_tests::cai_samples()
-        .into_iter()
-        .find(|c| {
-            c["messages"][0]["intents"]
-                .as_array()
-                .is_some_and(|i| i.len() >= 2)
-        })
-        .expect("a message with two intents");
+    let mut record = cai_bridge_tests::cai_sample_with_intents();
     both.load(std::slice::from_ref(&record));
     let intents = artifacts.model.table("Intents");
     let before = count(&mut both.postgres, &intents);

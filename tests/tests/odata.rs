@@ -28,13 +28,7 @@ fn answers_as_cap_does_for_the_same_file() {
     let cap_project = cai_bridge_tests::repo().join("generated-example/cap");
     let artifacts = cai_logs_bridge::artifacts();
     let differences = differences(&rt, &artifacts, &db, &cap_project, &requests);
-    assert!(
-        differences.is_empty(),
-        "{} of {} requests answered differently:\n{}",
-        differences.len(),
-        requests.len(),
-        differences.join("\n")
-    );
+    cai_bridge_tests::differential::assert_agree(&differences, requests.len());
 }
 
 /// Where CAP is lenient (it reads `$top=-1` as no `$top`, lets the last of two
@@ -188,13 +182,7 @@ fn a_second_model_answers_as_cap_does() {
         &cai_bridge_tests::repo().join("tests/golden-hostile/cap"),
         &requests,
     );
-    assert!(
-        differences.is_empty(),
-        "{} of {} requests answered differently:\n{}",
-        differences.len(),
-        requests.len(),
-        differences.join("\n")
-    );
+    cai_bridge_tests::differential::assert_agree(&differences, requests.len());
 }
 
 /// `$metadata` tells the truth: no property declared `Nullable="false"` holds a null

@@ -15,15 +15,6 @@ fn url(request: &str) -> String {
     request.replace(' ', "%20").replace('"', "%22")
 }
 
-fn assert_agree(differences: &[String], requests: usize) {
-    assert!(
-        differences.is_empty(),
-        "{} of {requests} requests answered differently:\n{}",
-        differences.len(),
-        differences.join("\n")
-    );
-}
-
 /// `$apply` on the CAI model: what a dashboard asks for totals.
 const CAI_APPLY: &[&str] = &[
     "Messages?$apply=groupby((nlp_sentiment))",
@@ -159,7 +150,7 @@ fn cai_aggregation_search_and_functions_answer_as_cap_does() {
         &cap_project,
         &requests,
     );
-    assert_agree(&found, requests.len());
+    cai_bridge_tests::differential::assert_agree(&found, requests.len());
 }
 
 /// The hostile model: names that are keywords everywhere, Booleans, Int64 past 2^53,
@@ -214,7 +205,7 @@ fn a_second_model_aggregates_and_searches_as_cap_does() {
         &cai_bridge_tests::repo().join("tests/golden-hostile/cap"),
         &requests,
     );
-    assert_agree(&found, requests.len());
+    cai_bridge_tests::differential::assert_agree(&found, requests.len());
 }
 
 /// Where CAP errs with a 500 on a client's mistake, reads only the first word of a

@@ -13,13 +13,7 @@ fn agree(artifacts: &cai_bridge::Artifacts, db: &Path, cap: &str, requests: &[St
     let rt = cai_bridge_tests::runtime();
     let cap_project = cai_bridge_tests::repo().join(cap);
     let differences = differences(&rt, artifacts, db, &cap_project, requests);
-    assert!(
-        differences.is_empty(),
-        "{} of {} requests answered differently:\n{}",
-        differences.len(),
-        requests.len(),
-        differences.join("\n")
-    );
+    cai_bridge_tests::differential::assert_agree(&differences, requests.len());
 }
 
 /// `template` with each `{name}` replaced by its value and spaces percent-encoded.

@@ -90,13 +90,7 @@ fn answers_as_cap_on_postgres_does_for_the_same_database() {
         &cap_project,
         &requests,
     );
-    assert!(
-        differences.is_empty(),
-        "{} of {} requests answered differently:\n{}",
-        differences.len(),
-        requests.len(),
-        differences.join("\n")
-    );
+    cai_bridge_tests::differential::assert_agree(&differences, requests.len());
 }
 
 #[test]

@@ -79,6 +79,27 @@ pub enum LoadError {
     Unsupported(String),
 }
 
+/// Cuts `records` into batches of `size` and writes each with `write` (one
+/// transaction, returning its rows), adding up what they wrote; stops at the first
+/// batch that fails.
+fn in_batches<I, W>(records: I, size: usize, mut write: W) -> Result<Stats, LoadError>
+where
+    I: IntoIterator,
+    W: FnMut(&[I::Item]) -> Result<u64, LoadError>,
+{
+    let mut stats = Stats::default();
+    let mut batch = Vec::with_capacity(size);
+    let mut records = records.into_iter().peekable();
+    while records.peek().is_some() {
+        batch.clear();
+        batch.extend(records.by_ref().take(size));
+        stats.rows += write(&batch)?;
+        stats.records += batch.len() as u64;
+        stats.batches += 1;
+    }
+    Ok(stats)
+}
+
 /// Counts of what a load wrote.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -154,29 +175,12 @@ impl<'m> Loader<'m> {
         I: IntoIterator,
         I::Item: Record,
     {
-        let mut stats = Stats::default();
-        let mut batch = Vec::with_capacity(self.batch_size);
-        for record in records {
-            batch.push(record);
-            if batch.len() == self.batch_size {
-                self.load_batch(&batch, &mut stats)?;
-                batch.clear();
-            }
-        }
-        if !batch.is_empty() {
-            self.load_batch(&batch, &mut stats)?;
-        }
-        Ok(stats)
-    }
-
-    fn load_batch<R: Record>(&mut self, batch: &[R], stats: &mut Stats) -> Result<(), LoadError> {
-        let mut writing = self.begin()?;
-        let rows = writing.load(batch)?;
-        writing.commit()?;
-        stats.records += batch.len() as u64;
-        stats.rows += rows;
-        stats.batches += 1;
-        Ok(())
+        in_batches(records, self.batch_size, |batch| {
+            let mut writing = self.begin()?;
+            let rows = writing.load(batch)?;
+            writing.commit()?;
+            Ok(rows)
+        })
     }
 
     /// Starts a transaction that several loads can share (see [`Writing`]).

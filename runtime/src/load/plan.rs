@@ -56,34 +56,44 @@ pub fn matching<'c>(dialect: Dialect, columns: impl Iterator<Item = &'c str>) ->
 /// `INSERT INTO <table> (<every column>) VALUES (?1, …) ON CONFLICT (<key>) DO UPDATE
 /// SET <every other column> = excluded.<column>`, parameters in field order.
 pub fn upsert(model: &Model, entity: &Entity) -> String {
-    let table = Dialect::Sqlite.ident(&model.table(&entity.name));
+    let d = Dialect::Sqlite;
+    let marks: Vec<String> = (1..=entity.fields.len()).map(|i| d.param(i)).collect();
+    format!(
+        "INSERT INTO {} ({}) VALUES ({}) {}",
+        d.ident(&model.table(&entity.name)),
+        column_list(d, entity),
+        marks.join(", "),
+        on_conflict(d, entity)
+    )
+}
+
+/// Every column of `entity`, in field order, as `dialect` names them.
+pub fn column_list(dialect: Dialect, entity: &Entity) -> String {
     let columns: Vec<String> = entity
         .fields
         .iter()
-        .map(|f| Dialect::Sqlite.ident(&f.name))
+        .map(|f| dialect.ident(&f.name))
         .collect();
-    let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-    let keys: Vec<String> = entity
-        .keys()
-        .map(|f| Dialect::Sqlite.ident(&f.name))
-        .collect();
+    columns.join(", ")
+}
+
+/// `ON CONFLICT (<key>) DO UPDATE SET <every other column> = excluded.<column>` (or
+/// `DO NOTHING` for a table of keys only): what makes an insert an upsert, in SQLite
+/// and PostgreSQL alike.
+pub fn on_conflict(dialect: Dialect, entity: &Entity) -> String {
+    let keys: Vec<String> = entity.keys().map(|f| dialect.ident(&f.name)).collect();
     let updates: Vec<String> = entity
         .fields
         .iter()
         .filter(|f| !f.key)
-        .map(|f| format!("{0} = excluded.{0}", Dialect::Sqlite.ident(&f.name)))
+        .map(|f| format!("{0} = excluded.{0}", dialect.ident(&f.name)))
         .collect();
     let action = if updates.is_empty() {
         "NOTHING".to_owned()
     } else {
         format!("UPDATE SET {}", updates.join(", "))
     };
-    format!(
-        "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO {action}",
-        columns.join(", "),
-        marks.join(", "),
-        keys.join(", ")
-    )
+    format!("ON CONFLICT ({}) DO {action}", keys.join(", "))
 }
 
 /// For every entity, its columns that hold the root key, in root key order.

@@ -2,7 +2,7 @@
 //! database that differs, and hash the content of every table.
 
 use cai_bridge_model::dialect::Dialect;
-use cai_bridge_model::Model;
+use cai_bridge_model::{Entity, LogicalType, Model};
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
@@ -102,69 +102,19 @@ pub fn check_schema(conn: &Connection, model: &Model) -> Result<(), SchemaError>
         let mut stmt = conn.prepare(
             "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1) ORDER BY cid",
         )?;
-        let actual: Vec<(String, String, bool, i64)> = stmt
+        let actual: Vec<Column> = stmt
             .query_map([&table], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })?
             .collect::<Result<_, _>>()?;
-        let mut pk = 0;
-        let expected: Vec<(String, String, bool, i64)> = entity
-            .fields
-            .iter()
-            .map(|f| {
-                let position = if f.key {
-                    pk += 1;
-                    pk
-                } else {
-                    0
-                };
-                (
-                    f.name.clone(),
-                    Dialect::Sqlite.column_type(&f.ty),
-                    f.not_null || f.key,
-                    position,
-                )
-            })
-            .collect();
-        for (i, want) in expected.iter().enumerate() {
-            match actual.get(i) {
-                None => {
-                    return Err(SchemaError::Mismatch(format!(
-                        "column {table}.{} is missing",
-                        want.0
-                    )))
-                }
-                Some(have) if have != want => {
-                    return Err(SchemaError::Mismatch(format!(
-                        "column {} of {table} is {} {}{}{}, the model wants {} {}{}{}",
-                        i + 1,
-                        have.0,
-                        have.1,
-                        if have.2 { " NOT NULL" } else { "" },
-                        if have.3 > 0 { " (key)" } else { "" },
-                        want.0,
-                        want.1,
-                        if want.2 { " NOT NULL" } else { "" },
-                        if want.3 > 0 { " (key)" } else { "" },
-                    )))
-                }
-                Some(_) => {}
-            }
-        }
-        if let Some(extra) = actual.get(expected.len()) {
-            return Err(SchemaError::Mismatch(format!(
-                "column {table}.{} is not in the model",
-                extra.0
-            )));
+        let expected = expected_columns(entity, Dialect::Sqlite, |ty| {
+            Dialect::Sqlite.column_type(ty)
+        });
+        if let Some(difference) = first_difference(&table, &actual, &expected) {
+            return Err(SchemaError::Mismatch(difference));
         }
     }
-    let views = model
-        .entities
-        .iter()
-        .map(|e| e.name.as_str())
-        .chain(model.fact.as_ref().map(|f| f.name.as_str()));
-    for name in views {
-        let view = model.view(name);
+    for view in service_views(model) {
         let found: i64 = conn.query_row(
             "SELECT count(*) FROM sqlite_schema WHERE type = 'view' AND name = ?1",
             [&view],
@@ -175,6 +125,83 @@ pub fn check_schema(conn: &Connection, model: &Model) -> Result<(), SchemaError>
         }
     }
     Ok(())
+}
+
+/// A column as the schema check compares it: name, type, not null, and position in
+/// the primary key (0 for none), each as the database's catalog spells it.
+pub(super) type Column = (String, String, bool, i64);
+
+/// The columns the model gives `entity` in `dialect`, in field order; `ty` spells a
+/// type as the database's catalog does.
+pub(super) fn expected_columns(
+    entity: &Entity,
+    dialect: Dialect,
+    ty: impl Fn(&LogicalType) -> String,
+) -> Vec<Column> {
+    let mut pk = 0;
+    entity
+        .fields
+        .iter()
+        .map(|f| {
+            let position = if f.key {
+                pk += 1;
+                pk
+            } else {
+                0
+            };
+            (
+                dialect.catalog_name(&f.name),
+                ty(&f.ty),
+                f.not_null || f.key,
+                position,
+            )
+        })
+        .collect()
+}
+
+/// The first difference between the columns `table` has and those it should have.
+pub(super) fn first_difference(
+    table: &str,
+    actual: &[Column],
+    expected: &[Column],
+) -> Option<String> {
+    for (i, want) in expected.iter().enumerate() {
+        match actual.get(i) {
+            None => return Some(format!("column {table}.{} is missing", want.0)),
+            Some(have) if have != want => {
+                return Some(format!(
+                    "column {} of {table} is {} {}{}{}, the model wants {} {}{}{}",
+                    i + 1,
+                    have.0,
+                    have.1,
+                    if have.2 { " NOT NULL" } else { "" },
+                    if have.3 > 0 { " (key)" } else { "" },
+                    want.0,
+                    want.1,
+                    if want.2 { " NOT NULL" } else { "" },
+                    if want.3 > 0 { " (key)" } else { "" },
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    actual
+        .get(expected.len())
+        .map(|extra| format!("column {table}.{} is not in the model", extra.0))
+}
+
+/// Every entity's name and the fact's: what the DDL makes a view (or table) of.
+pub(super) fn served_names(model: &Model) -> impl Iterator<Item = &str> {
+    model
+        .entities
+        .iter()
+        .map(|e| e.name.as_str())
+        .chain(model.fact.as_ref().map(|f| f.name.as_str()))
+}
+
+/// The service views the model's DDL creates: each entity's, and the fact's.
+pub(super) fn service_views(model: &Model) -> impl Iterator<Item = String> + '_ {
+    served_names(model).map(|name| model.view(name))
 }
 
 fn table_exists(conn: &Connection, table: &str) -> Result<bool, rusqlite::Error> {

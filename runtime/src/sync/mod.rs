@@ -28,6 +28,7 @@
 //!   `serve --sync-every` does).
 
 pub mod fetch;
+mod lock;
 mod page;
 mod progress;
 pub mod schedule;
@@ -38,7 +39,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cai_bridge_model::{format, MemberValue, Window};
+use cai_bridge_model::{format, MemberValue};
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::error::TryRecvError;
 
@@ -48,6 +49,7 @@ use crate::load::{Foreign, LoadError, SchemaError, Store};
 use crate::settings::{ApiSettings, SyncSettings};
 use crate::Artifacts;
 use fetch::{Api, FetchError};
+use lock::SyncLock;
 
 pub use page::Page;
 pub use progress::Summary;
@@ -176,9 +178,6 @@ pub struct Range {
 /// Rows a run writes at least before it refreshes PostgreSQL's statistics.
 const ANALYZE_ROWS: u64 = 10_000;
 
-/// How often a sync asks again for the lock another process holds.
-const LOCK_POLL: Duration = Duration::from_millis(200);
-
 /// Rows a group of windows holds before it commits, at least (see the module docs):
 /// a killed run loses at most this, or what it committed before, whichever is more;
 /// the next run fetches it again.
@@ -254,230 +253,177 @@ pub fn run(
     } else {
         Foreign::Refuse
     };
-    let mut loader = Store::open(runtime, db, artifacts, foreign).map_err(disk)?;
+    let mut store = Store::open(runtime, db, artifacts, foreign).map_err(disk)?;
     // The lock first: the state table is created by the one process that syncs (two
-    // replicas creating it at once collide in PostgreSQL's catalog).
-    let asked = Instant::now();
-    while !loader.try_lock_sync().map_err(disk)? {
-        if asked.elapsed() >= options.lock_wait {
-            return Err(SyncError::Busy);
+    // replicas creating it at once collide in PostgreSQL's catalog). Dropped however
+    // the run ends, it gives the lock back.
+    let mut loader = SyncLock::take(&mut store, options.lock_wait).map_err(|e| match e {
+        Some(e) => disk(e),
+        None => SyncError::Busy,
+    })?;
+    let dialect = loader.dialect();
+    state::ensure(&mut loader).map_err(disk)?;
+    let name = model.table(&model.root().name);
+    let high_water = state::high_water(&mut loader, &name).map_err(disk)?;
+    let range = &options.range;
+
+    let to = range.to.unwrap_or_else(now);
+    let from = match (range.from, high_water, settings.start) {
+        (Some(from), _, _) => from,
+        (None, Some(mark), _) => {
+            mark - chrono::Duration::from_std(settings.overlap).unwrap_or_default()
         }
-        if asked.elapsed() < LOCK_POLL {
-            tracing::info!("waiting for another sync of this database to finish");
-        }
-        std::thread::sleep(LOCK_POLL);
-    }
-    tracing::info!("sync lock taken");
-    // Whatever the run comes to, the lock is given back (and the log says so).
-    let run = Locked {
-        runtime,
-        db,
-        artifacts,
-        api,
-        settings,
-        options,
-        started,
+        (None, None, Some(start)) => start,
+        (None, None, None) => to - chrono::Duration::days(30),
     };
-    let result = run.sync(&mut loader, window);
-    // Closing the connection would release it too; a failure to is told, not fatal.
-    match loader.unlock_sync() {
-        Ok(()) => tracing::info!("sync lock released"),
-        Err(error) => {
-            tracing::warn!(%error, "cannot release the sync lock; it goes with the connection")
-        }
+    if from >= to {
+        return Err(SyncError::Range(format!(
+            "nothing to sync: from {} is not before to {}",
+            format::timestamp_text(from),
+            format::timestamp_text(to)
+        )));
     }
-    result
-}
+    let windows = plan(from, to, settings.window);
+    tracing::info!(from = %format::timestamp_text(from), to = %format::timestamp_text(to), windows = windows.len(), "sync");
 
-/// A run's arguments, once it holds the sync lock.
-struct Locked<'a> {
-    runtime: &'a tokio::runtime::Runtime,
-    db: &'a Database,
-    artifacts: &'a Artifacts,
-    api: &'a ApiSettings,
-    settings: &'a SyncSettings,
-    options: &'a Options,
-    started: Instant,
-}
+    let http = reqwest::Client::builder()
+        .connect_timeout(settings.timeout)
+        .read_timeout(settings.timeout)
+        .user_agent(concat!("cai-bridge/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(SyncError::Client)?;
+    let auth = Credentials::new(http.clone(), model, &api.credentials);
+    let path = model.source.path.clone().unwrap_or_default();
+    let client = Arc::new(Api::new(
+        http,
+        format!("{}{path}", api.base_url),
+        auth,
+        window,
+        model.source.records.clone(),
+        settings.attempts,
+    ));
+    let counters = client.counters.clone();
+    let children = first_child_member(model);
+    let mut progress =
+        progress::Progress::new(windows.len() as u64, options.quiet, children.clone());
 
-impl Locked<'_> {
-    /// The run itself: the windows of its range fetched and written into `loader`.
-    fn sync(&self, loader: &mut Store<'_>, window: Window) -> Result<Summary, SyncError> {
-        let Locked {
-            runtime,
-            db,
-            artifacts,
-            api,
-            settings,
-            options,
-            started,
-        } = *self;
-        let model = &artifacts.model;
-        let dialect = loader.dialect();
-        let disk = |e: LoadError| SyncError::load(e, db);
-        state::ensure(loader).map_err(disk)?;
-        let name = model.table(&model.root().name);
-        let high_water = state::high_water(loader, &name).map_err(disk)?;
-        let range = &options.range;
-
-        let to = range.to.unwrap_or_else(now);
-        let from = match (range.from, high_water, settings.start) {
-            (Some(from), _, _) => from,
-            (None, Some(mark), _) => {
-                mark - chrono::Duration::from_std(settings.overlap).unwrap_or_default()
+    // One page is written while the next is fetched (see `fetch_window`): memory
+    // holds two pages at most, whatever the range.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Batch, SyncError>>(1);
+    let page_cap = settings.page_cap;
+    let stop = options.stop.clone();
+    let producer = runtime.spawn(async move {
+        let fetch_all = async {
+            for (from, to) in windows {
+                if let Err(e) = fetch_window(&client, from, to, page_cap, &sender).await {
+                    let _ = sender.send(Err(e)).await;
+                    return;
+                }
             }
-            (None, None, Some(start)) => start,
-            (None, None, None) => to - chrono::Duration::days(30),
         };
-        if from >= to {
-            return Err(SyncError::Range(format!(
-                "nothing to sync: from {} is not before to {}",
-                format::timestamp_text(from),
-                format::timestamp_text(to)
-            )));
+        match &stop {
+            // A stop ends a fetch where it waits (a retry's backoff, a slow answer):
+            // nothing fetched after it would be written anyway.
+            Some(stop) => tokio::select! {
+                () = fetch_all => {}
+                () = stop.stopped() => {}
+            },
+            None => fetch_all.await,
         }
-        let windows = plan(from, to, settings.window);
-        tracing::info!(from = %format::timestamp_text(from), to = %format::timestamp_text(to), windows = windows.len(), "sync");
+    });
 
-        let http = reqwest::Client::builder()
-            .connect_timeout(settings.timeout)
-            .read_timeout(settings.timeout)
-            .user_agent(concat!("cai-bridge/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(SyncError::Client)?;
-        let auth = Credentials::new(http.clone(), model, &api.credentials);
-        let path = model.source.path.clone().unwrap_or_default();
-        let client = Arc::new(Api::new(
-            http,
-            format!("{}{path}", api.base_url),
-            auth,
-            window,
-            model.source.records.clone(),
-            settings.attempts,
-        ));
-        let counters = client.counters.clone();
-        let children = first_child_member(model);
-        let mut progress =
-            progress::Progress::new(windows.len() as u64, options.quiet, children.clone());
-
-        // One page is written while the next is fetched (see `fetch_window`): memory
-        // holds two pages at most, whatever the range.
-        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Batch, SyncError>>(1);
-        let page_cap = settings.page_cap;
-        let stop = options.stop.clone();
-        let producer = runtime.spawn(async move {
-            let fetch_all = async {
-                for (from, to) in windows {
-                    if let Err(e) = fetch_window(&client, from, to, page_cap, &sender).await {
-                        let _ = sender.send(Err(e)).await;
-                        return;
-                    }
-                }
-            };
-            match &stop {
-                // A stop ends a fetch where it waits (a retry's backoff, a slow answer):
-                // nothing fetched after it would be written anyway.
-                Some(stop) => tokio::select! {
-                    () = fetch_all => {}
-                    () = stop.stopped() => {}
-                },
-                None => fetch_all.await,
+    let stopped = || options.stop.as_ref().is_some_and(|s| s.is_stopped());
+    let mut outcome = Ok(());
+    let mut committed = 0;
+    // A group of windows per transaction. What is written commits also when a later
+    // page fails to come or the run stops; a window that fails half-written rolls
+    // its group back, and the next run starts after the last group committed.
+    loop {
+        let mut writing = match loader.begin() {
+            Ok(writing) => writing,
+            Err(e) => {
+                outcome = Err(disk(e));
+                break;
             }
-        });
-
-        let stopped = || options.stop.as_ref().is_some_and(|s| s.is_stopped());
-        let mut outcome = Ok(());
-        let mut committed = 0;
-        // A group of windows per transaction. What is written commits also when a later
-        // page fails to come or the run stops; a window that fails half-written rolls
-        // its group back, and the next run starts after the last group committed.
-        loop {
-            let mut writing = match loader.begin() {
-                Ok(writing) => writing,
-                Err(e) => {
-                    outcome = Err(disk(e));
-                    break;
-                }
-            };
-            let mut since = None;
-            let group = loop {
-                let item = match receiver.try_recv() {
-                    Ok(item) => item,
-                    // The writer would wait for the API: what it wrote commits now if it
-                    // has waited long enough, to show (and to survive a kill) meanwhile.
-                    Err(TryRecvError::Empty)
-                        if since.is_some_and(|t: Instant| {
-                            t.elapsed() >= COMMIT_IDLE.max(started.elapsed() / 2)
-                        }) =>
-                    {
-                        break Group::More;
-                    }
-                    Err(_) => match receiver.blocking_recv() {
-                        Some(item) => item,
-                        None => break Group::Last,
-                    },
-                };
-                if stopped() {
-                    break Group::Last;
-                }
-                let batch = match item {
-                    Ok(batch) => batch,
-                    Err(e) => {
-                        outcome = Err(e);
-                        break Group::Last;
-                    }
-                };
-                let (records, to) = (batch.page.records(), batch.to);
-                let (advance, params) = state::advance(dialect, &name, to);
-                let params = params.each_ref().map(String::as_str);
-                match writing.load_with(records, (&advance, &params)) {
-                    Ok(rows) => {
-                        since.get_or_insert_with(Instant::now);
-                        progress.record(records, rows, batch.ends_window);
-                    }
-                    Err(e) => {
-                        outcome = Err(disk(e));
-                        break Group::Failed;
-                    }
-                }
-                if writing.rows() >= COMMIT_ROWS.max(committed) {
+        };
+        let mut since = None;
+        let group = loop {
+            let item = match receiver.try_recv() {
+                Ok(item) => item,
+                // The writer would wait for the API: what it wrote commits now if it
+                // has waited long enough, to show (and to survive a kill) meanwhile.
+                Err(TryRecvError::Empty)
+                    if since.is_some_and(|t: Instant| {
+                        t.elapsed() >= COMMIT_IDLE.max(started.elapsed() / 2)
+                    }) =>
+                {
                     break Group::More;
                 }
+                Err(_) => match receiver.blocking_recv() {
+                    Some(item) => item,
+                    None => break Group::Last,
+                },
             };
-            if matches!(group, Group::Failed) {
-                // Dropped uncommitted: rolled back.
-                break;
+            if stopped() {
+                break Group::Last;
             }
-            committed += writing.rows();
-            if let Err(e) = writing.commit() {
-                // The first error is the one to tell (a commit after a full disk fails too).
-                if outcome.is_ok() {
-                    outcome = Err(disk(e));
+            let batch = match item {
+                Ok(batch) => batch,
+                Err(e) => {
+                    outcome = Err(e);
+                    break Group::Last;
                 }
-                break;
+            };
+            let (records, to) = (batch.page.records(), batch.to);
+            let (advance, params) = state::advance(dialect, &name, to);
+            let params = params.each_ref().map(String::as_str);
+            match writing.load_with(records, (&advance, &params)) {
+                Ok(rows) => {
+                    since.get_or_insert_with(Instant::now);
+                    progress.record(records, rows, batch.ends_window);
+                }
+                Err(e) => {
+                    outcome = Err(disk(e));
+                    break Group::Failed;
+                }
             }
-            if matches!(group, Group::Last) {
-                break;
+            if writing.rows() >= COMMIT_ROWS.max(committed) {
+                break Group::More;
             }
+        };
+        if matches!(group, Group::Failed) {
+            // Dropped uncommitted: rolled back.
+            break;
         }
-        // Dropping the receiver stops the producer at its next send.
-        drop(receiver);
-        let _ = runtime.block_on(producer);
-        // Fresh statistics for the readers' plans; worth its cost only after a large run.
-        if outcome.is_ok() && committed >= ANALYZE_ROWS {
-            if let Err(error) = loader.analyze() {
-                tracing::warn!(%error, "cannot refresh the planner's statistics; autovacuum will");
+        committed += writing.rows();
+        if let Err(e) = writing.commit() {
+            // The first error is the one to tell (a commit after a full disk fails too).
+            if outcome.is_ok() {
+                outcome = Err(disk(e));
             }
+            break;
         }
-        outcome?;
-        if stopped() {
-            return Err(SyncError::Stopped {
-                windows: progress.windows(),
-            });
+        if matches!(group, Group::Last) {
+            break;
         }
-        let summary = progress.finish(from, to, started.elapsed(), fetch::read(&counters));
-        Ok(summary)
     }
+    // Dropping the receiver stops the producer at its next send.
+    drop(receiver);
+    let _ = runtime.block_on(producer);
+    // Fresh statistics for the readers' plans; worth its cost only after a large run.
+    if outcome.is_ok() && committed >= ANALYZE_ROWS {
+        if let Err(error) = loader.analyze() {
+            tracing::warn!(%error, "cannot refresh the planner's statistics; autovacuum will");
+        }
+    }
+    outcome?;
+    if stopped() {
+        return Err(SyncError::Stopped {
+            windows: progress.windows(),
+        });
+    }
+    let summary = progress.finish(from, to, started.elapsed(), fetch::read(&counters));
+    Ok(summary)
 }
 
 /// Cuts `[from, to)` into windows of `size`.

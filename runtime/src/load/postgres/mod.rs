@@ -23,7 +23,7 @@ use tokio::runtime::Handle;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Client;
 
-use super::plan::root_key_columns;
+use super::plan::{column_list, on_conflict, root_key_columns};
 use super::store::Foreign;
 use super::{LoadError, SchemaError, Stats, Walker};
 use crate::database_url::Postgres;
@@ -173,27 +173,19 @@ impl<'m> PgLoader<'m> {
         I: IntoIterator,
         I::Item: Record,
     {
-        let mut stats = Stats::default();
-        let mut batch = Vec::with_capacity(self.batch_size);
-        let mut records = records.into_iter().peekable();
-        while records.peek().is_some() {
-            batch.clear();
-            batch.extend(records.by_ref().take(self.batch_size));
+        super::in_batches(records, self.batch_size, |batch| {
             let mut writing = self.begin()?;
-            stats.rows += writing.load(&batch)?;
+            let rows = writing.load(batch)?;
             writing.commit()?;
-            stats.records += batch.len() as u64;
-            stats.batches += 1;
-        }
-        Ok(stats)
+            Ok(rows)
+        })
     }
 
     /// Erases one root record and every row that descends from it, in one
     /// transaction; returns the rows deleted.
     pub fn purge(&mut self, key: &[Sql]) -> Result<u64, LoadError> {
         let texts: Vec<String> = key.iter().map(key_text).collect();
-        let params: Vec<&(dyn ToSql + Sync)> =
-            texts.iter().map(|t| t as &(dyn ToSql + Sync)).collect();
+        let params = text_params(&texts);
         let cx = self.cx();
         self.runtime.block_on(async {
             cx.client
@@ -221,8 +213,7 @@ impl<'m> PgLoader<'m> {
 
     /// Runs `sql` with text parameters outside any transaction of ours.
     pub fn execute(&mut self, sql: &str, params: &[&str]) -> Result<u64, LoadError> {
-        let params: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|t| t as &(dyn ToSql + Sync)).collect();
+        let params = text_params(params);
         let cx = self.cx();
         Ok(self
             .runtime
@@ -232,8 +223,7 @@ impl<'m> PgLoader<'m> {
 
     /// The first column of the first row `sql` gives, as text.
     pub fn query_text(&mut self, sql: &str, params: &[&str]) -> Result<Option<String>, LoadError> {
-        let params: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|t| t as &(dyn ToSql + Sync)).collect();
+        let params = text_params(params);
         let cx = self.cx();
         let row = self
             .runtime
@@ -328,6 +318,11 @@ pub async fn check_schema(client: &Client, pg: &Postgres, model: &Model) -> Resu
     })
 }
 
+/// Text values as a statement's parameters.
+fn text_params<T: ToSql + Sync>(values: &[T]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
 /// A key value as the text a cast in a purge reads.
 fn key_text(value: &Sql) -> String {
     match value {
@@ -370,20 +365,7 @@ fn plans(model: &Model) -> Vec<TablePlan> {
         .enumerate()
         .map(|(i, entity)| {
             let table = PG.ident(&model.table(&entity.name));
-            let columns: Vec<String> = entity.fields.iter().map(|f| PG.ident(&f.name)).collect();
-            let columns = columns.join(", ");
-            let keys: Vec<String> = entity.keys().map(|f| PG.ident(&f.name)).collect();
-            let updates: Vec<String> = entity
-                .fields
-                .iter()
-                .filter(|f| !f.key)
-                .map(|f| format!("{0} = excluded.{0}", PG.ident(&f.name)))
-                .collect();
-            let action = if updates.is_empty() {
-                "NOTHING".to_owned()
-            } else {
-                format!("UPDATE SET {}", updates.join(", "))
-            };
+            let columns = column_list(PG, entity);
             let replace = (i > 0).then(|| {
                 let on: Vec<String> = root_columns[i]
                     .iter()
@@ -414,9 +396,9 @@ fn plans(model: &Model) -> Vec<TablePlan> {
             TablePlan {
                 copy: format!("COPY {} ({columns}) FROM STDIN", stage(i)),
                 merge: format!(
-                    "INSERT INTO {table} ({columns}) SELECT {columns} FROM {} ON CONFLICT ({}) DO {action}",
+                    "INSERT INTO {table} ({columns}) SELECT {columns} FROM {} {}",
                     stage(i),
-                    keys.join(", ")
+                    on_conflict(PG, entity)
                 ),
                 replace,
                 clear: format!("TRUNCATE {}", stage(i)),

@@ -6,11 +6,15 @@
 
 use cai_bridge_model::dialect::Dialect;
 use cai_bridge_model::{LogicalType, Model};
+use futures_util::StreamExt;
 use rusqlite::types::ValueRef;
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
-use super::super::schema::{hash_value, STATE_PREFIX};
+use super::super::schema::{
+    expected_columns, first_difference, hash_value, served_names, service_views, Column,
+    STATE_PREFIX,
+};
 use super::super::LoadError;
 use super::Pg;
 use crate::postgres::PgError;
@@ -19,16 +23,11 @@ const PG: Dialect = Dialect::Postgres;
 
 /// Every table and view the model's DDL creates, as the catalog names them.
 fn ours(model: &Model) -> Vec<String> {
-    let mut names = Vec::new();
-    for entity in &model.entities {
-        names.push(model.table(&entity.name));
-        names.push(model.view(&entity.name));
-    }
-    if let Some(fact) = &model.fact {
-        names.push(model.table(&fact.name));
-        names.push(model.view(&fact.name));
-    }
-    names.iter().map(|n| PG.catalog_name(n)).collect()
+    served_names(model)
+        .map(|name| model.table(name))
+        .chain(service_views(model))
+        .map(|n| PG.catalog_name(&n))
+        .collect()
 }
 
 /// The tables and views of the current schema that the model did not create and
@@ -153,62 +152,16 @@ pub async fn check(client: &Client, model: &Model) -> Result<(), Checked> {
                 &[&PG.ident(&table)],
             )
             .await?;
-        let actual: Vec<(String, String, bool, i64)> = rows
+        let actual: Vec<Column> = rows
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
             .collect();
-        let mut pk = 0;
-        for (i, field) in entity.fields.iter().enumerate() {
-            let position = if field.key {
-                pk += 1;
-                pk
-            } else {
-                0
-            };
-            let want = (
-                PG.catalog_name(&field.name),
-                catalog_type(&field.ty),
-                field.not_null || field.key,
-                position,
-            );
-            match actual.get(i) {
-                None => {
-                    return Err(Checked::Mismatch(format!(
-                        "column {table}.{} is missing",
-                        want.0
-                    )))
-                }
-                Some(have) if *have != want => {
-                    return Err(Checked::Mismatch(format!(
-                        "column {} of {table} is {} {}{}{}, the model wants {} {}{}{}",
-                        i + 1,
-                        have.0,
-                        have.1,
-                        if have.2 { " NOT NULL" } else { "" },
-                        if have.3 > 0 { " (key)" } else { "" },
-                        want.0,
-                        want.1,
-                        if want.2 { " NOT NULL" } else { "" },
-                        if want.3 > 0 { " (key)" } else { "" },
-                    )))
-                }
-                Some(_) => {}
-            }
-        }
-        if let Some(extra) = actual.get(entity.fields.len()) {
-            return Err(Checked::Mismatch(format!(
-                "column {table}.{} is not in the model",
-                extra.0
-            )));
+        let expected = expected_columns(entity, PG, catalog_type);
+        if let Some(difference) = first_difference(&table, &actual, &expected) {
+            return Err(Checked::Mismatch(difference));
         }
     }
-    let views = model
-        .entities
-        .iter()
-        .map(|e| e.name.as_str())
-        .chain(model.fact.as_ref().map(|f| f.name.as_str()));
-    for name in views {
-        let view = model.view(name);
+    for view in service_views(model) {
         if relkind(client, &view).await? != Some('v') {
             return Err(Checked::Mismatch(format!("view {view} is missing")));
         }
@@ -249,19 +202,21 @@ pub async fn content_hash(client: &Client, model: &Model) -> Result<String, toki
                 _ => PG.ident(&f.name),
             })
             .collect();
+        // Streamed: a table of millions of rows is hashed in flat memory.
         let rows = client
-            .query(
+            .query_raw(
                 &format!(
                     "SELECT {} FROM {} ORDER BY {}",
                     columns.join(", "),
                     PG.ident(&table),
                     keys.join(", ")
                 ),
-                &[],
+                std::iter::empty::<&str>(),
             )
             .await?;
+        let mut rows = std::pin::pin!(rows);
         hasher.update(table.as_bytes());
-        for row in &rows {
+        while let Some(row) = rows.next().await.transpose()? {
             hasher.update(b"\x1e");
             for (i, field) in entity.fields.iter().enumerate() {
                 let value = match &field.ty {
