@@ -5,8 +5,9 @@
 
 use std::path::Path;
 
-use cai_bridge::load::{content_hash, read_back, LoadError, Loader};
+use cai_bridge::load::{bound_value, content_hash, read_back, LoadError, Loader, Prepared, Walker};
 use cai_bridge::Artifacts;
+use rusqlite::types::Value as Sql;
 use serde_json::{json, Value};
 
 fn open(dir: &Path) -> Loader<'static> {
@@ -218,4 +219,49 @@ fn arrays_in_json_columns_are_kept_as_json() {
     let children = &sample["data"]["items"][0]["tree"]["children"];
     assert!(children.as_array().is_some_and(|c| !c.is_empty()));
     assert_eq!(&back[0]["tree"]["children"], children);
+}
+
+/// Rows prepared ahead of writing (as a sync's fetch task prepares each page) are
+/// the walk's rows, in its order, and each root's key is its own row's key columns.
+#[test]
+fn prepared_rows_are_the_walks_rows() {
+    let artifacts = cai_logs_bridge::artifacts();
+    let model = &artifacts.model;
+    let walker = Walker::new(model);
+    let records = cai_bridge_tests::cai_samples();
+    let mut walked: Vec<(usize, Vec<Sql>)> = Vec::new();
+    for record in &records {
+        walker
+            .walk(record, &mut |row| {
+                walked.push((row.entity.0, row.values.iter().map(bound_value).collect()));
+                Ok(())
+            })
+            .expect("walks");
+    }
+    let prepared = Prepared::new(&walker, &records).expect("prepares");
+    assert_eq!(prepared.records(), records.len());
+    assert_eq!(prepared.len(), walked.len());
+    assert_eq!(prepared.rows_of(0), records.len());
+    let rows: Vec<(usize, Vec<Sql>)> = prepared
+        .roots()
+        .flat_map(|root| root.rows().collect::<Vec<_>>())
+        .map(|row| (row.entity(), row.values().map(Sql::from).collect()))
+        .collect();
+    assert_eq!(rows, walked);
+    let keys: Vec<Vec<Sql>> = prepared
+        .roots()
+        .map(|root| root.key().expect("keyed").map(Sql::from).collect())
+        .collect();
+    let ids: Vec<Vec<Sql>> = records
+        .iter()
+        .map(|r| vec![Sql::Text(r["id"].as_str().expect("id").to_owned())])
+        .collect();
+    assert_eq!(keys, ids);
+
+    let mut bad = records[1].clone();
+    bad["messages"][0]["nlp_status"] = json!("two hundred");
+    let error = Prepared::new(&walker, &[records[0].clone(), bad])
+        .err()
+        .expect("a bad record fails the set");
+    assert!(error.to_string().contains("nlp_status"), "{error}");
 }

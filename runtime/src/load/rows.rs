@@ -366,10 +366,15 @@ fn resolve<'a>(
 
 /// The value a bound parameter holds, owned (to keep or compare a row's values).
 pub fn bound_value(value: &ToSqlOutput<'_>) -> Sql {
+    value_ref(value).into()
+}
+
+/// The value a bound parameter holds, by reference.
+pub(super) fn value_ref<'v>(value: &'v ToSqlOutput<'_>) -> ValueRef<'v> {
     match value {
-        ToSqlOutput::Borrowed(v) => (*v).into(),
-        ToSqlOutput::Owned(v) => v.clone(),
-        _ => Sql::Null,
+        ToSqlOutput::Borrowed(v) => *v,
+        ToSqlOutput::Owned(v) => v.into(),
+        _ => ValueRef::Null,
     }
 }
 

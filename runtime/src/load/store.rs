@@ -7,7 +7,7 @@ use cai_bridge_model::dialect::Dialect;
 use rusqlite::types::Value as Sql;
 
 use super::postgres::{PgLoader, PgWriting};
-use super::{refuse_foreign, LoadError, Loader, Stats, Writing};
+use super::{refuse_foreign, LoadError, Loader, Prepared, Stats, Walker, Writing};
 use crate::database_url::Database;
 use crate::record::Record;
 use crate::Artifacts;
@@ -63,6 +63,14 @@ impl<'m> Store<'m> {
         match self {
             Store::Sqlite(loader) => loader.model,
             Store::Postgres(loader) => loader.model(),
+        }
+    }
+
+    /// The walk of the model's records, for rows prepared ahead of writing.
+    pub fn walker(&self) -> &Walker<'m> {
+        match self {
+            Store::Sqlite(loader) => &loader.walker,
+            Store::Postgres(loader) => loader.walker(),
         }
     }
 
@@ -190,20 +198,20 @@ impl StoreWriting<'_, '_> {
         }
     }
 
-    /// Loads `records` and then runs `also` (SQL in the store's dialect, text
-    /// parameters: a sync's watermark) in the same transaction; returns the rows
-    /// written.
-    pub fn load_with<R: Record>(
+    /// Writes rows walked ahead and then runs `also` (SQL in the store's dialect,
+    /// text parameters: a sync's watermark) in the same transaction; returns the
+    /// rows written.
+    pub fn write_with(
         &mut self,
-        records: &[R],
+        prepared: &Prepared,
         also: (&str, &[&str]),
     ) -> Result<u64, LoadError> {
         match self {
-            StoreWriting::Sqlite(writing) => writing.load_with(records, |conn| {
+            StoreWriting::Sqlite(writing) => writing.write_with(prepared, |conn| {
                 conn.execute(also.0, rusqlite::params_from_iter(also.1))
                     .map(drop)
             }),
-            StoreWriting::Postgres(writing) => writing.load_with(records, also),
+            StoreWriting::Postgres(writing) => writing.write_with(prepared, also),
         }
     }
 

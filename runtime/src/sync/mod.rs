@@ -2,7 +2,9 @@
 //!
 //! - The range `[from, to)` is cut into windows (one day by default). A window whose
 //!   answer holds as many records as the API returns at most is split in halves
-//!   until each part fits, so nothing is silently cut off.
+//!   until each part fits, so nothing is silently cut off; later windows are asked
+//!   for in parts of the size that fit (growing again where answers thin out), so a
+//!   dense range costs no full answer per window only to be thrown away.
 //! - Incremental: without `--from`, a run starts at the stored high-water mark minus
 //!   an overlap, so late-arriving records are caught; upserts keep that idempotent.
 //! - A window is written together with the high-water mark, so an interrupted run
@@ -17,9 +19,10 @@
 //!   for a second (or half the run's time so far), so a slow API's data shows while
 //!   the run goes on. A window that
 //!   cannot be written rolls its group back; the groups before it stay.
-//! - Fetching overlaps writing: a task fetches and parses the next window while this
-//!   thread writes the last one, and no further ahead, so memory stays flat whatever
-//!   the range.
+//! - Fetching overlaps writing: a task fetches, parses and walks the next window
+//!   into rows while this thread writes the last one, and no further ahead, so
+//!   memory stays flat whatever the range, and the writer does little but SQLite's
+//!   own work.
 //! - Only into a database of its own: one holding tables or views the model did not
 //!   create is refused, naming them, unless [`Options::adopt`] says otherwise. A
 //!   write the disk or a file-size limit refuses is a [`SyncError::Disk`] naming
@@ -45,7 +48,7 @@ use tokio::sync::mpsc::error::TryRecvError;
 
 use crate::auth::Credentials;
 use crate::database_url::Database;
-use crate::load::{Foreign, LoadError, SchemaError, Store};
+use crate::load::{Foreign, LoadError, Prepared, SchemaError, Store, Walker};
 use crate::settings::{ApiSettings, SyncSettings};
 use crate::Artifacts;
 use fetch::{Api, FetchError};
@@ -199,10 +202,15 @@ enum Group {
     Failed,
 }
 
-/// A fetched (sub-)window on its way to the database.
+/// A fetched (sub-)window on its way to the database, walked into rows by the fetch
+/// task (its page freed there), so the writing thread only binds them.
 struct Batch {
     to: DateTime<Utc>,
-    page: Page,
+    /// The page's rows, or why one of its records cannot be stored (the window
+    /// fails as a write would).
+    rows: Result<Prepared, LoadError>,
+    /// Items of the root's first child array (for progress).
+    children: u64,
     /// Whether this batch ends one of the planned windows (for progress).
     ends_window: bool,
 }
@@ -306,6 +314,8 @@ pub fn run(
     let children = first_child_member(model);
     let mut progress =
         progress::Progress::new(windows.len() as u64, options.quiet, children.clone());
+    // The fetch task walks pages with a walker of its own, on the model's copy.
+    let walked = Arc::new(model.clone());
 
     // One page is written while the next is fetched (see `fetch_window`): memory
     // holds two pages at most, whatever the range.
@@ -313,9 +323,17 @@ pub fn run(
     let page_cap = settings.page_cap;
     let stop = options.stop.clone();
     let producer = runtime.spawn(async move {
+        let walker = Walker::new(&walked);
+        let mut fetch = Fetch {
+            client: &client,
+            walker: &walker,
+            page_cap,
+            children: children.as_deref(),
+            span: None,
+        };
         let fetch_all = async {
             for (from, to) in windows {
-                if let Err(e) = fetch_window(&client, from, to, page_cap, &sender).await {
+                if let Err(e) = fetch.window(from, to, &sender).await {
                     let _ = sender.send(Err(e)).await;
                     return;
                 }
@@ -374,13 +392,18 @@ pub fn run(
                     break Group::Last;
                 }
             };
-            let (records, to) = (batch.page.records(), batch.to);
-            let (advance, params) = state::advance(dialect, &name, to);
+            let (advance, params) = state::advance(dialect, &name, batch.to);
             let params = params.each_ref().map(String::as_str);
-            match writing.load_with(records, (&advance, &params)) {
-                Ok(rows) => {
+            let written = batch.rows.and_then(|rows| {
+                Ok((
+                    rows.records(),
+                    writing.write_with(&rows, (&advance, &params))?,
+                ))
+            });
+            match written {
+                Ok((records, rows)) => {
                     since.get_or_insert_with(Instant::now);
-                    progress.record(records, rows, batch.ends_window);
+                    progress.record(records as u64, batch.children, rows, batch.ends_window);
                 }
                 Err(e) => {
                     outcome = Err(disk(e));
@@ -443,53 +466,109 @@ fn plan(
     windows
 }
 
-/// Fetches one planned window, splitting it while an answer is full, and sends the
-/// parts in time order.
-async fn fetch_window(
-    client: &Api,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+/// What the fetch task needs to turn windows into batches.
+struct Fetch<'f> {
+    client: &'f Api,
+    walker: &'f Walker<'f>,
     page_cap: usize,
-    sender: &tokio::sync::mpsc::Sender<Result<Batch, SyncError>>,
-) -> Result<(), SyncError> {
-    let mut pending = vec![(from, to)];
-    while let Some((start, end)) = pending.pop() {
-        // The channel's slot first, the fetch then: a page is fetched once the writer
-        // has taken the one before, so at most two are in memory.
-        let Ok(slot) = sender.reserve().await else {
-            return Ok(());
-        };
-        let page = client.fetch(start, end).await?;
-        if page.records().len() >= page_cap {
-            let half = (end - start) / 2;
-            // Below the bounds' precision both halves would ask the same again.
-            if half < client.precision() {
-                return Err(SyncError::Range(format!(
-                    "more than {page_cap} records in the {} at {}; the API's cap cannot be worked around by splitting",
-                    client.precision_name(),
-                    format::timestamp_text(start)
-                )));
+    /// The wire name of the root's first child array, to count its items.
+    children: Option<&'f str>,
+    /// Once an answer was full, the part of a window to ask for next (see
+    /// [`next_span`]): later windows are cut to it before they are asked for, since
+    /// a full answer is fetched and parsed only to be thrown away.
+    span: Option<chrono::Duration>,
+}
+
+impl Fetch<'_> {
+    /// Fetches one planned window, splitting it while an answer is full, and sends
+    /// the parts in time order, each walked into rows.
+    async fn window(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        sender: &tokio::sync::mpsc::Sender<Result<Batch, SyncError>>,
+    ) -> Result<(), SyncError> {
+        let (client, page_cap) = (self.client, self.page_cap);
+        let mut pending = vec![(from, to)];
+        while let Some((start, mut end)) = pending.pop() {
+            if let Some(span) = self.span.filter(|span| end - start > *span) {
+                pending.push((start + span, end));
+                end = start + span;
             }
-            client
-                .counters
-                .splits
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let middle = start + half;
-            tracing::debug!(from = %format::timestamp_text(start), to = %format::timestamp_text(end), "full answer; splitting");
-            // Later half first onto the stack, so the earlier half is fetched next
-            // and the watermark only ever moves forward.
-            pending.push((middle, end));
-            pending.push((start, middle));
-            continue;
+            // The channel's slot first, the fetch then: a page is fetched once the
+            // writer has taken the one before, so at most two are in memory.
+            let Ok(slot) = sender.reserve().await else {
+                return Ok(());
+            };
+            let page = client.fetch(start, end).await?;
+            if page.records().len() >= page_cap {
+                let half = (end - start) / 2;
+                // Below the bounds' precision both halves would ask the same again.
+                if half < client.precision() {
+                    return Err(SyncError::Range(format!(
+                        "more than {page_cap} records in the {} at {}; the API's cap cannot be worked around by splitting",
+                        client.precision_name(),
+                        format::timestamp_text(start)
+                    )));
+                }
+                client
+                    .counters
+                    .splits
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let middle = start + half;
+                tracing::debug!(from = %format::timestamp_text(start), to = %format::timestamp_text(end), "full answer; splitting");
+                self.span = Some(half);
+                // Later half first onto the stack, so the earlier half is fetched next
+                // and the watermark only ever moves forward.
+                pending.push((middle, end));
+                pending.push((start, middle));
+                continue;
+            }
+            if self.span.is_some() {
+                let records = page.records().len();
+                self.span = Some(next_span(
+                    end - start,
+                    records,
+                    page_cap,
+                    client.precision(),
+                ));
+            }
+            let records = page.records();
+            let batch = Batch {
+                to: end,
+                rows: Prepared::new(self.walker, records),
+                children: self
+                    .children
+                    .map_or(0, |child| progress::items(records, child)),
+                ends_window: end == to,
+            };
+            // The page (its body and DOM) is freed here, where it was made.
+            drop(page);
+            slot.send(Ok(batch));
         }
-        let batch = Batch {
-            to: end,
-            page,
-            ends_window: end == to,
-        };
-        slot.send(Ok(batch));
+        Ok(())
     }
-    Ok(())
+}
+
+/// The part of a window to ask for after an answer of `records` (under `cap`) for
+/// `last`: what the answer's density says holds three quarters of the cap, so that
+/// the next answer fits with room for a denser stretch, at most twice `last`, never
+/// below the bounds' `precision` and a whole number of it (so a part's bounds stay
+/// what the API's format can say).
+fn next_span(
+    last: chrono::Duration,
+    records: usize,
+    cap: usize,
+    precision: chrono::Duration,
+) -> chrono::Duration {
+    let factor = if records == 0 {
+        2.0
+    } else {
+        (0.75 * cap as f64 / records as f64).min(2.0)
+    };
+    let step = precision.num_milliseconds().max(1);
+    let span = (last.num_milliseconds() as f64 * factor) as i64;
+    chrono::Duration::milliseconds((span - span % step).max(step))
 }
 
 /// The wire name of the root's first child array (CAI: `messages`), for counting.
@@ -508,6 +587,21 @@ fn first_child_member(model: &cai_bridge_model::Model) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_part_aims_at_three_quarters_of_the_cap() {
+        let hour = chrono::Duration::hours(1);
+        let ms = chrono::Duration::milliseconds(1);
+        assert_eq!(next_span(hour, 500, 1000, ms), hour + hour / 2);
+        assert_eq!(next_span(hour, 900, 1000, ms), hour * 5 / 6);
+        assert_eq!(next_span(hour, 100, 1000, ms), hour * 2);
+        assert_eq!(next_span(hour, 0, 1000, ms), hour * 2);
+        assert_eq!(next_span(ms * 3, 999, 1000, ms), ms * 2);
+        assert_eq!(next_span(ms, 999, 1000, ms), ms);
+        let second = chrono::Duration::seconds(1);
+        assert_eq!(next_span(second * 10, 800, 1000, second), second * 9);
+        assert_eq!(next_span(second, 999, 1000, second), second);
+    }
 
     #[test]
     fn windows_cover_the_range_without_gaps() {

@@ -9,6 +9,17 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::record::{Member, Record};
 
+/// The items of the child array `child` in `records`, all together.
+pub(super) fn items<R: Record>(records: &[R], child: &str) -> u64 {
+    records
+        .iter()
+        .map(|r| match r.member(child) {
+            Member::List(items) => items.len() as u64,
+            _ => 0,
+        })
+        .sum()
+}
+
 /// What a finished sync did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {
@@ -82,18 +93,10 @@ impl Progress {
         }
     }
 
-    pub(super) fn record<R: Record>(&mut self, records: &[R], rows: u64, ends_window: bool) {
-        self.records += records.len() as u64;
+    pub(super) fn record(&mut self, records: u64, children: u64, rows: u64, ends_window: bool) {
+        self.records += records;
+        self.children += children;
         self.rows += rows;
-        if let Some(child) = &self.child {
-            self.children += records
-                .iter()
-                .map(|r| match r.member(child) {
-                    Member::List(items) => items.len() as u64,
-                    _ => 0,
-                })
-                .sum::<u64>();
-        }
         if ends_window {
             self.windows += 1;
             self.bar.inc(1);

@@ -7,23 +7,18 @@
 use std::io::Write;
 
 use cai_bridge_model::{Field, LogicalType};
-use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::types::ValueRef;
 
 /// Appends one row to `out`; `Err` names the field PostgreSQL could not take and why.
-pub fn row<'f>(
+pub fn row<'v, 'f>(
     out: &mut Vec<u8>,
     fields: &'f [Field],
-    values: &[ToSqlOutput<'_>],
+    values: impl IntoIterator<Item = ValueRef<'v>>,
 ) -> Result<(), (&'f Field, String)> {
     for (i, (field, value)) in fields.iter().zip(values).enumerate() {
         if i > 0 {
             out.push(b'\t');
         }
-        let value = match value {
-            ToSqlOutput::Borrowed(v) => *v,
-            ToSqlOutput::Owned(v) => v.into(),
-            _ => ValueRef::Null,
-        };
         match value {
             ValueRef::Null => out.extend_from_slice(b"\\N"),
             // Writing into a Vec cannot fail.
@@ -85,7 +80,6 @@ fn escape(out: &mut Vec<u8>, text: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rusqlite::types::Value;
 
     fn field(ty: LogicalType) -> Field {
         Field {
@@ -110,13 +104,13 @@ mod tests {
             field(LogicalType::LargeString),
         ];
         let values = [
-            ToSqlOutput::Borrowed(ValueRef::Text(b"a\tb\\c\nd\re")),
-            ToSqlOutput::Owned(Value::Integer(-7)),
-            ToSqlOutput::Owned(Value::Real(0.1)),
-            ToSqlOutput::Owned(Value::Null),
+            ValueRef::Text(b"a\tb\\c\nd\re"),
+            ValueRef::Integer(-7),
+            ValueRef::Real(0.1),
+            ValueRef::Null,
         ];
         let mut out = Vec::new();
-        row(&mut out, &fields, &values).expect("writes");
+        row(&mut out, &fields, values).expect("writes");
         assert_eq!(out, b"a\\tb\\\\c\\nd\\re\t-7\t0.1\t\\N\n");
     }
 
@@ -124,25 +118,10 @@ mod tests {
     fn what_postgresql_refuses_is_named() {
         let fields = [field(LogicalType::String(Some(3)))];
         let mut out = Vec::new();
-        assert!(row(
-            &mut out,
-            &fields,
-            &[ToSqlOutput::Borrowed(ValueRef::Text("äöü".as_bytes()))]
-        )
-        .is_ok());
-        let (_, message) = row(
-            &mut out,
-            &fields,
-            &[ToSqlOutput::Borrowed(ValueRef::Text(b"abcd"))],
-        )
-        .expect_err("too long");
+        assert!(row(&mut out, &fields, [ValueRef::Text("äöü".as_bytes())]).is_ok());
+        let (_, message) = row(&mut out, &fields, [ValueRef::Text(b"abcd")]).expect_err("too long");
         assert!(message.contains("longer than the column's 3"), "{message}");
-        let (_, message) = row(
-            &mut out,
-            &fields,
-            &[ToSqlOutput::Borrowed(ValueRef::Text(b"a\0"))],
-        )
-        .expect_err("NUL");
+        let (_, message) = row(&mut out, &fields, [ValueRef::Text(b"a\0")]).expect_err("NUL");
         assert!(message.contains("NUL"), "{message}");
     }
 }

@@ -25,7 +25,7 @@ use tokio_postgres::Client;
 
 use super::plan::{column_list, on_conflict, root_key_columns};
 use super::store::Foreign;
-use super::{LoadError, SchemaError, Stats, Walker};
+use super::{LoadError, Prepared, SchemaError, Stats, Walker};
 use crate::database_url::Postgres;
 use crate::postgres::{self as pg, PgError};
 use crate::record::Record;
@@ -152,6 +152,11 @@ impl<'m> PgLoader<'m> {
     /// The model loaded.
     pub fn model(&self) -> &'m Model {
         self.model
+    }
+
+    /// The walk of the model's records.
+    pub fn walker(&self) -> &Walker<'m> {
+        &self.walker
     }
 
     /// Records per transaction in [`load`](Self::load) (default 500).
@@ -423,27 +428,29 @@ pub struct PgWriting<'l, 'm> {
 impl PgWriting<'_, '_> {
     /// Loads `records`; returns the rows written.
     pub fn load<R: Record>(&mut self, records: &[R]) -> Result<u64, LoadError> {
-        self.write(records, None)
+        let prepared = Prepared::new(&self.loader.walker, records)?;
+        self.write(&prepared, None)
     }
 
-    /// Loads `records`, then runs `also` (SQL with `$n` text parameters: a sync's
-    /// watermark) in the same transaction.
-    pub fn load_with<R: Record>(
+    /// Writes rows walked ahead, then runs `also` (SQL with `$n` text parameters: a
+    /// sync's watermark) in the same transaction.
+    pub fn write_with(
         &mut self,
-        records: &[R],
+        prepared: &Prepared,
         also: (&str, &[&str]),
     ) -> Result<u64, LoadError> {
-        self.write(records, Some(also))
+        self.write(prepared, Some(also))
     }
 
-    fn write<R: Record>(
+    fn write(
         &mut self,
-        records: &[R],
+        prepared: &Prepared,
         also: Option<(&str, &[&str])>,
     ) -> Result<u64, LoadError> {
-        let mut rows = 0;
-        for record in records {
-            if let Some(key) = self.loader.walker.root_key(record) {
+        let entities = &self.loader.model.entities;
+        for root in prepared.roots() {
+            let key = root.key().map(|key| key.map(Sql::from).collect::<Vec<_>>());
+            if let Some(key) = &key {
                 // The same root twice in one merge would leave the first one's
                 // extra children behind: merge what is staged first.
                 if !self.roots.insert(format!("{key:?}")) {
@@ -451,26 +458,28 @@ impl PgWriting<'_, '_> {
                     self.roots.insert(format!("{key:?}"));
                 }
             }
-            let staged = &mut self.staged;
-            let walker = &self.loader.walker;
-            rows += walker.walk(record, &mut |row| {
-                copy::row(&mut staged[row.entity.0], &row.entity.1.fields, row.values).map_err(
+            for row in root.rows() {
+                let entity = &entities[row.entity()];
+                copy::row(&mut self.staged[row.entity()], &entity.fields, row.values()).map_err(
                     |(field, message)| LoadError::Record {
-                        entity: row.entity.1.name.clone(),
-                        key: walker
-                            .root_key(record)
-                            .map(|key| key.iter().map(key_text).collect::<Vec<_>>().join(", "))
-                            .unwrap_or_default(),
+                        entity: entity.name.clone(),
+                        key: key
+                            .iter()
+                            .flatten()
+                            .map(key_text)
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         field: field.name.clone(),
                         message,
                     },
-                )
-            })?;
+                )?;
+            }
         }
         self.merge()?;
         if let Some((sql, params)) = also {
             self.loader.execute(sql, params)?;
         }
+        let rows = prepared.len() as u64;
         self.rows += rows;
         Ok(rows)
     }

@@ -1,0 +1,210 @@
+//! The rows of a set of root records, walked ahead of writing and owned: what a
+//! loader binds, row by row, without going back to the records. A sync walks each
+//! page on its fetch task while the writing thread binds the page before it, so the
+//! writer does little but SQLite's own work; the page's DOM is freed where it was
+//! made. Text is copied once into one buffer per set, not a string per value.
+
+use rusqlite::types::ValueRef;
+
+use super::rows::{value_ref, Walker};
+use super::LoadError;
+use crate::record::Record;
+
+/// One value of a prepared row; text and blobs point into the set's buffer.
+#[derive(Clone, Copy)]
+enum Slot {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text { start: u32, len: u32 },
+    Blob { start: u32, len: u32 },
+}
+
+/// Where one row is: its entity, and its values from `start` to the next row's.
+#[derive(Clone, Copy)]
+struct RowAt {
+    entity: u32,
+    start: u32,
+}
+
+/// Where one root record is: its rows from `first` to the next root's, and whether
+/// its own row (the first) holds its whole key.
+#[derive(Clone, Copy)]
+struct RootAt {
+    first: u32,
+    keyed: bool,
+}
+
+/// The rows of root records, in the order a walk visits them (see [`Walker::walk`]).
+#[derive(Default)]
+pub struct Prepared {
+    bytes: Vec<u8>,
+    values: Vec<Slot>,
+    rows: Vec<RowAt>,
+    roots: Vec<RootAt>,
+    /// Per root-entity field, whether it is part of the key (to find the key in the
+    /// root's row).
+    root_keys: Vec<bool>,
+}
+
+impl Prepared {
+    /// Walks `records` (root records of `walker`'s model) into rows; stops at the
+    /// first that cannot be stored, naming its key and field as a load would.
+    pub fn new<R: Record>(walker: &Walker<'_>, records: &[R]) -> Result<Prepared, LoadError> {
+        let root = walker.model().root();
+        let mut prepared = Prepared {
+            root_keys: root.fields.iter().map(|f| f.key).collect(),
+            ..Prepared::default()
+        };
+        for record in records {
+            let first = prepared.rows.len() as u32;
+            prepared.roots.push(RootAt { first, keyed: true });
+            walker.walk(record, &mut |row| {
+                prepared.rows.push(RowAt {
+                    entity: row.entity.0 as u32,
+                    start: prepared.values.len() as u32,
+                });
+                for value in row.values {
+                    let slot = prepared.slot(value_ref(value));
+                    prepared.values.push(slot);
+                }
+                Ok(())
+            })?;
+            // A walk fails on a missing key, so a walked root's key is whole; a NULL
+            // in it (a key of a type SQLite has no text for) still counts as none.
+            let key_null = prepared.root_row_key(first).any(|v| v == ValueRef::Null);
+            if let Some(root) = prepared.roots.last_mut() {
+                root.keyed = !key_null;
+            }
+        }
+        Ok(prepared)
+    }
+
+    fn slot(&mut self, value: ValueRef<'_>) -> Slot {
+        let mut keep = |bytes: &[u8]| {
+            let start = self.bytes.len() as u32;
+            self.bytes.extend_from_slice(bytes);
+            (start, bytes.len() as u32)
+        };
+        match value {
+            ValueRef::Null => Slot::Null,
+            ValueRef::Integer(n) => Slot::Integer(n),
+            ValueRef::Real(x) => Slot::Real(x),
+            ValueRef::Text(text) => {
+                let (start, len) = keep(text);
+                Slot::Text { start, len }
+            }
+            ValueRef::Blob(blob) => {
+                let (start, len) = keep(blob);
+                Slot::Blob { start, len }
+            }
+        }
+    }
+
+    fn value(&self, slot: Slot) -> ValueRef<'_> {
+        let bytes = |start: u32, len: u32| &self.bytes[start as usize..(start + len) as usize];
+        match slot {
+            Slot::Null => ValueRef::Null,
+            Slot::Integer(n) => ValueRef::Integer(n),
+            Slot::Real(x) => ValueRef::Real(x),
+            Slot::Text { start, len } => ValueRef::Text(bytes(start, len)),
+            Slot::Blob { start, len } => ValueRef::Blob(bytes(start, len)),
+        }
+    }
+
+    /// The root records walked.
+    pub fn records(&self) -> usize {
+        self.roots.len()
+    }
+
+    /// The rows, all entities together.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows of the entity at `index` in the model.
+    pub fn rows_of(&self, index: usize) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.entity as usize == index)
+            .count()
+    }
+
+    /// Each root record: its key and its rows.
+    pub fn roots(&self) -> impl Iterator<Item = PreparedRoot<'_>> {
+        (0..self.roots.len()).map(move |i| PreparedRoot {
+            set: self,
+            index: i,
+        })
+    }
+
+    fn row_values(&self, row: usize) -> &[Slot] {
+        let start = self.rows[row].start as usize;
+        let end = self
+            .rows
+            .get(row + 1)
+            .map_or(self.values.len(), |next| next.start as usize);
+        &self.values[start..end]
+    }
+
+    fn root_row_key(&self, first: u32) -> impl Iterator<Item = ValueRef<'_>> + Clone {
+        self.row_values(first as usize)
+            .iter()
+            .zip(&self.root_keys)
+            .filter(|(_, key)| **key)
+            .map(|(slot, _)| self.value(*slot))
+    }
+}
+
+/// One root record of a [`Prepared`] set.
+#[derive(Clone, Copy)]
+pub struct PreparedRoot<'p> {
+    set: &'p Prepared,
+    index: usize,
+}
+
+impl<'p> PreparedRoot<'p> {
+    /// The record's key, value by value (`None` if a part is NULL).
+    pub fn key(&self) -> Option<impl Iterator<Item = ValueRef<'p>> + Clone + 'p> {
+        let root = self.set.roots[self.index];
+        root.keyed.then(|| self.set.root_row_key(root.first))
+    }
+
+    /// The record's rows, its own first, then its descendants' depth first.
+    pub fn rows(&self) -> impl Iterator<Item = PreparedRow<'p>> {
+        let set = self.set;
+        let first = set.roots[self.index].first as usize;
+        let end = set
+            .roots
+            .get(self.index + 1)
+            .map_or(set.rows.len(), |next| next.first as usize);
+        (first..end).map(move |row| PreparedRow { set, row })
+    }
+}
+
+/// One row of a [`Prepared`] set.
+#[derive(Clone, Copy)]
+pub struct PreparedRow<'p> {
+    set: &'p Prepared,
+    row: usize,
+}
+
+impl<'p> PreparedRow<'p> {
+    /// The row's entity, by its index in the model.
+    pub fn entity(&self) -> usize {
+        self.set.rows[self.row].entity as usize
+    }
+
+    /// A value per field of the entity, in field order (as its upsert binds them).
+    pub fn values(&self) -> impl ExactSizeIterator<Item = ValueRef<'p>> + 'p {
+        let set = self.set;
+        set.row_values(self.row)
+            .iter()
+            .map(move |slot| set.value(*slot))
+    }
+}
