@@ -118,6 +118,27 @@ fn a_resent_parent_replaces_its_children() {
         .map(|r| r.expect("row"))
         .collect();
     assert_eq!(slugs, ["changed"]);
+
+    // One record twice in one batch (the API sent it twice): the later copy wins,
+    // its rows and all, although the batch is otherwise written table by table.
+    let mut later = record.clone();
+    later["messages"][0]["intents"] = json!([]);
+    let other = cai_bridge_tests::cai_samples()
+        .into_iter()
+        .find(|r| r["id"] != record["id"])
+        .expect("another record");
+    loader
+        .load([record.clone(), other, later])
+        .expect("loads the batch");
+    let intents: i64 = loader
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM cai_logs_Intents WHERE message_message_id = ?1",
+            [record["messages"][0]["message_id"].as_str()],
+            |r| r.get(0),
+        )
+        .expect("counts");
+    assert_eq!(intents, 0, "the earlier copy's intents stayed");
 }
 
 #[test]

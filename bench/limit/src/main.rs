@@ -3,7 +3,8 @@
 //! It reads every row of a database the bridge synced into memory, then inserts the
 //! same rows into the same tables of a new file (created from the bridge's generated
 //! `schema.sql`) the fastest plain way: one transaction, one prepared statement per
-//! table, WAL as the bridge's loader sets it. Only that insert phase is timed, so its
+//! table, with the file settings of the bridge's loader: WAL, the source's page size
+//! (the loader's for a new file) and the loader's page cache. Only that insert phase is timed, so its
 //! rows per second are what SQLite can take on this machine, with no HTTP, no JSON and
 //! no mapping: the ceiling a sync is held against.
 //!
@@ -97,8 +98,16 @@ fn run(args: &Args) -> Result<String, String> {
     let out = Connection::open(&args.out)
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     let start = Instant::now();
-    let rows =
-        insert_all(out, &ddl, &tables).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let page_size: i64 = Connection::open(&args.source)
+        .and_then(|c| c.pragma_query_value(None, "page_size", |r| r.get(0)))
+        .map_err(|e| {
+            format!(
+                "cannot read the page size of {}: {e}",
+                args.source.display()
+            )
+        })?;
+    let rows = insert_all(out, page_size, &ddl, &tables)
+        .map_err(|e| format!("{}: {e}", args.out.display()))?;
     let seconds = start.elapsed().as_secs_f64();
     Ok(format!(
         "{{\"rows\":{rows},\"tables\":{},\"insert_seconds\":{seconds:.6},\"sqlite\":\"{}\"}}",
@@ -148,8 +157,16 @@ fn read_tables(source: &std::path::Path, ddl: &str) -> rusqlite::Result<Vec<Tabl
 /// The timed phase: the schema, then every row in one transaction. Not inlined, so
 /// that `valgrind --tool=callgrind --toggle-collect='*insert_all*'` counts it alone.
 #[inline(never)]
-fn insert_all(mut conn: Connection, ddl: &str, tables: &[Table]) -> rusqlite::Result<usize> {
+fn insert_all(
+    mut conn: Connection,
+    page_size: i64,
+    ddl: &str,
+    tables: &[Table],
+) -> rusqlite::Result<usize> {
+    conn.pragma_update(None, "page_size", page_size)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
+    // The page cache of the bridge's loader (`cai_bridge::load::CACHE_KIB`).
+    conn.pragma_update(None, "cache_size", -(6 << 10))?;
     conn.execute_batch(ddl)?;
     let tx = conn.transaction()?;
     let mut rows = 0;

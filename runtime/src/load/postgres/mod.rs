@@ -13,8 +13,6 @@
 mod copy;
 mod schema;
 
-use std::collections::HashSet;
-
 use cai_bridge_model::dialect::Dialect;
 use cai_bridge_model::Model;
 use rusqlite::types::Value as Sql;
@@ -305,7 +303,6 @@ impl<'m> PgLoader<'m> {
         Ok(PgWriting {
             loader: self,
             staged,
-            roots: HashSet::new(),
             rows: 0,
             open: true,
         })
@@ -418,8 +415,6 @@ pub struct PgWriting<'l, 'm> {
     loader: &'l mut PgLoader<'m>,
     /// Per entity, the rows staged since the last merge, as COPY text.
     staged: Vec<Vec<u8>>,
-    /// The root keys staged since the last merge.
-    roots: HashSet<String>,
     rows: u64,
     /// Whether the transaction is still open (not committed, not rolled back).
     open: bool,
@@ -449,26 +444,23 @@ impl PgWriting<'_, '_> {
     ) -> Result<u64, LoadError> {
         let entities = &self.loader.model.entities;
         for root in prepared.roots() {
-            let key = root.key().map(|key| key.map(Sql::from).collect::<Vec<_>>());
-            if let Some(key) = &key {
-                // The same root twice in one merge would leave the first one's
-                // extra children behind: merge what is staged first.
-                if !self.roots.insert(format!("{key:?}")) {
-                    self.merge()?;
-                    self.roots.insert(format!("{key:?}"));
-                }
+            // The same root twice in one merge would leave the first one's extra
+            // children behind: merge what is staged first.
+            if root.again() {
+                self.merge()?;
             }
             for row in root.rows() {
                 let entity = &entities[row.entity()];
                 copy::row(&mut self.staged[row.entity()], &entity.fields, row.values()).map_err(
                     |(field, message)| LoadError::Record {
                         entity: entity.name.clone(),
-                        key: key
-                            .iter()
-                            .flatten()
-                            .map(key_text)
-                            .collect::<Vec<_>>()
-                            .join(", "),
+                        key: root
+                            .key()
+                            .map(|key| {
+                                let parts: Vec<String> = key.map(|v| key_text(&v.into())).collect();
+                                parts.join(", ")
+                            })
+                            .unwrap_or_default(),
                         field: field.name.clone(),
                         message,
                     },
@@ -489,7 +481,6 @@ impl PgWriting<'_, '_> {
         let loader = &*self.loader;
         let cx = loader.cx();
         let mut staged = std::mem::replace(&mut self.staged, vec![Vec::new(); loader.plans.len()]);
-        self.roots.clear();
         loader
             .runtime
             .block_on(async {
