@@ -62,50 +62,67 @@ impl Prepared {
     /// Walks `records` (root records of `walker`'s model) into rows; stops at the
     /// first that cannot be stored, naming its key and field as a load would.
     pub fn new<R: Record>(walker: &Walker<'_>, records: &[R]) -> Result<Prepared, LoadError> {
-        let root = walker.model().root();
-        let mut prepared = Prepared {
-            root_keys: root.fields.iter().map(|f| f.key).collect(),
-            ..Prepared::default()
-        };
+        let mut prepared = Prepared::default();
+        prepared.refill(walker, records)?;
+        Ok(prepared)
+    }
+
+    /// [`new`](Self::new) into this set's buffers, which keep their capacity: a sync
+    /// reuses two sets for all its pages instead of growing (and faulting in) fresh
+    /// buffers of megabytes for each. On error the set holds part of the records.
+    pub fn refill<R: Record>(
+        &mut self,
+        walker: &Walker<'_>,
+        records: &[R],
+    ) -> Result<(), LoadError> {
+        self.bytes.clear();
+        self.values.clear();
+        self.rows.clear();
+        self.roots.clear();
+        self.root_keys.clear();
+        self.root_keys
+            .extend(walker.model().root().fields.iter().map(|f| f.key));
         for record in records {
-            let first = prepared.rows.len() as u32;
-            prepared.roots.push(RootAt {
+            let first = self.rows.len() as u32;
+            self.roots.push(RootAt {
                 first,
                 keyed: true,
                 again: false,
             });
             walker.walk(record, &mut |row| {
-                prepared.rows.push(RowAt {
+                self.rows.push(RowAt {
                     entity: row.entity.0 as u32,
-                    start: prepared.values.len() as u32,
+                    start: self.values.len() as u32,
                 });
                 for value in row.values {
-                    let slot = prepared.slot(value_ref(value));
-                    prepared.values.push(slot);
+                    let slot = self.slot(value_ref(value));
+                    self.values.push(slot);
                 }
                 Ok(())
             })?;
             // A walk fails on a missing key, so a walked root's key is whole; a NULL
             // in it (a key of a type SQLite has no text for) still counts as none.
-            let key_null = prepared.root_row_key(first).any(|v| v == ValueRef::Null);
-            if let Some(root) = prepared.roots.last_mut() {
+            let key_null = self.root_row_key(first).any(|v| v == ValueRef::Null);
+            if let Some(root) = self.roots.last_mut() {
                 root.keyed = !key_null;
             }
         }
-        let mut by_entity: Vec<u32> = (0..prepared.rows.len() as u32).collect();
-        by_entity.sort_by_key(|&row| prepared.rows[row as usize].entity);
-        prepared.by_entity = by_entity;
-        let mut keys = HashSet::with_capacity(prepared.roots.len());
-        for i in 0..prepared.roots.len() {
+        let mut by_entity = std::mem::take(&mut self.by_entity);
+        by_entity.clear();
+        by_entity.extend(0..self.rows.len() as u32);
+        by_entity.sort_by_key(|&row| self.rows[row as usize].entity);
+        self.by_entity = by_entity;
+        let mut keys = HashSet::with_capacity(self.roots.len());
+        for i in 0..self.roots.len() {
             let key = PreparedRoot {
-                set: &prepared,
+                set: self,
                 index: i,
             }
             .key()
             .map(key_bytes);
-            prepared.roots[i].again = key.is_some_and(|key| !keys.insert(key));
+            self.roots[i].again = key.is_some_and(|key| !keys.insert(key));
         }
-        Ok(prepared)
+        Ok(())
     }
 
     fn slot(&mut self, value: ValueRef<'_>) -> Slot {

@@ -320,6 +320,8 @@ pub fn run(
     // One page is written while the next is fetched (see `fetch_window`): memory
     // holds two pages at most, whatever the range.
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Batch, SyncError>>(1);
+    // Written sets of rows go back to be filled again (two or three are in use).
+    let (spent_sender, spent) = std::sync::mpsc::channel::<Prepared>();
     let page_cap = settings.page_cap;
     let stop = options.stop.clone();
     let producer = runtime.spawn(async move {
@@ -330,6 +332,7 @@ pub fn run(
             page_cap,
             children: children.as_deref(),
             span: None,
+            spent,
         };
         let fetch_all = async {
             for (from, to) in windows {
@@ -395,10 +398,13 @@ pub fn run(
             let (advance, params) = state::advance(dialect, &name, batch.to);
             let params = params.each_ref().map(String::as_str);
             let written = batch.rows.and_then(|rows| {
-                Ok((
+                let written = (
                     rows.records(),
                     writing.write_with(&rows, (&advance, &params))?,
-                ))
+                );
+                // Back to the fetch task, whose next page fills its buffers again.
+                let _ = spent_sender.send(rows);
+                Ok(written)
             });
             match written {
                 Ok((records, rows)) => {
@@ -477,6 +483,8 @@ struct Fetch<'f> {
     /// [`next_span`]): later windows are cut to it before they are asked for, since
     /// a full answer is fetched and parsed only to be thrown away.
     span: Option<chrono::Duration>,
+    /// Sets of rows the writer is done with, to fill again.
+    spent: std::sync::mpsc::Receiver<Prepared>,
 }
 
 impl Fetch<'_> {
@@ -534,9 +542,10 @@ impl Fetch<'_> {
                 ));
             }
             let records = page.records();
+            let mut rows = self.spent.try_recv().unwrap_or_default();
             let batch = Batch {
                 to: end,
-                rows: Prepared::new(self.walker, records),
+                rows: rows.refill(self.walker, records).map(|()| rows),
                 children: self
                     .children
                     .map_or(0, |child| progress::items(records, child)),
