@@ -71,7 +71,8 @@ def sync_section(bench, targets):
     vs_dlt = ratios([x["wall"] for x in r.get("dlt", [])], [x["wall"] for x in ours])
     out += [f"Ratios within a round (median, range): ours ÷ limit in rows/s {spread(vs_limit)}; ours ÷ "
             f"seed-style Python in messages/s {spread(vs_seed)}; dlt's time ÷ ours {spread(vs_dlt)}.",
-            "The limit's seconds are its insert phase alone (it reads the rows ours wrote into memory first); its",
+            "The limit's seconds are its insert phase alone (it reads the rows ours wrote into memory first, and",
+            "writes them with the loader's file settings: the same page size and page cache); its",
             "RSS and bytes are the whole process's. Bytes written are the kernel's count of what the process sent",
             "to storage (`ru_oublock`, the same as /proc/PID/io `write_bytes`).", ""]
     targets.at_least("sync: ours ÷ raw-insert limit, rows/s", median(vs_limit), 0.7)

@@ -4,9 +4,9 @@
 //! same rows into the same tables of a new file (created from the bridge's generated
 //! `schema.sql`) the fastest plain way: one transaction, one prepared statement per
 //! table, with the file settings of the bridge's loader: WAL, the source's page size
-//! (the loader's for a new file) and the loader's page cache. Only that insert phase is timed, so its
-//! rows per second are what SQLite can take on this machine, with no HTTP, no JSON and
-//! no mapping: the ceiling a sync is held against.
+//! (the loader's for a new file) and the loader's page cache. Only that insert phase
+//! is timed, so its rows per second are what SQLite can take on this machine, with no
+//! HTTP, no JSON and no mapping: the ceiling a sync is held against.
 //!
 //! ```sh
 //! bench-limit --source synced.db --schema generated-example/db/schema.sql --out limit.db
