@@ -261,14 +261,27 @@ fn prepared_rows_are_the_walks_rows() {
     }
     let prepared = Prepared::new(&walker, &records).expect("prepares");
     assert_eq!(prepared.records(), records.len());
-    assert_eq!(prepared.len(), walked.len());
-    assert_eq!(prepared.rows_of(0), records.len());
+    assert_eq!(prepared.row_count(), walked.len());
+    assert!(!prepared.repeats_a_root());
     let rows: Vec<(usize, Vec<Sql>)> = prepared
         .roots()
         .flat_map(|root| root.rows().collect::<Vec<_>>())
         .map(|row| (row.entity(), row.values().map(Sql::from).collect()))
         .collect();
     assert_eq!(rows, walked);
+    // Table by table: every row once, the entities in model order, each entity's
+    // rows in walk order (a stable sort of the walk by entity).
+    let mut by_table = walked.clone();
+    by_table.sort_by_key(|(entity, _)| *entity);
+    let by_entity: Vec<(usize, Vec<Sql>)> = prepared
+        .by_entity()
+        .map(|row| (row.entity(), row.values().map(Sql::from).collect()))
+        .collect();
+    assert_eq!(by_entity, by_table);
+    assert_eq!(
+        by_entity.iter().filter(|(entity, _)| *entity == 0).count(),
+        records.len()
+    );
     let keys: Vec<Vec<Sql>> = prepared
         .roots()
         .map(|root| root.key().expect("keyed").map(Sql::from).collect())
@@ -281,6 +294,12 @@ fn prepared_rows_are_the_walks_rows() {
 
     let mut bad = records[1].clone();
     bad["messages"][0]["nlp_status"] = json!("two hundred");
+    let twice =
+        Prepared::new(&walker, &[records[0].clone(), records[0].clone()]).expect("prepares");
+    assert!(twice.repeats_a_root());
+    let again: Vec<bool> = twice.roots().map(|root| root.again()).collect();
+    assert_eq!(again, [false, true]);
+
     let error = Prepared::new(&walker, &[records[0].clone(), bad])
         .err()
         .expect("a bad record fails the set");

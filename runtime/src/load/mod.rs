@@ -283,7 +283,7 @@ impl Writing<'_, '_> {
         }
         drop(statements);
         also(&self.tx)?;
-        let rows = prepared.len() as u64;
+        let rows = prepared.row_count() as u64;
         self.rows += rows;
         Ok(rows)
     }

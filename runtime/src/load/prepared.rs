@@ -163,21 +163,8 @@ impl Prepared {
     }
 
     /// The rows, all entities together.
-    pub fn len(&self) -> usize {
+    pub fn row_count(&self) -> usize {
         self.rows.len()
-    }
-
-    /// Whether there are no rows.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    /// The rows of the entity at `index` in the model.
-    pub fn rows_of(&self, index: usize) -> usize {
-        self.rows
-            .iter()
-            .filter(|r| r.entity as usize == index)
-            .count()
     }
 
     /// Whether a root record's key comes twice (the API sent a record twice): its

@@ -68,22 +68,6 @@ impl<'m> Walker<'m> {
         self.row(0, record, &[], (None, None), visit)
     }
 
-    /// The root key of `record`, if every part of it is present and valid.
-    pub fn root_key(&self, record: &dyn Record) -> Option<Vec<Sql>> {
-        let parsed = self.parse_embedded(0, record);
-        self.model
-            .root()
-            .keys()
-            .map(|field| match resolve(record, &field.source, &parsed) {
-                Ok(Member::Cell(cell)) => value::to_sql(&cell, &field.ty)
-                    .ok()
-                    .map(|v| bound_value(&v))
-                    .filter(|key| *key != Sql::Null),
-                _ => None,
-            })
-            .collect()
-    }
-
     /// Parses the strings that hold JSON in `record` (an `index` entity's), once
     /// each; a string that does not parse keeps its error for whatever reads it.
     fn parse_embedded<'w>(&'w self, index: usize, record: &dyn Record) -> Vec<Parsed<'w>> {

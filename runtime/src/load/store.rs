@@ -7,7 +7,7 @@ use cai_bridge_model::dialect::Dialect;
 use rusqlite::types::Value as Sql;
 
 use super::postgres::{PgLoader, PgWriting};
-use super::{refuse_foreign, LoadError, Loader, Prepared, Stats, Walker, Writing};
+use super::{refuse_foreign, LoadError, Loader, Prepared, Stats, Writing};
 use crate::database_url::Database;
 use crate::record::Record;
 use crate::Artifacts;
@@ -63,14 +63,6 @@ impl<'m> Store<'m> {
         match self {
             Store::Sqlite(loader) => loader.model,
             Store::Postgres(loader) => loader.model(),
-        }
-    }
-
-    /// The walk of the model's records, for rows prepared ahead of writing.
-    pub fn walker(&self) -> &Walker<'m> {
-        match self {
-            Store::Sqlite(loader) => &loader.walker,
-            Store::Postgres(loader) => loader.walker(),
         }
     }
 

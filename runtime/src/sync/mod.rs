@@ -321,9 +321,9 @@ pub fn run(
     let mut progress =
         progress::Progress::new(windows.len() as u64, options.quiet, children.clone());
     // The fetch task walks pages with a walker of its own, on the model's copy.
-    let walked = Arc::new(model.clone());
+    let walked = model.clone();
 
-    // One page is written while the next is fetched (see `fetch_window`): memory
+    // One page is written while the next is fetched (see `Fetch::window`): memory
     // holds two pages at most, whatever the range.
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Batch, SyncError>>(1);
     // Written sets of rows go back to be filled again (two or three are in use).

@@ -152,11 +152,6 @@ impl<'m> PgLoader<'m> {
         self.model
     }
 
-    /// The walk of the model's records.
-    pub fn walker(&self) -> &Walker<'m> {
-        &self.walker
-    }
-
     /// Records per transaction in [`load`](Self::load) (default 500).
     pub fn batch_size(mut self, records: usize) -> Self {
         self.batch_size = records.max(1);
@@ -471,7 +466,7 @@ impl PgWriting<'_, '_> {
         if let Some((sql, params)) = also {
             self.loader.execute(sql, params)?;
         }
-        let rows = prepared.len() as u64;
+        let rows = prepared.row_count() as u64;
         self.rows += rows;
         Ok(rows)
     }
