@@ -98,6 +98,13 @@ impl Prepared {
                     let slot = self.slot(value_ref(value));
                     self.values.push(slot);
                 }
+                // Offsets are 32 bits (a slot of 16 bytes, not 24): past them a set
+                // fails instead of pointing at the wrong text.
+                if self.bytes.len() > u32::MAX as usize || self.values.len() > u32::MAX as usize {
+                    return Err(LoadError::Unsupported(
+                        "one batch of records holds more than 4 GiB of text or 4 billion values; load them in smaller batches".into(),
+                    ));
+                }
                 Ok(())
             })?;
             // A walk fails on a missing key, so a walked root's key is whole; a NULL
