@@ -32,6 +32,10 @@ class Run:
 def run(cmd, env=None, cwd=None, what=None):
     """Runs `cmd` to its end and measures it; a non-zero exit is a BenchError with its
     stderr's tail."""
+    # What the run before left dirty (the 10x sync leaves gigabytes) goes to disk first,
+    # outside the timing: written back during this run, it would slow its fsyncs and
+    # count against whichever contender comes next.
+    os.sync()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = _drain(proc)
