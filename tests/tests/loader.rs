@@ -292,14 +292,14 @@ fn prepared_rows_are_the_walks_rows() {
         .collect();
     assert_eq!(keys, ids);
 
-    let mut bad = records[1].clone();
-    bad["messages"][0]["nlp_status"] = json!("two hundred");
     let twice =
         Prepared::new(&walker, &[records[0].clone(), records[0].clone()]).expect("prepares");
     assert!(twice.repeats_a_root());
     let again: Vec<bool> = twice.roots().map(|root| root.again()).collect();
     assert_eq!(again, [false, true]);
 
+    let mut bad = records[1].clone();
+    bad["messages"][0]["nlp_status"] = json!("two hundred");
     let error = Prepared::new(&walker, &[records[0].clone(), bad])
         .err()
         .expect("a bad record fails the set");

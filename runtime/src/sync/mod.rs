@@ -326,7 +326,9 @@ pub fn run(
     // One page is written while the next is fetched (see `Fetch::window`): memory
     // holds two pages at most, whatever the range.
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Batch, SyncError>>(1);
-    // Written sets of rows go back to be filled again (two or three are in use).
+    // Written sets of rows go back to be filled again: the fetch task takes one once
+    // the writer has taken the page before, by when the set of the page before that
+    // is back, so two are in use.
     let (spent_sender, spent) = std::sync::mpsc::channel::<Prepared>();
     let page_cap = settings.page_cap;
     let stop = options.stop.clone();
