@@ -1,16 +1,19 @@
 """Running one contender and measuring it: wall time, peak RSS and bytes written.
 
 `os.wait4` hands back the child's rusage when it is reaped, so the numbers are exact
-without polling or cgroups: `ru_maxrss` is the peak resident set (KiB, the largest of
-the process and the children it waited for), `ru_oublock` counts 512-byte blocks the
-process caused to be written to storage, the same counter as `/proc/<pid>/io`
-`write_bytes`.
+without polling or cgroups: `ru_oublock` counts 512-byte blocks the process (and the
+children it waited for) caused to be written to storage, the same counter as
+`/proc/<pid>/io` `write_bytes`. The peak resident set comes from GNU time around the
+command: the child's own `ru_maxrss` would not do, because Linux carries the
+spawning process's peak across `exec`, so every contender would show at least this
+harness's RSS (a 200 MB Python spawning `/bin/true` reads 218,808 KiB).
 """
 
 import os
 import re
 import selectors
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -36,16 +39,23 @@ def run(cmd, env=None, cwd=None, what=None):
     # outside the timing: written back during this run, it would slow its fsyncs and
     # count against whichever contender comes next.
     os.sync()
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = _drain(proc)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    # Popen must not reap it again (it would find no child).
-    proc.returncode = code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise BenchError(f"{what or cmd[0]} exited {code}: {err.strip()[-2000:]}")
-    return Run(wall, usage.ru_maxrss, usage.ru_oublock * 512, out)
+    with tempfile.NamedTemporaryFile("r", prefix="bench-rss-") as rss:
+        # GNU time forks the command from its own small process and writes the
+        # command's peak RSS (KiB) to its own file, leaving stderr to the command.
+        timed = ["/usr/bin/time", "-o", rss.name, "-f", "%M"] + list(cmd)
+        start = time.perf_counter()
+        proc = subprocess.Popen(timed, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = _drain(proc)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        # Popen must not reap it again (it would find no child).
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            raise BenchError(f"{what or cmd[0]} exited {code}: {err.strip()[-2000:]}")
+        peak = rss.read().split()
+    if not peak or not peak[-1].isdigit():
+        raise BenchError(f"GNU time reported no peak RSS for {what or cmd[0]}")
+    return Run(wall, int(peak[-1]), usage.ru_oublock * 512, out)
 
 
 def _drain(proc):
