@@ -53,14 +53,15 @@ def parse(argv):
 
 
 def build(target):
-    """Release binaries of the bridge, the CLI and the limit; their paths. Each package
-    is built on its own, as its users build it: built together, cargo would unify their
+    """Binaries of the bridge, the CLI and the limit in the `ship` profile (release with
+    fat LTO, as the container image builds them); their paths. Each package is built
+    on its own, as its users build it: built together, cargo would unify their
     dependencies' features and the bridge would not be the binary a user deploys."""
     for package in ("cai-logs-bridge", "cai-bridge-cli", "cai-bridge-bench-limit"):
-        subprocess.run(["cargo", "build", "-q", "--release", "-p", package], cwd=REPO, check=True)
-    release = os.path.join(target, "release")
-    return {"bridge": os.path.join(release, "cai-logs-bridge"), "cli": os.path.join(release, "cai-bridge"),
-            "limit": os.path.join(release, "bench-limit")}
+        subprocess.run(["cargo", "build", "-q", "--profile", "ship", "-p", package], cwd=REPO, check=True)
+    ship = os.path.join(target, "ship")
+    return {"bridge": os.path.join(ship, "cai-logs-bridge"), "cli": os.path.join(ship, "cai-bridge"),
+            "limit": os.path.join(ship, "bench-limit")}
 
 
 def paths_for(target):
@@ -125,6 +126,7 @@ def infer_and_rebuild(args, paths, work, targets):
 
     print("bench/run: rebuild", file=sys.stderr)
     rebuild = RebuildBench(paths)
+    rebuild.warm()
     for _ in range(args.rounds):
         rebuild.round()
     return sections + report.rebuild_section(rebuild, targets)
