@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import machine  # noqa: E402
 import measure  # noqa: E402
 import report  # noqa: E402
+import ship  # noqa: E402
 from infer_bench import InferBench  # noqa: E402
 from rebuild_bench import RebuildBench  # noqa: E402
 from serve_bench import ServeBench  # noqa: E402
@@ -52,19 +53,14 @@ def parse(argv):
     return args
 
 
-def build(target):
-    """Binaries of the bridge, the CLI and the limit in the `ship` profile (release with
-    fat LTO, as the container image builds them); their paths. Each package is built
-    on its own, as its users build it: built together, cargo would unify their
-    dependencies' features and the bridge would not be the binary a user deploys."""
-    for package in ("cai-logs-bridge", "cai-bridge-cli", "cai-bridge-bench-limit"):
-        subprocess.run(["cargo", "build", "-q", "--profile", "ship", "-p", package], cwd=REPO, check=True)
-    ship = os.path.join(target, "ship")
-    return {"bridge": os.path.join(ship, "cai-logs-bridge"), "cli": os.path.join(ship, "cai-bridge"),
-            "limit": os.path.join(ship, "bench-limit")}
+def build():
+    """The bridge, the CLI and the limit, as they ship (see `ship.build`); their paths."""
+    folder = ship.build(REPO, ("cai-logs-bridge", "cai-bridge-cli", "cai-bridge-bench-limit"))
+    return {"bridge": os.path.join(folder, "cai-logs-bridge"), "cli": os.path.join(folder, "cai-bridge"),
+            "limit": os.path.join(folder, "bench-limit")}
 
 
-def paths_for(target):
+def paths_for():
     bench = os.path.join(REPO, "bench")
     cap_dir = os.environ.get("CAP_DIR", os.path.join(REPO, "tests/cap"))
     paths = {
@@ -78,7 +74,7 @@ def paths_for(target):
         "cap_project": os.path.join(REPO, "generated-example/cap"),
         "cap_dir": cap_dir,
         "lua": os.path.join(bench, "odata.lua"),
-        **build(target),
+        **build(),
     }
     versions = subprocess.run(
         ["node", "-e", "const r=(m)=>require(require.resolve(m+'/package.json',{paths:[process.argv[1]]})).version;"
@@ -136,8 +132,7 @@ def main(argv):
     args = parse(argv)
     began, load_at_start = time.time(), os.getloadavg()[0]
     subprocess.run([os.path.join(REPO, "bench/install.sh")], check=True)
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target"))
-    paths = paths_for(target)
+    paths = paths_for()
     prepared = time.time()
     work = tempfile.mkdtemp(prefix="bench-", dir=os.path.join(REPO, "bench"))  # on disk, not tmpfs
     targets = report.Targets()

@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import machine  # noqa: E402
 import measure  # noqa: E402
 import report  # noqa: E402
+import ship  # noqa: E402
 from serve_bench import SERVICE, free_port, wait_ready  # noqa: E402
 from sync_bench import END, START, Mock  # noqa: E402
 
@@ -101,9 +102,7 @@ def pages(servers, connections, seconds, count, lua):
 def main(argv):
     args = parse(argv)
     subprocess.run([os.path.join(REPO, "bench/install.sh")], check=True)
-    subprocess.run(["cargo", "build", "-q", "--release", "-p", "cai-logs-bridge"], cwd=REPO, check=True)
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target"))
-    bridge = os.path.join(target, "release", "cai-logs-bridge")
+    bridge = os.path.join(ship.build(REPO, ("cai-logs-bridge",)), "cai-logs-bridge")
     lua = os.path.join(REPO, "bench", "odata.lua")
     work = tempfile.mkdtemp(prefix="scale-", dir=os.path.join(REPO, "bench"))
     name = f"cai_bridge_scale_{os.getpid()}"
