@@ -12,7 +12,8 @@
 //! the longest NDJSON line), never the size of the samples.
 //!
 //! The reading is split by job: `files` finds the samples an input names,
-//! `document` and `lines` read the two formats, `seed` folds values into the shape,
+//! `document` and `lines` read the two formats (`parts` a large NDJSON file on
+//! every core, `array` a well-formed array the quick way), `seed` folds values into the shape,
 //! `context` tracks where they are for messages and `position` where a record
 //! starts.
 
@@ -21,6 +22,7 @@ mod context;
 mod document;
 mod files;
 mod lines;
+mod parts;
 mod position;
 mod seed;
 #[cfg(test)]
@@ -28,7 +30,7 @@ mod tests;
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use self::context::{record_array, Cx};
@@ -116,6 +118,12 @@ impl<'p> Sampler<'p> {
         if format == Format::Json && self.read_array(file, diags) {
             return;
         }
+        if format == Format::Lines {
+            let len = file.metadata().map_or(0, |meta| meta.len());
+            if self.read_in_parts(file, len, parts::count(len), diags) {
+                return;
+            }
+        }
         match File::open(file) {
             Ok(handle) => {
                 let reader = BufReader::with_capacity(READ_BUFFER, handle);
@@ -147,6 +155,65 @@ impl<'p> Sampler<'p> {
         self.record = before;
         diags.truncate(reported);
         false
+    }
+
+    /// Folds the `len` bytes of the NDJSON `file` in `count` parts at once (see
+    /// [`parts`]); otherwise (one part, or a later part that did not read and merge
+    /// cleanly) leaves the shape and the diagnostics as they were and yields false,
+    /// for [`Sampler::read`] to read it in one pass.
+    fn read_in_parts(
+        &mut self,
+        file: &Path,
+        len: u64,
+        count: usize,
+        diags: &mut Diagnostics,
+    ) -> bool {
+        if count < 2 {
+            return false;
+        }
+        let Ok(ranges) = parts::ranges(file, len, count) else {
+            return false;
+        };
+        let (before, records, reported) = (self.record.clone(), self.records, diags.len());
+        let root = self.root.clone();
+        let later = std::thread::scope(|scope| {
+            let workers: Vec<_> = ranges[1..]
+                .iter()
+                .map(|&range| {
+                    let root = root.clone();
+                    scope.spawn(move || parts::read(file, range, root))
+                })
+                .collect();
+            // The first part here, saying what it finds as one pass would.
+            match File::open(file) {
+                Ok(handle) => {
+                    let first = handle.take(ranges[0].1);
+                    let reader = BufReader::with_capacity(READ_BUFFER, first);
+                    self.read(reader, Format::Lines, file, diags);
+                }
+                Err(err) => diags.push(unreadable(file, &err)),
+            }
+            workers
+                .into_iter()
+                .map(|worker| worker.join().ok().flatten())
+                .collect::<Option<Vec<_>>>()
+        });
+        let merged = later.is_some_and(|later| {
+            later.into_iter().all(|(part, records)| {
+                let clean = parts::merges_cleanly(&self.record, &part);
+                if clean {
+                    self.record.merge(part, &root);
+                    self.records += records;
+                }
+                clean
+            })
+        });
+        if !merged {
+            self.record = before;
+            self.records = records;
+            diags.truncate(reported);
+        }
+        merged
     }
 
     /// Folds the records of one input into the shape; `name` is used in messages.
