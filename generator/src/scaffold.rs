@@ -25,6 +25,10 @@ use cai_bridge_model::config::Config;
 /// The scaffold's templates: output path → embedded default.
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
+        ".cargo/config.toml",
+        include_str!("../../templates/new/.cargo/config.toml.hbs"),
+    ),
+    (
         ".dockerignore",
         include_str!("../../templates/new/.dockerignore.hbs"),
     ),

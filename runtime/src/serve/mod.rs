@@ -67,6 +67,7 @@ pub use auth::{Auth, AuthOptions, AuthSetupError, EmbeddedAuth, PlatformAuth};
 use catalog::Catalog;
 use database::{Database, NotReady};
 use error::ODataError;
+pub use pool::SQLITE_FLAGS;
 use read::{Answer, Source};
 use request::Resource;
 
