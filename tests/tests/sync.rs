@@ -96,6 +96,23 @@ fn start(rt: &tokio::runtime::Runtime, config: MockConfig) -> MockServer {
     .expect("mock starts")
 }
 
+/// What most tests start from: a runtime, a folder, the mock without faults and
+/// where the database goes (`bridge.db` in the folder).
+fn fixture() -> (
+    tokio::runtime::Runtime,
+    tempfile::TempDir,
+    MockConfig,
+    MockServer,
+    std::path::PathBuf,
+) {
+    let rt = cai_bridge_tests::runtime();
+    let dir = tempfile::tempdir().expect("dir");
+    let config = config(&[]);
+    let server = start(&rt, config.clone());
+    let db = dir.path().join("bridge.db");
+    (rt, dir, config, server, db)
+}
+
 fn fault_free(rt: &tokio::runtime::Runtime) -> Run {
     let dir = tempfile::tempdir().expect("dir");
     let config = config(&[]);
@@ -107,11 +124,7 @@ fn fault_free(rt: &tokio::runtime::Runtime) -> Run {
 
 #[test]
 fn sync_twice_is_idempotent_and_loads_everything() {
-    let rt = cai_bridge_tests::runtime();
-    let dir = tempfile::tempdir().expect("dir");
-    let config = config(&[]);
-    let server = start(&rt, config.clone());
-    let db = dir.path().join("bridge.db");
+    let (rt, _dir, config, server, db) = fixture();
     let first = run_sync(&rt, &server, &config, &db, 1000);
     assert_eq!(first.summary.records as usize, CONVERSATIONS);
     let second = run_sync(&rt, &server, &config, &db, 1000);
@@ -260,11 +273,7 @@ fn one_sync_at_a_time_on_a_postgresql_database() {
 
 #[test]
 fn an_incremental_run_starts_at_the_high_water_mark() {
-    let rt = cai_bridge_tests::runtime();
-    let dir = tempfile::tempdir().expect("dir");
-    let config = config(&[]);
-    let server = start(&rt, config.clone());
-    let db = dir.path().join("bridge.db");
+    let (rt, _dir, config, server, db) = fixture();
     let artifacts = cai_logs_bridge::artifacts();
     let api = server.api_settings();
     let middle = config.start + chrono::Duration::days(5);
@@ -383,5 +392,42 @@ fn tokens_are_cached_and_replaced_before_they_expire() {
         0,
         "no call went out with a stale token"
     );
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn commits_beside_a_reader_are_checkpointed_into_the_file() {
+    // As under `serve --sync-every`: a reader holds the database open, so closing
+    // the writer copies nothing from the WAL into the file. The checkpoints after
+    // each commit do: the file alone, without its WAL, holds every record.
+    let (rt, dir, config, server, db) = fixture();
+    let artifacts = cai_logs_bridge::artifacts();
+    drop(
+        Store::open(
+            &rt,
+            &Database::Sqlite(db.clone()),
+            &artifacts,
+            Foreign::Refuse,
+        )
+        .expect("creates"),
+    );
+    let reader =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("reader");
+    reader
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
+        .expect("reads");
+    let run = run_sync(&rt, &server, &config, &db, 1000);
+    assert_eq!(run.summary.records as usize, CONVERSATIONS);
+    assert!(
+        dir.path().join("bridge.db-wal").exists(),
+        "the reader keeps the WAL"
+    );
+    let alone = dir.path().join("alone.db");
+    std::fs::copy(&db, &alone).expect("copies the file alone");
+    let conn = rusqlite::Connection::open(&alone).expect("opens the copy");
+    let rows = cai_bridge_tests::row_count(&conn, &artifacts.model, "Conversations");
+    assert_eq!(rows as usize, CONVERSATIONS);
+    drop(reader);
     rt.block_on(server.shutdown());
 }

@@ -18,6 +18,7 @@
 //!   database whose schema differs from the model is refused, naming the first
 //!   difference, instead of being written into.
 
+mod checkpoint;
 pub mod files;
 mod plan;
 mod postgres;
@@ -39,6 +40,7 @@ use rusqlite::{CachedStatement, Connection, Transaction};
 use crate::record::Record;
 use crate::Artifacts;
 
+pub use checkpoint::Checkpointer;
 pub use plan::upsert;
 pub use postgres::{check_schema as check_postgres_schema, PgLoader, PgWriting};
 pub use prepared::{Prepared, PreparedRoot, PreparedRow};
@@ -175,6 +177,14 @@ impl<'m> Loader<'m> {
             ),
             batch_size: 500,
         })
+    }
+
+    /// Takes checkpoints off this connection, for the rest of its life, onto a
+    /// thread of their own (see [`Checkpointer`]); `None` for a database in memory,
+    /// or where the thread cannot be had.
+    pub fn checkpoint_aside(&self) -> Option<Checkpointer> {
+        let path = self.conn.path().filter(|path| !path.is_empty())?;
+        Checkpointer::start(&self.conn, Path::new(path))
     }
 
     /// Records per transaction (default 500).

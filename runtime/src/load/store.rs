@@ -7,7 +7,7 @@ use cai_bridge_model::dialect::Dialect;
 use rusqlite::types::Value as Sql;
 
 use super::postgres::{PgLoader, PgWriting};
-use super::{refuse_foreign, LoadError, Loader, Prepared, Stats, Writing};
+use super::{refuse_foreign, Checkpointer, LoadError, Loader, Prepared, Stats, Writing};
 use crate::database_url::Database;
 use crate::record::Record;
 use crate::Artifacts;
@@ -63,6 +63,15 @@ impl<'m> Store<'m> {
         match self {
             Store::Sqlite(loader) => loader.model,
             Store::Postgres(loader) => loader.model(),
+        }
+    }
+
+    /// A SQLite file's checkpoints on a thread of their own (see [`Checkpointer`]);
+    /// PostgreSQL has nothing of the kind.
+    pub fn checkpoint_aside(&self) -> Option<Checkpointer> {
+        match self {
+            Store::Sqlite(loader) => loader.checkpoint_aside(),
+            Store::Postgres(_) => None,
         }
     }
 

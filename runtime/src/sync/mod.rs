@@ -367,6 +367,8 @@ pub fn run(
     });
 
     let stopped = || options.stop.as_ref().is_some_and(|s| s.is_stopped());
+    // The writer commits and writes on; the WAL is copied into the file beside it.
+    let checkpoints = loader.checkpoint_aside();
     let mut outcome = Ok(());
     let mut committed = 0;
     // A group of windows per transaction. What is written commits also when a later
@@ -445,6 +447,9 @@ pub fn run(
             }
             break;
         }
+        if let Some(checkpoints) = &checkpoints {
+            checkpoints.committed();
+        }
         if matches!(group, Group::Last) {
             break;
         }
@@ -452,6 +457,8 @@ pub fn run(
     // Dropping the receiver stops the producer at its next send.
     drop(receiver);
     let _ = runtime.block_on(producer);
+    // The run ends with its WAL copied into the file, as it did with checkpoints inline.
+    drop(checkpoints);
     // Fresh statistics for the readers' plans; worth its cost only after a large run.
     if outcome.is_ok() && committed >= ANALYZE_ROWS {
         if let Err(error) = loader.analyze() {
