@@ -16,18 +16,21 @@ pub(crate) fn for_serving() {
     tune(2, 256 * 1024);
 }
 
-/// For `sync`: the fetch task allocates each page (its body and the DOM over it, a
-/// few megabytes) on a runtime thread and the writer frees it on its own, while
-/// SQLite allocates on the writer's; with an arena per thread neither reuses what
-/// the other freed, and the resident size grew with the run (63 MB at 200,000
+/// For `sync`: the fetch task allocates each page (its body, the DOM over it and its
+/// rows, a few megabytes) on a runtime thread while SQLite allocates on the writer's.
+/// With an arena per thread the resident size grew with the run (63 MB at 200,000
 /// conversations, 43 MB at 20,000, the live heap 26 MB at most: see
-/// bench/profiles/sync.md). One arena (two threads write, so its lock costs little)
-/// and the pages' large blocks (from 1 MiB: a body, a DOM's longest arrays) in maps
-/// of their own keep it flat; a lower threshold maps many more small blocks and costs
-/// page faults. Call before the async runtime starts: threads take their arena at
-/// their first allocation.
+/// bench/profiles/sync.md); with one arena for all, the writer waited on the fetch
+/// thread's lock of it (a 20,000-conversation sync took 1.28–1.49 s). Two arenas, the
+/// writer's (the main thread's) and the fetch task's (whose runtime has one thread
+/// for it, see `cli::run_with`), took 1.08–1.20 s at the same peak RSS (41–42 MB;
+/// with two runtime threads each took an arena's worth, 51–55 MB). The pages' large
+/// blocks (from 1 MiB: a body, a DOM's longest arrays) get maps of their own, which
+/// keeps it flat; a lower threshold maps many more small blocks and costs page
+/// faults. Call before the async runtime starts: threads take their arena at their
+/// first allocation.
 pub(crate) fn for_syncing() {
-    tune(1, 1 << 20);
+    tune(2, 1 << 20);
 }
 
 /// Sets the number of arenas and the size from which an allocation gets a map of its

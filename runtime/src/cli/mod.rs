@@ -368,11 +368,14 @@ pub fn run_with<E: Extension>(artifacts: Artifacts, name: &'static str) -> ExitC
     };
     init_logging();
     ignore_file_size_signal();
-    if matches!(cli.command, Command::Sync(_)) {
+    let syncing = matches!(cli.command, Command::Sync(_));
+    if syncing {
         crate::allocator::for_syncing();
     }
+    // A sync's fetch is one task, whose memory then stays in one arena (see
+    // `allocator::for_syncing`); serving answers requests on both threads.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(if syncing { 1 } else { 2 })
         .enable_all()
         .build()
     {
