@@ -23,7 +23,8 @@
 //! - Fetching overlaps writing: a task fetches, parses and walks the next window
 //!   into rows while this thread writes the last one, and no further ahead, so
 //!   memory stays flat whatever the range, and the writer does little but SQLite's
-//!   own work.
+//!   own work. The first window is asked for in parts that start small and
+//!   double, so the writer starts soon instead of waiting for a whole window.
 //! - Only into a database of its own: one holding tables or views the model did not
 //!   create is refused, naming them, unless [`Options::adopt`] says otherwise. A
 //!   write the disk or a file-size limit refuses is a [`SyncError::Disk`] naming
@@ -331,6 +332,9 @@ pub fn run(
     // is back, so two are in use.
     let (spent_sender, spent) = std::sync::mpsc::channel::<Prepared>();
     let page_cap = settings.page_cap;
+    let precision = client.precision();
+    let first_part = chrono::Duration::from_std(settings.window / RAMP_PARTS)
+        .unwrap_or(chrono::Duration::hours(1));
     let stop = options.stop.clone();
     let producer = runtime.spawn(async move {
         let walker = Walker::new(&walked);
@@ -340,6 +344,7 @@ pub fn run(
             page_cap,
             children: children.as_deref(),
             span: None,
+            ramp: Some(whole(first_part, precision)),
             spent,
         };
         let fetch_all = async {
@@ -498,9 +503,18 @@ struct Fetch<'f> {
     /// [`next_span`]): later windows are cut to it before they are asked for, since
     /// a full answer is fetched and parsed only to be thrown away.
     span: Option<chrono::Duration>,
+    /// While the run starts, the part of a window to ask for: [`RAMP_PARTS`] times
+    /// less than a window, then twice as much after each answer, until it spans a
+    /// window. The writer has nothing to do until the first page is walked; a small
+    /// first page keeps that wait short, and the fetch runs ahead again by the time
+    /// the parts are whole windows.
+    ramp: Option<chrono::Duration>,
     /// Sets of rows the writer is done with, to fill again.
     spent: std::sync::mpsc::Receiver<Prepared>,
 }
+
+/// How many times smaller than a window the first part a run asks for is.
+const RAMP_PARTS: u32 = 16;
 
 impl Fetch<'_> {
     /// Fetches one planned window, splitting it while an answer is full, and sends
@@ -514,7 +528,7 @@ impl Fetch<'_> {
         let (client, page_cap) = (self.client, self.page_cap);
         let mut pending = vec![(from, to)];
         while let Some((start, mut end)) = pending.pop() {
-            if let Some(span) = self.span.filter(|span| end - start > *span) {
+            if let Some(span) = self.span.or(self.ramp).filter(|span| end - start > *span) {
                 pending.push((start + span, end));
                 end = start + span;
             }
@@ -541,6 +555,7 @@ impl Fetch<'_> {
                 let middle = start + half;
                 tracing::debug!(from = %format::timestamp_text(start), to = %format::timestamp_text(end), "full answer; splitting");
                 self.span = Some(half);
+                self.ramp = None;
                 // Later half first onto the stack, so the earlier half is fetched next
                 // and the watermark only ever moves forward.
                 pending.push((middle, end));
@@ -555,6 +570,8 @@ impl Fetch<'_> {
                     page_cap,
                     client.precision(),
                 ));
+            } else if let Some(ramp) = self.ramp {
+                self.ramp = Some(ramp * 2).filter(|ramp| *ramp < to - from);
             }
             let records = page.records();
             let mut rows = self.spent.try_recv().unwrap_or_default();
@@ -590,8 +607,14 @@ fn next_span(
     } else {
         (0.75 * cap as f64 / records as f64).min(2.0)
     };
-    let step = precision.num_milliseconds().max(1);
     let span = (last.num_milliseconds() as f64 * factor) as i64;
+    whole(chrono::Duration::milliseconds(span), precision)
+}
+
+/// `span` cut down to a whole number of `precision` (at least one), so a part's
+/// bounds stay what the API's format can say.
+fn whole(span: chrono::Duration, precision: chrono::Duration) -> chrono::Duration {
+    let (span, step) = (span.num_milliseconds(), precision.num_milliseconds().max(1));
     chrono::Duration::milliseconds((span - span % step).max(step))
 }
 
@@ -625,6 +648,17 @@ mod tests {
         let second = chrono::Duration::seconds(1);
         assert_eq!(next_span(second * 10, 800, 1000, second), second * 9);
         assert_eq!(next_span(second, 999, 1000, second), second);
+    }
+
+    #[test]
+    fn the_first_part_is_a_whole_number_of_the_bounds_precision() {
+        let day = chrono::Duration::days(1);
+        let ms = chrono::Duration::milliseconds(1);
+        // Dates cannot say a sixteenth of a day: the window is asked for whole.
+        assert_eq!(whole(day / RAMP_PARTS as i32, day), day);
+        assert_eq!(whole(day / RAMP_PARTS as i32, ms), day / 16);
+        let second = chrono::Duration::seconds(1);
+        assert_eq!(whole(ms * 2500, second), second * 2);
     }
 
     #[test]
