@@ -157,13 +157,25 @@ fn cannot_write_beside(error: &rusqlite::Error) -> bool {
 /// `sqlite3_db_release_memory`.
 pub const SQLITE_FLAGS: &str = "-USQLITE_ENABLE_MEMORY_MANAGEMENT -DSQLITE_DEFAULT_MEMSTATUS=0";
 
-/// Whether the linked SQLite was built with [`SQLITE_FLAGS`].
+/// Whether the linked SQLite was built with [`SQLITE_FLAGS`]: each `-U` option
+/// absent from its compile options, each `-D` option present with its value.
 fn built_with_flags() -> bool {
-    let used = |option: &std::ffi::CStr| {
+    let used = |option: &str| {
+        let Ok(option) = std::ffi::CString::new(option) else {
+            return false;
+        };
         // SAFETY: a NUL-terminated string that outlives the call, which only reads it.
         unsafe { rusqlite::ffi::sqlite3_compileoption_used(option.as_ptr()) == 1 }
     };
-    !used(c"ENABLE_MEMORY_MANAGEMENT") && used(c"DEFAULT_MEMSTATUS=0")
+    SQLITE_FLAGS.split_whitespace().all(|flag| {
+        // SQLite names its options without the prefix.
+        let option = |name: &str| name.trim_start_matches("SQLITE_").to_owned();
+        match (flag.strip_prefix("-U"), flag.strip_prefix("-D")) {
+            (Some(name), _) => !used(&option(name)),
+            (_, Some(name)) => used(&option(name)),
+            _ => false,
+        }
+    })
 }
 
 #[cfg(test)]

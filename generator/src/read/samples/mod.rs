@@ -198,16 +198,15 @@ impl<'p> Sampler<'p> {
                 .map(|worker| worker.join().ok().flatten())
                 .collect::<Option<Vec<_>>>()
         });
-        let merged = later.is_some_and(|later| {
-            later.into_iter().all(|(part, records)| {
-                let clean = parts::merges_cleanly(&self.record, &part);
-                if clean {
-                    self.record.merge(part, &root);
-                    self.records += records;
-                }
-                clean
-            })
-        });
+        let mut merged = later.is_some();
+        for (part, part_records) in later.into_iter().flatten() {
+            if !parts::merges_cleanly(&self.record, &part) {
+                merged = false;
+                break;
+            }
+            self.record.merge(part, &root);
+            self.records += part_records;
+        }
         if !merged {
             self.record = before;
             self.records = records;

@@ -27,9 +27,13 @@ const PART_MIN: u64 = 1 << 20;
 /// How many parts a file of `len` bytes is read in on this machine: one per core,
 /// each at least [`PART_MIN`].
 pub(super) fn count(len: u64) -> usize {
-    let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
     let fits = usize::try_from(len / PART_MIN).unwrap_or(usize::MAX);
-    cores.min(fits).max(1)
+    if fits < 2 {
+        // Not worth asking the system for its cores (cgroup files) for a small file.
+        return 1;
+    }
+    let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    cores.min(fits)
 }
 
 /// The byte ranges of `parts` parts of the `len` bytes of `file`: cut near even
