@@ -278,6 +278,16 @@ fn prepared_rows_are_the_walks_rows() {
         .map(|row| (row.entity(), row.values().map(Sql::from).collect()))
         .collect();
     assert_eq!(by_entity, by_table);
+    // Reversed: the entities last to first, each entity's rows still in walk order
+    // (so a later duplicate of a row still wins).
+    let mut reversed_tables = walked.clone();
+    reversed_tables.sort_by_key(|(entity, _)| std::cmp::Reverse(*entity));
+    let reversed: Vec<(usize, Vec<Sql>)> = prepared
+        .by_entity_reversed()
+        .map(|row| (row.entity(), row.values().map(Sql::from).collect()))
+        .collect();
+    assert_eq!(reversed, reversed_tables);
+    assert!(reversed.first().is_some_and(|(entity, _)| *entity > 0));
     assert_eq!(
         by_entity.iter().filter(|(entity, _)| *entity == 0).count(),
         records.len()

@@ -130,6 +130,13 @@ pub struct Loader<'m> {
     plans: Vec<plan::TablePlan>,
     /// `SELECT 1 FROM <root> WHERE <key>`: whether a root record is stored already.
     stored: String,
+    /// Whether the next write pass takes the tables in reverse order. Passes
+    /// alternate, so each starts with the table the last one ended with, whose
+    /// index pages the cache still holds: with random keys each pass touches nearly
+    /// every page of each index, and the five do not fit the cache together. At
+    /// 20,000 conversations a sync made 6 % fewer `pwrite64` and 11 % fewer
+    /// `pread64` (bench/profiles/sync.md, sixth pass).
+    reversed: bool,
     batch_size: usize,
 }
 
@@ -175,6 +182,7 @@ impl<'m> Loader<'m> {
                 "SELECT 1 FROM {}",
                 plan::root_by_key(model, Dialect::Sqlite)
             ),
+            reversed: false,
             batch_size: 500,
         })
     }
@@ -220,6 +228,7 @@ impl<'m> Loader<'m> {
             walker: &self.walker,
             plans: &self.plans,
             stored: &self.stored,
+            reversed: &mut self.reversed,
             rows: 0,
         })
     }
@@ -257,6 +266,7 @@ pub struct Writing<'l, 'm> {
     walker: &'l Walker<'m>,
     plans: &'l [plan::TablePlan],
     stored: &'l str,
+    reversed: &'l mut bool,
     rows: u64,
 }
 
@@ -287,9 +297,18 @@ impl Writing<'_, '_> {
             for root in prepared.roots() {
                 statements.replace(root)?;
             }
-            prepared
-                .by_entity()
-                .try_for_each(|row| statements.upsert(row))?;
+            // Each pass starts with the table the one before ended with, whose index
+            // pages are still in the cache (see `Loader::reversed`).
+            if *self.reversed {
+                prepared
+                    .by_entity_reversed()
+                    .try_for_each(|row| statements.upsert(row))?;
+            } else {
+                prepared
+                    .by_entity()
+                    .try_for_each(|row| statements.upsert(row))?;
+            }
+            *self.reversed = !*self.reversed;
         }
         drop(statements);
         also(&self.tx)?;

@@ -190,6 +190,19 @@ impl Prepared {
         })
     }
 
+    /// [`by_entity`](Self::by_entity) with the entities in reverse model order (each
+    /// entity's rows still in walk order, so a later duplicate still wins).
+    pub fn by_entity_reversed(&self) -> impl Iterator<Item = PreparedRow<'_>> {
+        self.by_entity
+            .chunk_by(|&a, &b| self.rows[a as usize].entity == self.rows[b as usize].entity)
+            .rev()
+            .flatten()
+            .map(move |&row| PreparedRow {
+                set: self,
+                row: row as usize,
+            })
+    }
+
     /// Each root record: its key and its rows.
     pub fn roots(&self) -> impl Iterator<Item = PreparedRoot<'_>> {
         (0..self.roots.len()).map(move |i| PreparedRoot {
