@@ -3,7 +3,6 @@
 use ::cai_bridge::serde::{Deserialize, Serialize};
 #[allow(unused_imports)]
 use ::cai_bridge::serde_json::{Map, Value};
-use ::cai_bridge::Bridge;
 /// A whole response of `/logs/v2/conversations`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
@@ -25,21 +24,12 @@ pub struct ResponseResults {
     pub other: Map<String, Value>,
 }
 /// One conversation between an end user and the bot, with all its messages.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
-#[bridge(
-    entity = "Conversations",
-    key = "id",
-    records = "results.conversations",
-    namespace = "cai.logs",
-    service = "CatalogService"
-)]
 pub struct Conversation {
     /// The conversation's UUID (lowercase).
-    #[bridge(uuid)]
     pub id: String,
     /// When the conversation started, RFC 3339 in UTC with milliseconds.
-    #[bridge(timestamp)]
     pub start_at: String,
     /// Id of the channel (connector) the conversation came through. The seed prints it unquoted and it is not a valid UUID (it contains "g"), so it is typed as a plain string; nullable is reconstructed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,8 +40,107 @@ pub struct Conversation {
     /// The messages of the conversation: one item per user message with the bot's replies to it, ordered by received_at (ordering reconstructed). May be empty.
     pub messages: Vec<Message>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for Conversation {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "id" => r::Member::Cell(r::AsCell::as_cell(&self.id)),
+                "start_at" => r::Member::Cell(r::AsCell::as_cell(&self.start_at)),
+                "channel_id" => r::Member::Cell(r::AsCell::as_cell(&self.channel_id)),
+                "channel_type" => r::Member::Cell(r::AsCell::as_cell(&self.channel_type)),
+                "messages" => {
+                    <Message as ::cai_bridge::Bridge>::bridge_list(&self.messages)
+                }
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for Conversation {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("id", "id", false),
+            c::Column::one("start_at", "start_at", false),
+            c::Column::one("channel_id", "channel_id", false),
+            c::Column::one("channel_type", "channel_type", false),
+            c::Column::one("messages", "messages", false),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                Some("Conversations"),
+                Some(&["id"]),
+                Some(
+                    "One conversation between an end user and the bot, with all its messages.",
+                ),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "id",
+                        None,
+                        true,
+                        s::text(s::Format::Uuid, None, None),
+                        Some("The conversation's UUID (lowercase)."),
+                    ),
+                    s::field(
+                        "start_at",
+                        None,
+                        true,
+                        s::text(s::Format::Timestamp, None, None),
+                        Some(
+                            "When the conversation started, RFC 3339 in UTC with milliseconds.",
+                        ),
+                    ),
+                    s::field(
+                        "channel_id",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "Id of the channel (connector) the conversation came through. The seed prints it unquoted and it is not a valid UUID (it contains \"g\"), so it is typed as a plain string; nullable is reconstructed.",
+                        ),
+                    ),
+                    s::field(
+                        "channel_type",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "Type of the channel, e.g. webchat or slack; null in the seed's sample. The values are reconstructed; the field may also be absent.",
+                        ),
+                    ),
+                    s::field(
+                        "messages",
+                        None,
+                        true,
+                        s::array(<Message as ::cai_bridge::Bridge>::shape()),
+                        Some(
+                            "The messages of the conversation: one item per user message with the bot's replies to it, ordered by received_at (ordering reconstructed). May be empty.",
+                        ),
+                    ),
+                ]),
+            )
+        }
+        fn settings() -> ::cai_bridge::bridge::Settings {
+            ::cai_bridge::bridge::Settings {
+                records: &["results", "conversations"],
+                namespace: Some("cai.logs"),
+                service: Some("CatalogService"),
+                path: None,
+            }
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+};
 /// A nested object of `results.conversations[].messages[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct MessageInputMessageContent {
     /// The `content` member.
@@ -59,10 +148,61 @@ pub struct MessageInputMessageContent {
     /// The `type` member.
     pub r#type: String,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for MessageInputMessageContent {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "content" => r::Member::Cell(r::AsCell::as_cell(&self.content)),
+                "type" => r::Member::Cell(r::AsCell::as_cell(&self.r#type)),
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for MessageInputMessageContent {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("content", "content", false),
+            c::Column::one("type", "type", false),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                None,
+                None,
+                Some("A nested object of `results.conversations[].messages[]`."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "content",
+                        None,
+                        true,
+                        s::json(),
+                        Some("The `content` member."),
+                    ),
+                    s::field(
+                        "type",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, None, None),
+                        Some("The `type` member."),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+};
 /// One message from the end user, with the NLU data computed for it and the bot's replies in /dialog format.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
-#[bridge(entity = "Messages", key = "message_id")]
 pub struct Message {
     /// The connector the message came from, e.g. web-client. (The seed's sample spells this key "connnector_origin" with three n's and prints the value unquoted; we take that as a typo in the blog post.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,33 +211,26 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connector_sender_id: Option<String>,
     /// The message's UUID (lowercase).
-    #[bridge(uuid)]
     pub message_id: String,
     /// The skill that handled the message, e.g. greetings; null when none did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation_skill: Option<String>,
     /// Type of the user's message [6]: text (typed), quickReply (a quick reply clicked) or button (a button clicked). Singular, unlike the bot's quickReplies and buttons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[bridge(one_of("text", "quickReply", "button"))]
     pub input_message_type: Option<String>,
     /// JSON text of the user's message [6], a JSON object serialized into this string: {"type":"text","content":"hello"} for text; for quickReply and button the content is an object, the clicked item's {"title": ..., "value": ...}.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[bridge(json = "MessageInputMessageContent")]
     pub input_message_content: Option<String>,
     /// JSON text: an array of bot replies in /dialog format [3][6], each {"type": ..., "content": ...}, e.g. [{"type":"text","content":"Hi"}]. The content is a string for text; an object for quickReplies and buttons ({title, buttons: [{title, value, type}]}) and card ({title, subtitle, imageUrl, buttons}); an array for carousel (of cards); an object for list ({elements, buttons}); a URL string for picture and video; anything for custom. "[]" when the bot did not answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[bridge(json = "Vec<Reply>")]
     pub replies: Option<String>,
     /// When CAI received the message, RFC 3339 in UTC with milliseconds.
-    #[bridge(timestamp)]
     pub received_at: String,
     /// Sentiment of the message, from very negative to very positive. The domain is CAI's NLP sentiment scale. null (no sentiment computed) is reconstructed; following OpenAPI 3.0 practice the enum lists only the non-null values and `nullable` adds null.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[bridge(one_of("vnegative", "negative", "neutral", "positive", "vpositive"))]
     pub nlp_sentiment: Option<String>,
     /// Speech act of the message (CAI's NLP act). The seed prints "command" unquoted; null is reconstructed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[bridge(one_of("assert", "command", "wh-query", "yn-query"))]
     pub nlp_act: Option<String>,
     /// The NLP call's HTTP-like status, e.g. 200.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,20 +245,328 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entities: Option<::std::collections::BTreeMap<String, Vec<Entity>>>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for Message {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "connector_origin" => {
+                    r::Member::Cell(r::AsCell::as_cell(&self.connector_origin))
+                }
+                "connector_sender_id" => {
+                    r::Member::Cell(r::AsCell::as_cell(&self.connector_sender_id))
+                }
+                "message_id" => r::Member::Cell(r::AsCell::as_cell(&self.message_id)),
+                "conversation_skill" => {
+                    r::Member::Cell(r::AsCell::as_cell(&self.conversation_skill))
+                }
+                "input_message_type" => {
+                    r::Member::Cell(r::AsCell::as_cell(&self.input_message_type))
+                }
+                "input_message_content" => {
+                    r::Member::Cell(r::AsCell::as_cell(&self.input_message_content))
+                }
+                "replies" => r::Member::Cell(r::AsCell::as_cell(&self.replies)),
+                "received_at" => r::Member::Cell(r::AsCell::as_cell(&self.received_at)),
+                "nlp_sentiment" => {
+                    r::Member::Cell(r::AsCell::as_cell(&self.nlp_sentiment))
+                }
+                "nlp_act" => r::Member::Cell(r::AsCell::as_cell(&self.nlp_act)),
+                "nlp_status" => r::Member::Cell(r::AsCell::as_cell(&self.nlp_status)),
+                "nlp_type" => r::Member::Cell(r::AsCell::as_cell(&self.nlp_type)),
+                "intents" => {
+                    match &self.intents {
+                        Some(value) => {
+                            <Intent as ::cai_bridge::Bridge>::bridge_list(value)
+                        }
+                        None => r::Member::Cell(r::Cell::Null),
+                    }
+                }
+                "entities" => {
+                    match &self.entities {
+                        Some(value) => r::Member::Record(value),
+                        None => r::Member::Cell(r::Cell::Null),
+                    }
+                }
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for Message {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("connector_origin", "connector_origin", false),
+            c::Column::one("connector_sender_id", "connector_sender_id", false),
+            c::Column::one("message_id", "message_id", false),
+            c::Column::one("conversation_skill", "conversation_skill", false),
+            c::Column::one("input_message_type", "input_message_type", false),
+            c::Column::one("input_message_content", "input_message_content", false),
+            c::Column::nested(
+                "input_message_content",
+                "input_message_content",
+                false,
+                <MessageInputMessageContent as ::cai_bridge::Bridge>::COLUMNS,
+            ),
+            c::Column::one("replies", "replies", false),
+            c::Column::one("replies", "replies_items", false),
+            c::Column::one("received_at", "received_at", false),
+            c::Column::one("nlp_sentiment", "nlp_sentiment", false),
+            c::Column::one("nlp_act", "nlp_act", false),
+            c::Column::one("nlp_status", "nlp_status", false),
+            c::Column::one("nlp_type", "nlp_type", false),
+            c::Column::one("intents", "intents", false),
+            c::Column::one("entities", "entities", false),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                Some("Messages"),
+                Some(&["message_id"]),
+                Some(
+                    "One message from the end user, with the NLU data computed for it and the bot's replies in /dialog format.",
+                ),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "connector_origin",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "The connector the message came from, e.g. web-client. (The seed's sample spells this key \"connnector_origin\" with three n's and prints the value unquoted; we take that as a typo in the blog post.)",
+                        ),
+                    ),
+                    s::field(
+                        "connector_sender_id",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("Id of the sender in the connector, e.g. p-123."),
+                    ),
+                    s::field(
+                        "message_id",
+                        None,
+                        true,
+                        s::text(s::Format::Uuid, None, None),
+                        Some("The message's UUID (lowercase)."),
+                    ),
+                    s::field(
+                        "conversation_skill",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "The skill that handled the message, e.g. greetings; null when none did.",
+                        ),
+                    ),
+                    s::field(
+                        "input_message_type",
+                        None,
+                        false,
+                        s::nullable(
+                            s::text(
+                                s::Format::Plain,
+                                None,
+                                Some(&["text", "quickReply", "button"]),
+                            ),
+                        ),
+                        Some(
+                            "Type of the user's message [6]: text (typed), quickReply (a quick reply clicked) or button (a button clicked). Singular, unlike the bot's quickReplies and buttons.",
+                        ),
+                    ),
+                    s::field(
+                        "input_message_content",
+                        None,
+                        false,
+                        s::nullable(
+                            s::embedded(
+                                Some(
+                                    <MessageInputMessageContent as ::cai_bridge::Bridge>::shape(),
+                                ),
+                            ),
+                        ),
+                        Some(
+                            "JSON text of the user's message [6], a JSON object serialized into this string: {\"type\":\"text\",\"content\":\"hello\"} for text; for quickReply and button the content is an object, the clicked item's {\"title\": ..., \"value\": ...}.",
+                        ),
+                    ),
+                    s::field(
+                        "replies",
+                        None,
+                        false,
+                        s::nullable(
+                            s::embedded(
+                                Some(s::array(<Reply as ::cai_bridge::Bridge>::shape())),
+                            ),
+                        ),
+                        Some(
+                            "JSON text: an array of bot replies in /dialog format [3][6], each {\"type\": ..., \"content\": ...}, e.g. [{\"type\":\"text\",\"content\":\"Hi\"}]. The content is a string for text; an object for quickReplies and buttons ({title, buttons: [{title, value, type}]}) and card ({title, subtitle, imageUrl, buttons}); an array for carousel (of cards); an object for list ({elements, buttons}); a URL string for picture and video; anything for custom. \"[]\" when the bot did not answer.",
+                        ),
+                    ),
+                    s::field(
+                        "received_at",
+                        None,
+                        true,
+                        s::text(s::Format::Timestamp, None, None),
+                        Some(
+                            "When CAI received the message, RFC 3339 in UTC with milliseconds.",
+                        ),
+                    ),
+                    s::field(
+                        "nlp_sentiment",
+                        None,
+                        false,
+                        s::nullable(
+                            s::text(
+                                s::Format::Plain,
+                                None,
+                                Some(
+                                    &[
+                                        "vnegative",
+                                        "negative",
+                                        "neutral",
+                                        "positive",
+                                        "vpositive",
+                                    ],
+                                ),
+                            ),
+                        ),
+                        Some(
+                            "Sentiment of the message, from very negative to very positive. The domain is CAI's NLP sentiment scale. null (no sentiment computed) is reconstructed; following OpenAPI 3.0 practice the enum lists only the non-null values and `nullable` adds null.",
+                        ),
+                    ),
+                    s::field(
+                        "nlp_act",
+                        None,
+                        false,
+                        s::nullable(
+                            s::text(
+                                s::Format::Plain,
+                                None,
+                                Some(&["assert", "command", "wh-query", "yn-query"]),
+                            ),
+                        ),
+                        Some(
+                            "Speech act of the message (CAI's NLP act). The seed prints \"command\" unquoted; null is reconstructed.",
+                        ),
+                    ),
+                    s::field(
+                        "nlp_status",
+                        None,
+                        false,
+                        s::nullable(s::integer(false)),
+                        Some("The NLP call's HTTP-like status, e.g. 200."),
+                    ),
+                    s::field(
+                        "nlp_type",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "Question type of the message in CAI's class:subclass form, e.g. loc:mount (the seed prints it unquoted). May be null or absent (reconstructed).",
+                        ),
+                    ),
+                    s::field(
+                        "intents",
+                        None,
+                        false,
+                        s::nullable(s::array(<Intent as ::cai_bridge::Bridge>::shape())),
+                        Some(
+                            "The intents matched, by confidence descending: the first one is the top intent. The ordering is reconstructed; the seed's sample is cut off here.",
+                        ),
+                    ),
+                    s::field(
+                        "entities",
+                        None,
+                        false,
+                        s::nullable(
+                            s::map(s::array(<Entity as ::cai_bridge::Bridge>::shape())),
+                        ),
+                        Some(
+                            "The entities found in the message, keyed by entity name (gold entities such as datetime, number, person, location; or the bot's custom entities), each an array of the occurrences found [6], with the fields of its kind [1][2]. Empty ({}) when none were found. (The seed's sample prints an empty array for none; the API's NLU payloads give an object.)",
+                        ),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+    const _: () = {
+        c::check::<
+            { c::count(<Message as ::cai_bridge::Bridge>::COLUMNS) },
+        >(<Message as ::cai_bridge::Bridge>::COLUMNS, 6usize)
+    };
+};
 /// A record of `results.conversations[].messages[].replies[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
-#[bridge(entity = "Replies")]
 pub struct Reply {
     /// The `type` member.
     pub r#type: String,
     /// The `content` member.
     pub content: Value,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for Reply {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "type" => r::Member::Cell(r::AsCell::as_cell(&self.r#type)),
+                "content" => r::Member::Cell(r::AsCell::as_cell(&self.content)),
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for Reply {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("type", "type", false),
+            c::Column::one("content", "content", false),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                Some("Replies"),
+                None,
+                Some("A record of `results.conversations[].messages[].replies[]`."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "type",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, None, None),
+                        Some("The `type` member."),
+                    ),
+                    s::field(
+                        "content",
+                        None,
+                        true,
+                        s::json(),
+                        Some("The `content` member."),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+};
 /// An intent matched by the NLU: {slug, confidence} [6]. `description` is reconstructed (the seed's sample is cut off before the intents) and may be absent.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
-#[bridge(entity = "Intents")]
 pub struct Intent {
     /// The intent's slug, e.g. greetings.
     pub slug: String,
@@ -136,10 +577,74 @@ pub struct Intent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for Intent {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "slug" => r::Member::Cell(r::AsCell::as_cell(&self.slug)),
+                "confidence" => r::Member::Cell(r::AsCell::as_cell(&self.confidence)),
+                "description" => r::Member::Cell(r::AsCell::as_cell(&self.description)),
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for Intent {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("slug", "slug", false),
+            c::Column::one("confidence", "confidence", false),
+            c::Column::one("description", "description", false),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                Some("Intents"),
+                None,
+                Some(
+                    "An intent matched by the NLU: {slug, confidence} [6]. `description` is reconstructed (the seed's sample is cut off before the intents) and may be absent.",
+                ),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "slug",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, None, None),
+                        Some("The intent's slug, e.g. greetings."),
+                    ),
+                    s::field(
+                        "confidence",
+                        None,
+                        false,
+                        s::nullable(s::number()),
+                        Some("Confidence of the match, from 0 to 1."),
+                    ),
+                    s::field(
+                        "description",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "The intent's description from the bot's training data, or null. Reconstructed: no public source shows it in this payload.",
+                        ),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+};
 /// One occurrence of an entity. Every kind has `raw` and `confidence` [1]; the other fields depend on the kind [2][6], and most gold entities have no `value` (custom entities do). One schema holds every kind's fields, each optional.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
-#[bridge(entity = "Entities")]
 pub struct Entity {
     /// The text the entity was found in, as the user wrote it [1].
     pub raw: String,
@@ -154,7 +659,6 @@ pub struct Entity {
     pub formatted: Option<String>,
     /// datetime - the instant meant, ISO 8601 in UTC [1][6].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[bridge(timestamp)]
     pub iso: Option<String>,
     /// datetime - how precise the phrase is, e.g. day [1][6].
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -184,3 +688,179 @@ pub struct Entity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for Entity {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "raw" => r::Member::Cell(r::AsCell::as_cell(&self.raw)),
+                "confidence" => r::Member::Cell(r::AsCell::as_cell(&self.confidence)),
+                "value" => r::Member::Cell(r::AsCell::as_cell(&self.value)),
+                "formatted" => r::Member::Cell(r::AsCell::as_cell(&self.formatted)),
+                "iso" => r::Member::Cell(r::AsCell::as_cell(&self.iso)),
+                "accuracy" => r::Member::Cell(r::AsCell::as_cell(&self.accuracy)),
+                "chronology" => r::Member::Cell(r::AsCell::as_cell(&self.chronology)),
+                "state" => r::Member::Cell(r::AsCell::as_cell(&self.state)),
+                "scalar" => r::Member::Cell(r::AsCell::as_cell(&self.scalar)),
+                "fullname" => r::Member::Cell(r::AsCell::as_cell(&self.fullname)),
+                "lat" => r::Member::Cell(r::AsCell::as_cell(&self.lat)),
+                "lng" => r::Member::Cell(r::AsCell::as_cell(&self.lng)),
+                "place" => r::Member::Cell(r::AsCell::as_cell(&self.place)),
+                "type" => r::Member::Cell(r::AsCell::as_cell(&self.r#type)),
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for Entity {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("raw", "raw", false),
+            c::Column::one("confidence", "confidence", false),
+            c::Column::one("value", "value", false),
+            c::Column::one("formatted", "formatted", false),
+            c::Column::one("iso", "iso", false),
+            c::Column::one("accuracy", "accuracy", false),
+            c::Column::one("chronology", "chronology", false),
+            c::Column::one("state", "state", false),
+            c::Column::one("scalar", "scalar", false),
+            c::Column::one("fullname", "fullname", false),
+            c::Column::one("lat", "lat", false),
+            c::Column::one("lng", "lng", false),
+            c::Column::one("place", "place", false),
+            c::Column::one("type", "type", false),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                Some("Entities"),
+                None,
+                Some(
+                    "One occurrence of an entity. Every kind has `raw` and `confidence` [1]; the other fields depend on the kind [2][6], and most gold entities have no `value` (custom entities do). One schema holds every kind's fields, each optional.",
+                ),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "raw",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, None, None),
+                        Some(
+                            "The text the entity was found in, as the user wrote it [1].",
+                        ),
+                    ),
+                    s::field(
+                        "confidence",
+                        None,
+                        false,
+                        s::nullable(s::number()),
+                        Some("Confidence of the detection, from 0 to 1 [1]."),
+                    ),
+                    s::field(
+                        "value",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "The normalized value of a custom entity [2]; gold entities have none.",
+                        ),
+                    ),
+                    s::field(
+                        "formatted",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "datetime, location: the value as a readable text, e.g. \"Monday, 08 February 2021 at 09:00:00 AM\" or \"Paris, France\" [1][2][6].",
+                        ),
+                    ),
+                    s::field(
+                        "iso",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Timestamp, None, None)),
+                        Some("datetime - the instant meant, ISO 8601 in UTC [1][6]."),
+                    ),
+                    s::field(
+                        "accuracy",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("datetime - how precise the phrase is, e.g. day [1][6]."),
+                    ),
+                    s::field(
+                        "chronology",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "datetime - past, present or future, relative to the message [1][6].",
+                        ),
+                    ),
+                    s::field(
+                        "state",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "datetime - its state [6]; null when not given. What its values mean is reconstructed (no public source lists them).",
+                        ),
+                    ),
+                    s::field(
+                        "scalar",
+                        None,
+                        false,
+                        s::nullable(s::number()),
+                        Some(
+                            "number - the number meant, e.g. 4711 for \"4711\" or 2 for \"two\" [2].",
+                        ),
+                    ),
+                    s::field(
+                        "fullname",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("person - the full name found [2]."),
+                    ),
+                    s::field(
+                        "lat",
+                        None,
+                        false,
+                        s::nullable(s::number()),
+                        Some("location - latitude in degrees [2]."),
+                    ),
+                    s::field(
+                        "lng",
+                        None,
+                        false,
+                        s::nullable(s::number()),
+                        Some("location - longitude in degrees [2]."),
+                    ),
+                    s::field(
+                        "place",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("location - the place id of the geocoding service [2]."),
+                    ),
+                    s::field(
+                        "type",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "location - the kind of place, e.g. locality or country [2].",
+                        ),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+};

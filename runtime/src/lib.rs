@@ -11,9 +11,10 @@
 //! - [`cli`]: the bridge's command line, generic over its artifacts.
 //! - [`database_url`]: a SQLite file or a PostgreSQL server, as `--db`,
 //!   `DATABASE_URL` or a service binding names it; [`postgres`]: its connections.
-//! - [`Bridge`] and `#[derive(Bridge)]`: a struct's rows and shape; with the default
-//!   feature `builder`, also its model, DDL, CDS and CSDL built at run time, for
-//!   crates without generated artifacts.
+//! - [`Bridge`]: a struct's rows and shape, implemented by `#[derive(Bridge)]` (the
+//!   default feature `derive`) or by the expansion a generated `model.rs` carries;
+//!   with the default feature `builder`, also its model, DDL, CDS and CSDL built at
+//!   run time, for crates without generated artifacts.
 //! - [`serde`] and [`serde_json`], re-exported: generated code names them through
 //!   this crate (`::cai_bridge::serde::Deserialize`), so a bridge depends on
 //!   `cai-bridge` alone and never has to match our serde versions.
@@ -48,6 +49,7 @@ pub mod sync;
 
 pub use artifacts::Artifacts;
 pub use bridge::Bridge;
+#[cfg(feature = "derive")]
 pub use cai_bridge_macros::Bridge;
 pub use cai_bridge_model as model;
 pub use cai_bridge_model::diagnostic::Diagnostics;

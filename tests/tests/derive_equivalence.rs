@@ -1,6 +1,7 @@
 //! The derive is a front end of the same model: for the generated structs (which
-//! carry `#[derive(Bridge)]`), the model the derive builds at run time yields the
-//! very DDL, CDS and CSDL that `cai-bridge generate` wrote from the spec.
+//! carry the `Bridge` impls `#[derive(Bridge)]` expands to, written out by the
+//! generator), the model those impls build at run time yields the very DDL, CDS and
+//! CSDL that `cai-bridge generate` wrote from the spec.
 
 use cai_bridge::bridge::artifacts;
 use cai_bridge::Bridge;

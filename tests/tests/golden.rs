@@ -52,6 +52,41 @@ fn generated_rust_is_rustfmt_clean() {
     }
 }
 
+/// A generated bridge builds without `#[derive(Bridge)]`: its model.rs implements
+/// `Bridge` for every entity's struct itself and leaves no attribute for the macro.
+/// (scripts/test checks with `cargo tree` that building the bridge compiles no macro.)
+#[test]
+fn generated_rust_carries_the_impls_and_needs_no_derive() {
+    use cai_bridge::model::EntityKind;
+    for fixture in fixtures() {
+        let generated = generate(&fixture);
+        let rust = &generated.files[cai_bridge_build::emit::paths::RUST];
+        for entity in &generated.model.entities {
+            if matches!(entity.kind, EntityKind::Scalars | EntityKind::Extension) {
+                continue;
+            }
+            let name = &entity.layout.rust_name;
+            for implemented in [
+                format!("impl ::cai_bridge::Bridge for {name} {{"),
+                format!("impl r::Record for {name} {{"),
+            ] {
+                assert!(
+                    rust.contains(&implemented),
+                    "{}: model.rs lacks `{implemented}`",
+                    fixture.name
+                );
+            }
+        }
+        for derive_only in ["#[bridge(", "Bridge)]", "use ::cai_bridge::Bridge;"] {
+            assert!(
+                !rust.contains(derive_only),
+                "{}: model.rs still needs the derive (`{derive_only}`)",
+                fixture.name
+            );
+        }
+    }
+}
+
 /// The default templates in `templates/` are where a `--templates` override starts,
 /// so they must write exactly what the model crate's writers write, on every fixture.
 #[test]

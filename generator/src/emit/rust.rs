@@ -1,6 +1,8 @@
 //! Rust: serde structs for the wire records, one per entity and nested object, plus
-//! the response wrappers along the record path. Built with `quote!`, formatted with
-//! prettyplease. Everything comes through the runtime crate, so a generated crate
+//! the response wrappers along the record path, each record struct followed by the
+//! `Bridge` impls `#[derive(Bridge)]` would expand to (the same code,
+//! `cai_bridge_expand`), so a bridge builds without the proc macro and the
+//! model-building code it runs. Built with `quote!`, formatted with prettyplease. Everything comes through the runtime crate, so a generated crate
 //! depends on `cai-bridge` alone; the few short names it imports (`Serialize`,
 //! `Map`, `Value`...) are reserved by the model so no struct can take them, which
 //! keeps lines short enough that rustfmt and prettyplease agree.
@@ -28,7 +30,6 @@ pub fn emit(model: &Model, header: &str) -> String {
         use ::cai_bridge::serde::{Deserialize, Serialize};
         #[allow(unused_imports)]
         use ::cai_bridge::serde_json::{Map, Value};
-        use ::cai_bridge::Bridge;
         #(#items)*
     };
     let file = match syn::parse2::<syn::File>(tokens) {
@@ -95,8 +96,9 @@ fn wrappers(model: &Model) -> TokenStream {
     out
 }
 
-/// One struct for `record`, and one for each nested object in it, each deriving
-/// `Bridge` with the attributes that make the derive rebuild this very model.
+/// One struct for `record`, and one for each nested object in it, each with the
+/// `Bridge` impls the derive expands to from the attributes that make it rebuild this
+/// very model.
 fn record(model: &Model, entity: &Entity, record: &Record, items: &mut Vec<TokenStream>) {
     let name = format_ident!("{}", record.rust_name);
     let is_entity = std::ptr::eq(record, &entity.layout);
@@ -138,15 +140,50 @@ fn record(model: &Model, entity: &Entity, record: &Record, items: &mut Vec<Token
             pub #field: #ty,
         });
     }
-    items.push(quote! {
+    items.push(with_impls(quote! {
         #[doc = #doc]
-        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
         #[serde(crate = "::cai_bridge::serde")]
         #container
         pub struct #name {
             #(#fields)*
         }
-    });
+    }));
+}
+
+/// The struct without its `#[bridge(...)]` attributes, which only the derive reads,
+/// followed by what the derive expands them to.
+fn with_impls(tokens: TokenStream) -> TokenStream {
+    let expanded = syn::parse2::<syn::DeriveInput>(tokens).map_err(|e| vec![e]);
+    let mut input = match expanded {
+        Ok(input) => input,
+        Err(errors) => return compile_errors(errors),
+    };
+    let impls = match cai_bridge_expand::derive(&input) {
+        Ok(impls) => impls,
+        Err(errors) => return compile_errors(errors),
+    };
+    let is_hint = |a: &syn::Attribute| a.path().is_ident("bridge");
+    input.attrs.retain(|a| !is_hint(a));
+    if let syn::Data::Struct(data) = &mut input.data {
+        for field in data.fields.iter_mut() {
+            field.attrs.retain(|a| !is_hint(a));
+        }
+    }
+    // prettyplease breaks lines at 89 columns, rustfmt at 100, so for some names they
+    // disagree on the impls' match arms; rustfmt leaves these as prettyplease wrote
+    // them (and formats the struct, which users read).
+    quote! {
+        #input
+        #[rustfmt::skip]
+        #impls
+    }
+}
+
+/// The attributes come from a model the generator sanitized, so an error here is a
+/// bug in this module: written as `compile_error!`, which the compiler shows.
+fn compile_errors(errors: Vec<syn::Error>) -> TokenStream {
+    errors.iter().map(syn::Error::to_compile_error).collect()
 }
 
 /// `#[bridge(entity = .., key = .., records = .., ...)]` for an entity's struct.

@@ -3,7 +3,6 @@
 use ::cai_bridge::serde::{Deserialize, Serialize};
 #[allow(unused_imports)]
 use ::cai_bridge::serde_json::{Map, Value};
-use ::cai_bridge::Bridge;
 /// A whole response of `/orders`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
@@ -25,28 +24,119 @@ pub struct ResponseData {
     pub other: Map<String, Value>,
 }
 /// A nested object of `data.items[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct ItemA {
     /// Flattens to a_b.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[bridge(rename = "a_b_2")]
     pub b: Option<String>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for ItemA {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "b" => r::Member::Cell(r::AsCell::as_cell(&self.b)),
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for ItemA {
+        const COLUMNS: &'static [c::Column] = &[c::Column::one("b", "a_b_2", true)];
+        fn shape() -> s::Shape {
+            s::object(
+                None,
+                None,
+                Some("A nested object of `data.items[]`."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "b",
+                        Some("a_b_2"),
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("Flattens to a_b."),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+};
 /// A nested object of `data.items[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct ItemMeta {
     /// When the order was created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[bridge(timestamp)]
     pub created: Option<String>,
     /// SQL keyword GROUP, nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for ItemMeta {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "created" => r::Member::Cell(r::AsCell::as_cell(&self.created)),
+                "group" => r::Member::Cell(r::AsCell::as_cell(&self.group)),
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for ItemMeta {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("created", "created", false),
+            c::Column::one("group", "group", false),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                None,
+                None,
+                Some("A nested object of `data.items[]`."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "created",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Timestamp, None, None)),
+                        Some("When the order was created."),
+                    ),
+                    s::field(
+                        "group",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("SQL keyword GROUP, nullable."),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+};
 /// A nested object of `data.items[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct ItemTree {
     /// The node's label.
@@ -55,19 +145,63 @@ pub struct ItemTree {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub children: Option<Value>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for ItemTree {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "label" => r::Member::Cell(r::AsCell::as_cell(&self.label)),
+                "children" => r::Member::Cell(r::AsCell::as_cell(&self.children)),
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for ItemTree {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("label", "label", false),
+            c::Column::one("children", "children", false),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                None,
+                None,
+                Some("A nested object of `data.items[]`."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "label",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, None, None),
+                        Some("The node's label."),
+                    ),
+                    s::field(
+                        "children",
+                        None,
+                        false,
+                        s::nullable(s::json()),
+                        Some("Child nodes, recursively."),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+};
 /// An order, the record of this API.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
-#[bridge(
-    entity = "Items",
-    key = "id",
-    records = "data.items",
-    namespace = "hostile.shop",
-    service = "ShopService"
-)]
 pub struct Item {
     /// The order's UUID, its key.
-    #[bridge(uuid)]
     pub id: String,
     /// SQL keyword ORDER.
     pub order: String,
@@ -86,7 +220,6 @@ pub struct Item {
     /// Rust keyword Self; also collides with self after case folding.
     #[serde(rename = "Self")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[bridge(rename = "Self_2")]
     pub self_2: Option<String>,
     /// Rust keyword fn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -121,7 +254,6 @@ pub struct Item {
     /// Collides with Name after case folding.
     #[serde(rename = "name")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[bridge(rename = "name_2")]
     pub name_2: Option<String>,
     /// Collides with a.b after flattening.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -152,7 +284,6 @@ pub struct Item {
     pub paid: Option<bool>,
     /// An enum string with values that are not identifiers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[bridge(one_of("new", "in-progress", "on hold", "done"))]
     pub status: Option<String>,
     /// A map of free-form string attributes (additionalProperties).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,10 +295,397 @@ pub struct Item {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tree: Option<ItemTree>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for Item {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "id" => r::Member::Cell(r::AsCell::as_cell(&self.id)),
+                "order" => r::Member::Cell(r::AsCell::as_cell(&self.order)),
+                "select" => r::Member::Cell(r::AsCell::as_cell(&self.select)),
+                "type" => r::Member::Cell(r::AsCell::as_cell(&self.r#type)),
+                "key" => r::Member::Cell(r::AsCell::as_cell(&self.key)),
+                "self" => r::Member::Cell(r::AsCell::as_cell(&self.self_)),
+                "Self" => r::Member::Cell(r::AsCell::as_cell(&self.self_2)),
+                "fn" => r::Member::Cell(r::AsCell::as_cell(&self.r#fn)),
+                "match" => r::Member::Cell(r::AsCell::as_cell(&self.r#match)),
+                "with space" => r::Member::Cell(r::AsCell::as_cell(&self.with_space)),
+                "dot.name" => r::Member::Cell(r::AsCell::as_cell(&self.dot_name)),
+                "dash-name" => r::Member::Cell(r::AsCell::as_cell(&self.dash_name)),
+                "ünïcödé" => r::Member::Cell(r::AsCell::as_cell(&self.unicode)),
+                "1st" => r::Member::Cell(r::AsCell::as_cell(&self._1st)),
+                "Name" => r::Member::Cell(r::AsCell::as_cell(&self.name)),
+                "name" => r::Member::Cell(r::AsCell::as_cell(&self.name_2)),
+                "a_b" => r::Member::Cell(r::AsCell::as_cell(&self.a_b)),
+                "a" => {
+                    match &self.a {
+                        Some(value) => {
+                            r::Member::Record(
+                                <ItemA as ::cai_bridge::Bridge>::bridge_record(value),
+                            )
+                        }
+                        None => r::Member::Cell(r::Cell::Null),
+                    }
+                }
+                "position" => r::Member::Cell(r::AsCell::as_cell(&self.position)),
+                "meta" => {
+                    match &self.meta {
+                        Some(value) => {
+                            r::Member::Record(
+                                <ItemMeta as ::cai_bridge::Bridge>::bridge_record(value),
+                            )
+                        }
+                        None => r::Member::Cell(r::Cell::Null),
+                    }
+                }
+                "lines" => {
+                    match &self.lines {
+                        Some(value) => <Line as ::cai_bridge::Bridge>::bridge_list(value),
+                        None => r::Member::Cell(r::Cell::Null),
+                    }
+                }
+                "tags" => {
+                    match &self.tags {
+                        Some(value) => r::list(value),
+                        None => r::Member::Cell(r::Cell::Null),
+                    }
+                }
+                "total_cents" => r::Member::Cell(r::AsCell::as_cell(&self.total_cents)),
+                "amount" => r::Member::Cell(r::AsCell::as_cell(&self.amount)),
+                "paid" => r::Member::Cell(r::AsCell::as_cell(&self.paid)),
+                "status" => r::Member::Cell(r::AsCell::as_cell(&self.status)),
+                "attrs" => {
+                    match &self.attrs {
+                        Some(value) => r::Member::Record(value),
+                        None => r::Member::Cell(r::Cell::Null),
+                    }
+                }
+                "payload" => r::Member::Cell(r::AsCell::as_cell(&self.payload)),
+                "tree" => {
+                    match &self.tree {
+                        Some(value) => {
+                            r::Member::Record(
+                                <ItemTree as ::cai_bridge::Bridge>::bridge_record(value),
+                            )
+                        }
+                        None => r::Member::Cell(r::Cell::Null),
+                    }
+                }
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for Item {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("id", "id", false),
+            c::Column::one("order", "order", false),
+            c::Column::one("select", "select", false),
+            c::Column::one("type", "type", false),
+            c::Column::one("key", "key", false),
+            c::Column::one("self_", "self", false),
+            c::Column::one("self_2", "Self_2", true),
+            c::Column::one("fn", "fn", false),
+            c::Column::one("match", "match", false),
+            c::Column::one("with_space", "with_space", false),
+            c::Column::one("dot_name", "dot_name", false),
+            c::Column::one("dash_name", "dash_name", false),
+            c::Column::one("unicode", "unicode", false),
+            c::Column::one("_1st", "_1st", false),
+            c::Column::one("name", "Name", false),
+            c::Column::one("name_2", "name_2", true),
+            c::Column::one("a_b", "a_b", false),
+            c::Column::nested("a", "a", false, <ItemA as ::cai_bridge::Bridge>::COLUMNS),
+            c::Column::one("position", "position", false),
+            c::Column::nested(
+                "meta",
+                "meta",
+                false,
+                <ItemMeta as ::cai_bridge::Bridge>::COLUMNS,
+            ),
+            c::Column::one("lines", "lines", false),
+            c::Column::one("tags", "tags", false),
+            c::Column::one("total_cents", "total_cents", false),
+            c::Column::one("amount", "amount", false),
+            c::Column::one("paid", "paid", false),
+            c::Column::one("status", "status", false),
+            c::Column::one("attrs", "attrs", false),
+            c::Column::one("payload", "payload", false),
+            c::Column::nested(
+                "tree",
+                "tree",
+                false,
+                <ItemTree as ::cai_bridge::Bridge>::COLUMNS,
+            ),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                Some("Items"),
+                Some(&["id"]),
+                Some("An order, the record of this API."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "id",
+                        None,
+                        true,
+                        s::text(s::Format::Uuid, None, None),
+                        Some("The order's UUID, its key."),
+                    ),
+                    s::field(
+                        "order",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, None, None),
+                        Some("SQL keyword ORDER."),
+                    ),
+                    s::field(
+                        "select",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("SQL keyword SELECT, nullable."),
+                    ),
+                    s::field(
+                        "type",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, None, None),
+                        Some("Rust keyword type, OData/CDS-sensitive name."),
+                    ),
+                    s::field(
+                        "key",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("CDS keyword key."),
+                    ),
+                    s::field(
+                        "self",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("Rust keyword self."),
+                    ),
+                    s::field(
+                        "Self",
+                        Some("Self_2"),
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "Rust keyword Self; also collides with self after case folding.",
+                        ),
+                    ),
+                    s::field(
+                        "fn",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("Rust keyword fn."),
+                    ),
+                    s::field(
+                        "match",
+                        None,
+                        false,
+                        s::nullable(s::boolean()),
+                        Some("Rust keyword match, a boolean."),
+                    ),
+                    s::field(
+                        "with space",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("A key with a space."),
+                    ),
+                    s::field(
+                        "dot.name",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("A key with a dot (not a path)."),
+                    ),
+                    s::field(
+                        "dash-name",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("A key with a dash."),
+                    ),
+                    s::field(
+                        "ünïcödé",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("A key with non-ASCII letters."),
+                    ),
+                    s::field(
+                        "1st",
+                        None,
+                        false,
+                        s::nullable(s::integer(false)),
+                        Some("A key with a leading digit."),
+                    ),
+                    s::field(
+                        "Name",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("Collides with name after case folding."),
+                    ),
+                    s::field(
+                        "name",
+                        Some("name_2"),
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("Collides with Name after case folding."),
+                    ),
+                    s::field(
+                        "a_b",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("Collides with a.b after flattening."),
+                    ),
+                    s::field(
+                        "a",
+                        None,
+                        false,
+                        s::nullable(<ItemA as ::cai_bridge::Bridge>::shape()),
+                        Some(
+                            "A nested object whose flattened column a_b collides with the field a_b.",
+                        ),
+                    ),
+                    s::field(
+                        "position",
+                        None,
+                        false,
+                        s::nullable(s::integer(false)),
+                        Some("Collides with a generated position column."),
+                    ),
+                    s::field(
+                        "meta",
+                        None,
+                        false,
+                        s::nullable(<ItemMeta as ::cai_bridge::Bridge>::shape()),
+                        Some("A nested object (flattened)."),
+                    ),
+                    s::field(
+                        "lines",
+                        None,
+                        false,
+                        s::nullable(s::array(<Line as ::cai_bridge::Bridge>::shape())),
+                        Some(
+                            "Order lines, an array of objects (child entity without natural key).",
+                        ),
+                    ),
+                    s::field(
+                        "tags",
+                        None,
+                        false,
+                        s::nullable(
+                            s::array(s::nullable(s::text(s::Format::Plain, None, None))),
+                        ),
+                        Some("An array of scalars (child table of values)."),
+                    ),
+                    s::field(
+                        "total_cents",
+                        None,
+                        false,
+                        s::nullable(s::integer(true)),
+                        Some("An int64 that does not fit into a double exactly."),
+                    ),
+                    s::field(
+                        "amount",
+                        None,
+                        false,
+                        s::nullable(s::number()),
+                        Some("A number."),
+                    ),
+                    s::field(
+                        "paid",
+                        None,
+                        false,
+                        s::nullable(s::boolean()),
+                        Some("A boolean."),
+                    ),
+                    s::field(
+                        "status",
+                        None,
+                        false,
+                        s::nullable(
+                            s::text(
+                                s::Format::Plain,
+                                None,
+                                Some(&["new", "in-progress", "on hold", "done"]),
+                            ),
+                        ),
+                        Some("An enum string with values that are not identifiers."),
+                    ),
+                    s::field(
+                        "attrs",
+                        None,
+                        false,
+                        s::nullable(
+                            s::map(s::nullable(s::text(s::Format::Plain, None, None))),
+                        ),
+                        Some(
+                            "A map of free-form string attributes (additionalProperties).",
+                        ),
+                    ),
+                    s::field(
+                        "payload",
+                        None,
+                        false,
+                        s::nullable(s::json()),
+                        Some("Either a card or an invoice payment; kept as JSON."),
+                    ),
+                    s::field(
+                        "tree",
+                        None,
+                        false,
+                        s::nullable(<ItemTree as ::cai_bridge::Bridge>::shape()),
+                        Some("A recursive tree node."),
+                    ),
+                ]),
+            )
+        }
+        fn settings() -> ::cai_bridge::bridge::Settings {
+            ::cai_bridge::bridge::Settings {
+                records: &["data", "items"],
+                namespace: Some("hostile.shop"),
+                service: Some("ShopService"),
+                path: None,
+            }
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+    const _: () = {
+        c::check::<
+            { c::count(<Item as ::cai_bridge::Bridge>::COLUMNS) },
+        >(<Item as ::cai_bridge::Bridge>::COLUMNS, 17usize)
+    };
+    const _: () = {
+        c::check::<
+            { c::count(<Item as ::cai_bridge::Bridge>::COLUMNS) },
+        >(<Item as ::cai_bridge::Bridge>::COLUMNS, 19usize)
+    };
+    const _: () = {
+        c::check::<
+            { c::count(<Item as ::cai_bridge::Bridge>::COLUMNS) },
+        >(<Item as ::cai_bridge::Bridge>::COLUMNS, 28usize)
+    };
+};
 /// An order line.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
-#[bridge(entity = "Lines")]
 pub struct Line {
     /// Stock keeping unit.
     pub sku: String,
@@ -185,6 +703,102 @@ pub struct Line {
     pub order_id: Option<String>,
     /// Collides with the generated position column of this child.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[bridge(rename = "position_2")]
     pub position: Option<i32>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for Line {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "sku" => r::Member::Cell(r::AsCell::as_cell(&self.sku)),
+                "qty" => r::Member::Cell(r::AsCell::as_cell(&self.qty)),
+                "from" => r::Member::Cell(r::AsCell::as_cell(&self.from)),
+                "values" => {
+                    match &self.values {
+                        Some(value) => r::list(value),
+                        None => r::Member::Cell(r::Cell::Null),
+                    }
+                }
+                "order_id" => r::Member::Cell(r::AsCell::as_cell(&self.order_id)),
+                "position" => r::Member::Cell(r::AsCell::as_cell(&self.position)),
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for Line {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("sku", "sku", false),
+            c::Column::one("qty", "qty", false),
+            c::Column::one("from", "from", false),
+            c::Column::one("values", "values", false),
+            c::Column::one("order_id", "order_id", false),
+            c::Column::one("position", "position_2", true),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                Some("Lines"),
+                None,
+                Some("An order line."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "sku",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, None, None),
+                        Some("Stock keeping unit."),
+                    ),
+                    s::field(
+                        "qty",
+                        None,
+                        false,
+                        s::nullable(s::integer(false)),
+                        Some("Quantity."),
+                    ),
+                    s::field(
+                        "from",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("SQL keyword FROM, nullable."),
+                    ),
+                    s::field(
+                        "values",
+                        None,
+                        false,
+                        s::nullable(
+                            s::array(s::nullable(s::text(s::Format::Plain, None, None))),
+                        ),
+                        Some("SQL keyword VALUES, an array of strings inside a child."),
+                    ),
+                    s::field(
+                        "order_id",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("Collides with the foreign key to the parent Order."),
+                    ),
+                    s::field(
+                        "position",
+                        Some("position_2"),
+                        false,
+                        s::nullable(s::integer(false)),
+                        Some(
+                            "Collides with the generated position column of this child.",
+                        ),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+};

@@ -3,7 +3,6 @@
 use ::cai_bridge::serde::{Deserialize, Serialize};
 #[allow(unused_imports)]
 use ::cai_bridge::serde_json::{Map, Value};
-use ::cai_bridge::Bridge;
 /// A whole response of `/incidents`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
@@ -15,14 +14,12 @@ pub struct Response {
     pub other: Map<String, Value>,
 }
 /// A nested object of `incidents[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct IncidentService {
     /// The `id` member.
-    #[bridge(max_length = 32u32)]
     pub id: String,
     /// The `type` member.
-    #[bridge(max_length = 64u32)]
     pub r#type: String,
     /// A short-form, server-generated string with the most important information about the object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,15 +32,96 @@ pub struct IncidentService {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html_url: Option<String>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for IncidentService {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "id" => r::Member::Cell(r::AsCell::as_cell(&self.id)),
+                "type" => r::Member::Cell(r::AsCell::as_cell(&self.r#type)),
+                "summary" => r::Member::Cell(r::AsCell::as_cell(&self.summary)),
+                "self" => r::Member::Cell(r::AsCell::as_cell(&self.self_)),
+                "html_url" => r::Member::Cell(r::AsCell::as_cell(&self.html_url)),
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for IncidentService {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("id", "id", false),
+            c::Column::one("type", "type", false),
+            c::Column::one("summary", "summary", false),
+            c::Column::one("self_", "self", false),
+            c::Column::one("html_url", "html_url", false),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                None,
+                None,
+                Some("A nested object of `incidents[]`."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "id",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, Some(32u32), None),
+                        Some("The `id` member."),
+                    ),
+                    s::field(
+                        "type",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, Some(64u32), None),
+                        Some("The `type` member."),
+                    ),
+                    s::field(
+                        "summary",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "A short-form, server-generated string with the most important information about the object.",
+                        ),
+                    ),
+                    s::field(
+                        "self",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("The API show URL at which the object is accessible."),
+                    ),
+                    s::field(
+                        "html_url",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "A URL at which the entity is uniquely displayed in the Web app.",
+                        ),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+};
 /// A nested object of `incidents[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct IncidentEscalationPolicy {
     /// The `id` member.
-    #[bridge(max_length = 32u32)]
     pub id: String,
     /// The `type` member.
-    #[bridge(max_length = 64u32)]
     pub r#type: String,
     /// A short-form, server-generated string with the most important information about the object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,15 +134,96 @@ pub struct IncidentEscalationPolicy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html_url: Option<String>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for IncidentEscalationPolicy {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "id" => r::Member::Cell(r::AsCell::as_cell(&self.id)),
+                "type" => r::Member::Cell(r::AsCell::as_cell(&self.r#type)),
+                "summary" => r::Member::Cell(r::AsCell::as_cell(&self.summary)),
+                "self" => r::Member::Cell(r::AsCell::as_cell(&self.self_)),
+                "html_url" => r::Member::Cell(r::AsCell::as_cell(&self.html_url)),
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for IncidentEscalationPolicy {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("id", "id", false),
+            c::Column::one("type", "type", false),
+            c::Column::one("summary", "summary", false),
+            c::Column::one("self_", "self", false),
+            c::Column::one("html_url", "html_url", false),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                None,
+                None,
+                Some("A nested object of `incidents[]`."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "id",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, Some(32u32), None),
+                        Some("The `id` member."),
+                    ),
+                    s::field(
+                        "type",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, Some(64u32), None),
+                        Some("The `type` member."),
+                    ),
+                    s::field(
+                        "summary",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "A short-form, server-generated string with the most important information about the object.",
+                        ),
+                    ),
+                    s::field(
+                        "self",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("The API show URL at which the object is accessible."),
+                    ),
+                    s::field(
+                        "html_url",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "A URL at which the entity is uniquely displayed in the Web app.",
+                        ),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+};
 /// A nested object of `incidents[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct IncidentPriority {
     /// The `id` member.
-    #[bridge(max_length = 32u32)]
     pub id: String,
     /// The `type` member.
-    #[bridge(max_length = 64u32)]
     pub r#type: String,
     /// A short-form, server-generated string with the most important information about the object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,8 +236,91 @@ pub struct IncidentPriority {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html_url: Option<String>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for IncidentPriority {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "id" => r::Member::Cell(r::AsCell::as_cell(&self.id)),
+                "type" => r::Member::Cell(r::AsCell::as_cell(&self.r#type)),
+                "summary" => r::Member::Cell(r::AsCell::as_cell(&self.summary)),
+                "self" => r::Member::Cell(r::AsCell::as_cell(&self.self_)),
+                "html_url" => r::Member::Cell(r::AsCell::as_cell(&self.html_url)),
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for IncidentPriority {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("id", "id", false),
+            c::Column::one("type", "type", false),
+            c::Column::one("summary", "summary", false),
+            c::Column::one("self_", "self", false),
+            c::Column::one("html_url", "html_url", false),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                None,
+                None,
+                Some("A nested object of `incidents[]`."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "id",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, Some(32u32), None),
+                        Some("The `id` member."),
+                    ),
+                    s::field(
+                        "type",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, Some(64u32), None),
+                        Some("The `type` member."),
+                    ),
+                    s::field(
+                        "summary",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "A short-form, server-generated string with the most important information about the object.",
+                        ),
+                    ),
+                    s::field(
+                        "self",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("The API show URL at which the object is accessible."),
+                    ),
+                    s::field(
+                        "html_url",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "A URL at which the entity is uniquely displayed in the Web app.",
+                        ),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+};
 /// A nested object of `incidents[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct IncidentAlertCounts {
     /// The `all` member.
@@ -91,22 +333,74 @@ pub struct IncidentAlertCounts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved: Option<i64>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for IncidentAlertCounts {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "all" => r::Member::Cell(r::AsCell::as_cell(&self.all)),
+                "triggered" => r::Member::Cell(r::AsCell::as_cell(&self.triggered)),
+                "resolved" => r::Member::Cell(r::AsCell::as_cell(&self.resolved)),
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for IncidentAlertCounts {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("all", "all", false),
+            c::Column::one("triggered", "triggered", false),
+            c::Column::one("resolved", "resolved", false),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                None,
+                None,
+                Some("A nested object of `incidents[]`."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "all",
+                        None,
+                        false,
+                        s::nullable(s::integer(true)),
+                        Some("The `all` member."),
+                    ),
+                    s::field(
+                        "triggered",
+                        None,
+                        false,
+                        s::nullable(s::integer(true)),
+                        Some("The `triggered` member."),
+                    ),
+                    s::field(
+                        "resolved",
+                        None,
+                        false,
+                        s::nullable(s::integer(true)),
+                        Some("The `resolved` member."),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+};
 /// A record of `incidents[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
-#[bridge(
-    entity = "Incidents",
-    key = "id",
-    records = "incidents",
-    namespace = "pagerduty.incidents",
-    service = "IncidentService"
-)]
 pub struct Incident {
     /// The `id` member.
-    #[bridge(max_length = 32u32)]
     pub id: String,
     /// The `type` member.
-    #[bridge(one_of("incident"))]
     pub r#type: String,
     /// The `summary` member.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -119,28 +413,22 @@ pub struct Incident {
     /// A succinct description of the nature, symptoms, cause, or effect of the incident.
     pub title: String,
     /// The time the incident was first triggered.
-    #[bridge(timestamp)]
     pub created_at: String,
     /// The `updated_at` member.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[bridge(timestamp)]
     pub updated_at: Option<String>,
     /// The current status of the incident.
-    #[bridge(one_of("triggered", "acknowledged", "resolved"))]
     pub status: String,
     /// The current urgency of the incident.
-    #[bridge(one_of("high", "low"))]
     pub urgency: String,
     /// The incident's de-duplication key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incident_key: Option<String>,
     /// The time the status of the incident last changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[bridge(timestamp)]
     pub last_status_change_at: Option<String>,
     /// The `resolved_at` member.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[bridge(timestamp)]
     pub resolved_at: Option<String>,
     /// The `service` member.
     pub service: IncidentService,
@@ -166,15 +454,364 @@ pub struct Incident {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<Team>>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for Incident {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "id" => r::Member::Cell(r::AsCell::as_cell(&self.id)),
+                "type" => r::Member::Cell(r::AsCell::as_cell(&self.r#type)),
+                "summary" => r::Member::Cell(r::AsCell::as_cell(&self.summary)),
+                "html_url" => r::Member::Cell(r::AsCell::as_cell(&self.html_url)),
+                "incident_number" => {
+                    r::Member::Cell(r::AsCell::as_cell(&self.incident_number))
+                }
+                "title" => r::Member::Cell(r::AsCell::as_cell(&self.title)),
+                "created_at" => r::Member::Cell(r::AsCell::as_cell(&self.created_at)),
+                "updated_at" => r::Member::Cell(r::AsCell::as_cell(&self.updated_at)),
+                "status" => r::Member::Cell(r::AsCell::as_cell(&self.status)),
+                "urgency" => r::Member::Cell(r::AsCell::as_cell(&self.urgency)),
+                "incident_key" => r::Member::Cell(r::AsCell::as_cell(&self.incident_key)),
+                "last_status_change_at" => {
+                    r::Member::Cell(r::AsCell::as_cell(&self.last_status_change_at))
+                }
+                "resolved_at" => r::Member::Cell(r::AsCell::as_cell(&self.resolved_at)),
+                "service" => {
+                    r::Member::Record(
+                        <IncidentService as ::cai_bridge::Bridge>::bridge_record(
+                            &self.service,
+                        ),
+                    )
+                }
+                "escalation_policy" => {
+                    match &self.escalation_policy {
+                        Some(value) => {
+                            r::Member::Record(
+                                <IncidentEscalationPolicy as ::cai_bridge::Bridge>::bridge_record(
+                                    value,
+                                ),
+                            )
+                        }
+                        None => r::Member::Cell(r::Cell::Null),
+                    }
+                }
+                "priority" => {
+                    match &self.priority {
+                        Some(value) => {
+                            r::Member::Record(
+                                <IncidentPriority as ::cai_bridge::Bridge>::bridge_record(
+                                    value,
+                                ),
+                            )
+                        }
+                        None => r::Member::Cell(r::Cell::Null),
+                    }
+                }
+                "alert_counts" => {
+                    match &self.alert_counts {
+                        Some(value) => {
+                            r::Member::Record(
+                                <IncidentAlertCounts as ::cai_bridge::Bridge>::bridge_record(
+                                    value,
+                                ),
+                            )
+                        }
+                        None => r::Member::Cell(r::Cell::Null),
+                    }
+                }
+                "is_mergeable" => r::Member::Cell(r::AsCell::as_cell(&self.is_mergeable)),
+                "assignments" => {
+                    match &self.assignments {
+                        Some(value) => {
+                            <Assignment as ::cai_bridge::Bridge>::bridge_list(value)
+                        }
+                        None => r::Member::Cell(r::Cell::Null),
+                    }
+                }
+                "acknowledgements" => {
+                    match &self.acknowledgements {
+                        Some(value) => {
+                            <Acknowledgement as ::cai_bridge::Bridge>::bridge_list(value)
+                        }
+                        None => r::Member::Cell(r::Cell::Null),
+                    }
+                }
+                "teams" => {
+                    match &self.teams {
+                        Some(value) => <Team as ::cai_bridge::Bridge>::bridge_list(value),
+                        None => r::Member::Cell(r::Cell::Null),
+                    }
+                }
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for Incident {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("id", "id", false),
+            c::Column::one("type", "type", false),
+            c::Column::one("summary", "summary", false),
+            c::Column::one("html_url", "html_url", false),
+            c::Column::one("incident_number", "incident_number", false),
+            c::Column::one("title", "title", false),
+            c::Column::one("created_at", "created_at", false),
+            c::Column::one("updated_at", "updated_at", false),
+            c::Column::one("status", "status", false),
+            c::Column::one("urgency", "urgency", false),
+            c::Column::one("incident_key", "incident_key", false),
+            c::Column::one("last_status_change_at", "last_status_change_at", false),
+            c::Column::one("resolved_at", "resolved_at", false),
+            c::Column::nested(
+                "service",
+                "service",
+                false,
+                <IncidentService as ::cai_bridge::Bridge>::COLUMNS,
+            ),
+            c::Column::nested(
+                "escalation_policy",
+                "escalation_policy",
+                false,
+                <IncidentEscalationPolicy as ::cai_bridge::Bridge>::COLUMNS,
+            ),
+            c::Column::nested(
+                "priority",
+                "priority",
+                false,
+                <IncidentPriority as ::cai_bridge::Bridge>::COLUMNS,
+            ),
+            c::Column::nested(
+                "alert_counts",
+                "alert_counts",
+                false,
+                <IncidentAlertCounts as ::cai_bridge::Bridge>::COLUMNS,
+            ),
+            c::Column::one("is_mergeable", "is_mergeable", false),
+            c::Column::one("assignments", "assignments", false),
+            c::Column::one("acknowledgements", "acknowledgements", false),
+            c::Column::one("teams", "teams", false),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                Some("Incidents"),
+                Some(&["id"]),
+                Some("A record of `incidents[]`."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "id",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, Some(32u32), None),
+                        Some("The `id` member."),
+                    ),
+                    s::field(
+                        "type",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, None, Some(&["incident"])),
+                        Some("The `type` member."),
+                    ),
+                    s::field(
+                        "summary",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("The `summary` member."),
+                    ),
+                    s::field(
+                        "html_url",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("The `html_url` member."),
+                    ),
+                    s::field(
+                        "incident_number",
+                        None,
+                        true,
+                        s::integer(true),
+                        Some(
+                            "The number of the incident. This is unique across your account.",
+                        ),
+                    ),
+                    s::field(
+                        "title",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, None, None),
+                        Some(
+                            "A succinct description of the nature, symptoms, cause, or effect of the incident.",
+                        ),
+                    ),
+                    s::field(
+                        "created_at",
+                        None,
+                        true,
+                        s::text(s::Format::Timestamp, None, None),
+                        Some("The time the incident was first triggered."),
+                    ),
+                    s::field(
+                        "updated_at",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Timestamp, None, None)),
+                        Some("The `updated_at` member."),
+                    ),
+                    s::field(
+                        "status",
+                        None,
+                        true,
+                        s::text(
+                            s::Format::Plain,
+                            None,
+                            Some(&["triggered", "acknowledged", "resolved"]),
+                        ),
+                        Some("The current status of the incident."),
+                    ),
+                    s::field(
+                        "urgency",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, None, Some(&["high", "low"])),
+                        Some("The current urgency of the incident."),
+                    ),
+                    s::field(
+                        "incident_key",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("The incident's de-duplication key."),
+                    ),
+                    s::field(
+                        "last_status_change_at",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Timestamp, None, None)),
+                        Some("The time the status of the incident last changed."),
+                    ),
+                    s::field(
+                        "resolved_at",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Timestamp, None, None)),
+                        Some("The `resolved_at` member."),
+                    ),
+                    s::field(
+                        "service",
+                        None,
+                        true,
+                        <IncidentService as ::cai_bridge::Bridge>::shape(),
+                        Some("The `service` member."),
+                    ),
+                    s::field(
+                        "escalation_policy",
+                        None,
+                        false,
+                        s::nullable(
+                            <IncidentEscalationPolicy as ::cai_bridge::Bridge>::shape(),
+                        ),
+                        Some("The `escalation_policy` member."),
+                    ),
+                    s::field(
+                        "priority",
+                        None,
+                        false,
+                        s::nullable(<IncidentPriority as ::cai_bridge::Bridge>::shape()),
+                        Some("The `priority` member."),
+                    ),
+                    s::field(
+                        "alert_counts",
+                        None,
+                        false,
+                        s::nullable(
+                            <IncidentAlertCounts as ::cai_bridge::Bridge>::shape(),
+                        ),
+                        Some("The `alert_counts` member."),
+                    ),
+                    s::field(
+                        "is_mergeable",
+                        None,
+                        false,
+                        s::nullable(s::boolean()),
+                        Some("The `is_mergeable` member."),
+                    ),
+                    s::field(
+                        "assignments",
+                        None,
+                        false,
+                        s::nullable(
+                            s::array(<Assignment as ::cai_bridge::Bridge>::shape()),
+                        ),
+                        Some(
+                            "List of all assignments for this incident (empty once it is resolved).",
+                        ),
+                    ),
+                    s::field(
+                        "acknowledgements",
+                        None,
+                        false,
+                        s::nullable(
+                            s::array(<Acknowledgement as ::cai_bridge::Bridge>::shape()),
+                        ),
+                        Some("List of all acknowledgements for this incident."),
+                    ),
+                    s::field(
+                        "teams",
+                        None,
+                        false,
+                        s::nullable(s::array(<Team as ::cai_bridge::Bridge>::shape())),
+                        Some("The teams involved in the incident's lifecycle."),
+                    ),
+                ]),
+            )
+        }
+        fn settings() -> ::cai_bridge::bridge::Settings {
+            ::cai_bridge::bridge::Settings {
+                records: &["incidents"],
+                namespace: Some("pagerduty.incidents"),
+                service: Some("IncidentService"),
+                path: None,
+            }
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+    const _: () = {
+        c::check::<
+            { c::count(<Incident as ::cai_bridge::Bridge>::COLUMNS) },
+        >(<Incident as ::cai_bridge::Bridge>::COLUMNS, 13usize)
+    };
+    const _: () = {
+        c::check::<
+            { c::count(<Incident as ::cai_bridge::Bridge>::COLUMNS) },
+        >(<Incident as ::cai_bridge::Bridge>::COLUMNS, 14usize)
+    };
+    const _: () = {
+        c::check::<
+            { c::count(<Incident as ::cai_bridge::Bridge>::COLUMNS) },
+        >(<Incident as ::cai_bridge::Bridge>::COLUMNS, 15usize)
+    };
+    const _: () = {
+        c::check::<
+            { c::count(<Incident as ::cai_bridge::Bridge>::COLUMNS) },
+        >(<Incident as ::cai_bridge::Bridge>::COLUMNS, 16usize)
+    };
+};
 /// A nested object of `incidents[].assignments[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct AssignmentAssignee {
     /// The `id` member.
-    #[bridge(max_length = 32u32)]
     pub id: String,
     /// The `type` member.
-    #[bridge(max_length = 64u32)]
     pub r#type: String,
     /// A short-form, server-generated string with the most important information about the object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -187,26 +824,173 @@ pub struct AssignmentAssignee {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html_url: Option<String>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for AssignmentAssignee {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "id" => r::Member::Cell(r::AsCell::as_cell(&self.id)),
+                "type" => r::Member::Cell(r::AsCell::as_cell(&self.r#type)),
+                "summary" => r::Member::Cell(r::AsCell::as_cell(&self.summary)),
+                "self" => r::Member::Cell(r::AsCell::as_cell(&self.self_)),
+                "html_url" => r::Member::Cell(r::AsCell::as_cell(&self.html_url)),
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for AssignmentAssignee {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("id", "id", false),
+            c::Column::one("type", "type", false),
+            c::Column::one("summary", "summary", false),
+            c::Column::one("self_", "self", false),
+            c::Column::one("html_url", "html_url", false),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                None,
+                None,
+                Some("A nested object of `incidents[].assignments[]`."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "id",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, Some(32u32), None),
+                        Some("The `id` member."),
+                    ),
+                    s::field(
+                        "type",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, Some(64u32), None),
+                        Some("The `type` member."),
+                    ),
+                    s::field(
+                        "summary",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "A short-form, server-generated string with the most important information about the object.",
+                        ),
+                    ),
+                    s::field(
+                        "self",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("The API show URL at which the object is accessible."),
+                    ),
+                    s::field(
+                        "html_url",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "A URL at which the entity is uniquely displayed in the Web app.",
+                        ),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+};
 /// A record of `incidents[].assignments[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
-#[bridge(entity = "Assignments")]
 pub struct Assignment {
     /// Time at which the assignment was created.
-    #[bridge(timestamp)]
     pub at: String,
     /// The `assignee` member.
     pub assignee: AssignmentAssignee,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for Assignment {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "at" => r::Member::Cell(r::AsCell::as_cell(&self.at)),
+                "assignee" => {
+                    r::Member::Record(
+                        <AssignmentAssignee as ::cai_bridge::Bridge>::bridge_record(
+                            &self.assignee,
+                        ),
+                    )
+                }
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for Assignment {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("at", "at", false),
+            c::Column::nested(
+                "assignee",
+                "assignee",
+                false,
+                <AssignmentAssignee as ::cai_bridge::Bridge>::COLUMNS,
+            ),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                Some("Assignments"),
+                None,
+                Some("A record of `incidents[].assignments[]`."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "at",
+                        None,
+                        true,
+                        s::text(s::Format::Timestamp, None, None),
+                        Some("Time at which the assignment was created."),
+                    ),
+                    s::field(
+                        "assignee",
+                        None,
+                        true,
+                        <AssignmentAssignee as ::cai_bridge::Bridge>::shape(),
+                        Some("The `assignee` member."),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+    const _: () = {
+        c::check::<
+            { c::count(<Assignment as ::cai_bridge::Bridge>::COLUMNS) },
+        >(<Assignment as ::cai_bridge::Bridge>::COLUMNS, 1usize)
+    };
+};
 /// A nested object of `incidents[].acknowledgements[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct AcknowledgementAcknowledger {
     /// The `id` member.
-    #[bridge(max_length = 32u32)]
     pub id: String,
     /// The `type` member.
-    #[bridge(max_length = 64u32)]
     pub r#type: String,
     /// A short-form, server-generated string with the most important information about the object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -219,27 +1003,173 @@ pub struct AcknowledgementAcknowledger {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html_url: Option<String>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for AcknowledgementAcknowledger {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "id" => r::Member::Cell(r::AsCell::as_cell(&self.id)),
+                "type" => r::Member::Cell(r::AsCell::as_cell(&self.r#type)),
+                "summary" => r::Member::Cell(r::AsCell::as_cell(&self.summary)),
+                "self" => r::Member::Cell(r::AsCell::as_cell(&self.self_)),
+                "html_url" => r::Member::Cell(r::AsCell::as_cell(&self.html_url)),
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for AcknowledgementAcknowledger {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("id", "id", false),
+            c::Column::one("type", "type", false),
+            c::Column::one("summary", "summary", false),
+            c::Column::one("self_", "self", false),
+            c::Column::one("html_url", "html_url", false),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                None,
+                None,
+                Some("A nested object of `incidents[].acknowledgements[]`."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "id",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, Some(32u32), None),
+                        Some("The `id` member."),
+                    ),
+                    s::field(
+                        "type",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, Some(64u32), None),
+                        Some("The `type` member."),
+                    ),
+                    s::field(
+                        "summary",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "A short-form, server-generated string with the most important information about the object.",
+                        ),
+                    ),
+                    s::field(
+                        "self",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("The API show URL at which the object is accessible."),
+                    ),
+                    s::field(
+                        "html_url",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "A URL at which the entity is uniquely displayed in the Web app.",
+                        ),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+};
 /// A record of `incidents[].acknowledgements[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
-#[bridge(entity = "Acknowledgements")]
 pub struct Acknowledgement {
     /// The `at` member.
-    #[bridge(timestamp)]
     pub at: String,
     /// The `acknowledger` member.
     pub acknowledger: AcknowledgementAcknowledger,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for Acknowledgement {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "at" => r::Member::Cell(r::AsCell::as_cell(&self.at)),
+                "acknowledger" => {
+                    r::Member::Record(
+                        <AcknowledgementAcknowledger as ::cai_bridge::Bridge>::bridge_record(
+                            &self.acknowledger,
+                        ),
+                    )
+                }
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for Acknowledgement {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("at", "at", false),
+            c::Column::nested(
+                "acknowledger",
+                "acknowledger",
+                false,
+                <AcknowledgementAcknowledger as ::cai_bridge::Bridge>::COLUMNS,
+            ),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                Some("Acknowledgements"),
+                None,
+                Some("A record of `incidents[].acknowledgements[]`."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "at",
+                        None,
+                        true,
+                        s::text(s::Format::Timestamp, None, None),
+                        Some("The `at` member."),
+                    ),
+                    s::field(
+                        "acknowledger",
+                        None,
+                        true,
+                        <AcknowledgementAcknowledger as ::cai_bridge::Bridge>::shape(),
+                        Some("The `acknowledger` member."),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+    const _: () = {
+        c::check::<
+            { c::count(<Acknowledgement as ::cai_bridge::Bridge>::COLUMNS) },
+        >(<Acknowledgement as ::cai_bridge::Bridge>::COLUMNS, 1usize)
+    };
+};
 /// A record of `incidents[].teams[]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Bridge)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
-#[bridge(entity = "Teams", key = "id")]
 pub struct Team {
     /// The `id` member.
-    #[bridge(max_length = 32u32)]
     pub id: String,
     /// The `type` member.
-    #[bridge(max_length = 64u32)]
     pub r#type: String,
     /// A short-form, server-generated string with the most important information about the object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -252,3 +1182,86 @@ pub struct Team {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html_url: Option<String>,
 }
+#[rustfmt::skip]
+#[doc(hidden)]
+const _: () = {
+    use ::cai_bridge::bridge::columns as c;
+    use ::cai_bridge::bridge::shape as s;
+    use ::cai_bridge::record as r;
+    use ::std::option::Option::{None, Some};
+    #[automatically_derived]
+    impl r::Record for Team {
+        fn member(&self, key: &str) -> r::Member<'_> {
+            match key {
+                "id" => r::Member::Cell(r::AsCell::as_cell(&self.id)),
+                "type" => r::Member::Cell(r::AsCell::as_cell(&self.r#type)),
+                "summary" => r::Member::Cell(r::AsCell::as_cell(&self.summary)),
+                "self" => r::Member::Cell(r::AsCell::as_cell(&self.self_)),
+                "html_url" => r::Member::Cell(r::AsCell::as_cell(&self.html_url)),
+                _ => r::Member::Cell(r::Cell::Null),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::cai_bridge::Bridge for Team {
+        const COLUMNS: &'static [c::Column] = &[
+            c::Column::one("id", "id", false),
+            c::Column::one("type", "type", false),
+            c::Column::one("summary", "summary", false),
+            c::Column::one("self_", "self", false),
+            c::Column::one("html_url", "html_url", false),
+        ];
+        fn shape() -> s::Shape {
+            s::object(
+                Some("Teams"),
+                Some(&["id"]),
+                Some("A record of `incidents[].teams[]`."),
+                ::std::vec::Vec::from([
+                    s::field(
+                        "id",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, Some(32u32), None),
+                        Some("The `id` member."),
+                    ),
+                    s::field(
+                        "type",
+                        None,
+                        true,
+                        s::text(s::Format::Plain, Some(64u32), None),
+                        Some("The `type` member."),
+                    ),
+                    s::field(
+                        "summary",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "A short-form, server-generated string with the most important information about the object.",
+                        ),
+                    ),
+                    s::field(
+                        "self",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some("The API show URL at which the object is accessible."),
+                    ),
+                    s::field(
+                        "html_url",
+                        None,
+                        false,
+                        s::nullable(s::text(s::Format::Plain, None, None)),
+                        Some(
+                            "A URL at which the entity is uniquely displayed in the Web app.",
+                        ),
+                    ),
+                ]),
+            )
+        }
+        fn model_cell() -> &'static ::cai_bridge::bridge::ModelCell {
+            static MODEL: ::cai_bridge::bridge::ModelCell = ::cai_bridge::bridge::ModelCell::new();
+            &MODEL
+        }
+    }
+};

@@ -1,6 +1,11 @@
-//! The expansion: `Record` (how the loader reads a value, borrowing its fields) and
+//! The impls: `Record` (how the loader reads a value, borrowing its fields) and
 //! `Bridge` (the shape, root settings and the model built from them), wrapped in
 //! `const _: () = { ... }` so nothing leaks into the user's namespace.
+//!
+//! Inside that block the runtime's modules go by short aliases (`c`, `r`, `s`) and
+//! `None`/`Some` are imported by name, so the user's items cannot shadow them and
+//! the lines stay short: a generated `model.rs` holds this expansion as source, and
+//! short lines are where prettyplease (which writes it) and rustfmt agree.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -33,9 +38,9 @@ pub fn derive(input: &syn::DeriveInput) -> Result<TokenStream, Vec<syn::Error>> 
     let key = match &container.attrs.key {
         Some(key) => {
             let names = &key.value;
-            quote!(::std::option::Option::Some(&[#(#names),*]))
+            quote!(Some(&[#(#names),*]))
         }
-        None => quote!(::std::option::Option::None),
+        None => quote!(None),
     };
     let doc = option_str(container.doc.as_deref());
     let records: Vec<String> = container
@@ -49,9 +54,27 @@ pub fn derive(input: &syn::DeriveInput) -> Result<TokenStream, Vec<syn::Error>> 
                 .collect()
         })
         .unwrap_or_default();
-    let namespace = option_str(container.attrs.namespace.as_deref());
-    let service = option_str(container.attrs.service.as_deref());
-    let path = option_str(container.attrs.path.as_deref());
+    let attrs = &container.attrs;
+    let is_root = !records.is_empty()
+        || attrs.namespace.is_some()
+        || attrs.service.is_some()
+        || attrs.path.is_some();
+    // Other types keep the trait's default: no settings.
+    let settings = is_root.then(|| {
+        let namespace = option_str(attrs.namespace.as_deref());
+        let service = option_str(attrs.service.as_deref());
+        let path = option_str(attrs.path.as_deref());
+        quote! {
+            fn settings() -> #krate::bridge::Settings {
+                #krate::bridge::Settings {
+                    records: &[#(#records),*],
+                    namespace: #namespace,
+                    service: #service,
+                    path: #path,
+                }
+            }
+        }
+    });
     let columns: Vec<(TokenStream, Option<proc_macro2::Span>)> = container
         .fields
         .iter()
@@ -62,8 +85,7 @@ pub fn derive(input: &syn::DeriveInput) -> Result<TokenStream, Vec<syn::Error>> 
         // The call starts with a token spanned at the field, so the error points there.
         Some(quote_spanned! {span=>
             const _: () = {
-                use #krate::bridge::columns as columns;
-                columns::check::<{ columns::count(<#ident as #krate::Bridge>::COLUMNS) }>(
+                c::check::<{ c::count(<#ident as #krate::Bridge>::COLUMNS) }>(
                     <#ident as #krate::Bridge>::COLUMNS,
                     #i,
                 )
@@ -75,33 +97,30 @@ pub fn derive(input: &syn::DeriveInput) -> Result<TokenStream, Vec<syn::Error>> 
     Ok(quote! {
         #[doc(hidden)]
         const _: () = {
+            use #krate::bridge::columns as c;
+            use #krate::bridge::shape as s;
+            use #krate::record as r;
+            use ::std::option::Option::{None, Some};
+
             #[automatically_derived]
-            impl #krate::record::Record for #ident {
-                fn member(&self, key: &str) -> #krate::record::Member<'_> {
+            impl r::Record for #ident {
+                fn member(&self, key: &str) -> r::Member<'_> {
                     match key {
                         #(#arms)*
-                        _ => #krate::record::Member::Cell(#krate::record::Cell::Null),
+                        _ => r::Member::Cell(r::Cell::Null),
                     }
                 }
             }
 
             #[automatically_derived]
             impl #krate::Bridge for #ident {
-                const COLUMNS: &'static [#krate::bridge::columns::Column] = &[#(#columns),*];
+                const COLUMNS: &'static [c::Column] = &[#(#columns),*];
 
-                fn shape() -> #krate::bridge::shape::Shape {
-                    use #krate::bridge::shape as s;
-                    s::object(#name, #key, #doc, ::std::vec![#(#fields),*])
+                fn shape() -> s::Shape {
+                    s::object(#name, #key, #doc, ::std::vec::Vec::from([#(#fields),*]))
                 }
 
-                fn settings() -> #krate::bridge::Settings {
-                    #krate::bridge::Settings {
-                        records: &[#(#records),*],
-                        namespace: #namespace,
-                        service: #service,
-                        path: #path,
-                    }
-                }
+                #settings
 
                 fn model_cell() -> &'static #krate::bridge::ModelCell {
                     static MODEL: #krate::bridge::ModelCell = #krate::bridge::ModelCell::new();
@@ -125,7 +144,7 @@ fn columns(krate: &syn::Path, field: &Field<'_>) -> Vec<(TokenStream, Option<pro
         .rename
         .clone()
         .unwrap_or_else(|| naming::identifier(&field.wire));
-    let c = quote!(#krate::bridge::columns::Column);
+    let c = quote!(c::Column);
     let one = |name: &str| (quote!(#c::one(#label, #name, #absolute)), None);
     let nested = |ty: &syn::Type| {
         let entry = quote_spanned! {ty.span()=>
@@ -153,8 +172,8 @@ fn columns(krate: &syn::Path, field: &Field<'_>) -> Vec<(TokenStream, Option<pro
 
 fn option_str(value: Option<&str>) -> TokenStream {
     match value {
-        Some(v) => quote!(::std::option::Option::Some(#v)),
-        None => quote!(::std::option::Option::None),
+        Some(v) => quote!(Some(#v)),
+        None => quote!(None),
     }
 }
 
@@ -164,16 +183,14 @@ fn member_arm(krate: &syn::Path, field: &Field<'_>) -> TokenStream {
     let member = field.member;
     let value = match &field.kind {
         kind if kind.is_column() => {
-            quote!(#krate::record::Member::Cell(#krate::record::AsCell::as_cell(&self.#member)))
+            quote!(r::Member::Cell(r::AsCell::as_cell(&self.#member)))
         }
         TypeKind::Option(inner) => {
             let some = nested(krate, inner, quote!(value));
             quote! {
                 match &self.#member {
-                    ::std::option::Option::Some(value) => #some,
-                    ::std::option::Option::None => {
-                        #krate::record::Member::Cell(#krate::record::Cell::Null)
-                    }
+                    Some(value) => #some,
+                    None => r::Member::Cell(r::Cell::Null),
                 }
             }
         }
@@ -189,16 +206,16 @@ fn member_arm(krate: &syn::Path, field: &Field<'_>) -> TokenStream {
 fn nested(krate: &syn::Path, kind: &TypeKind, value: TokenStream) -> TokenStream {
     match kind {
         TypeKind::Struct(ty) => quote_spanned! {ty.span()=>
-            #krate::record::Member::Record(<#ty as #krate::Bridge>::bridge_record(#value))
+            r::Member::Record(<#ty as #krate::Bridge>::bridge_record(#value))
         },
         TypeKind::Vec(items) => match &**items {
             TypeKind::Struct(ty) => {
                 quote_spanned!(ty.span()=> <#ty as #krate::Bridge>::bridge_list(#value))
             }
-            _ => quote!(#krate::record::list(#value)),
+            _ => quote!(r::list(#value)),
         },
         // Lists of scalars, and anything else a record can hold.
-        _ => quote!(#krate::record::Member::Record(#value)),
+        _ => quote!(r::Member::Record(#value)),
     }
 }
 
@@ -214,11 +231,11 @@ fn field_shape(krate: &syn::Path, field: &Field<'_>) -> TokenStream {
                 Some(ty) => match classify(ty) {
                     Ok(kind) => {
                         let node = node_of(krate, field, &kind);
-                        quote!(::std::option::Option::Some(#node))
+                        quote!(Some(#node))
                     }
-                    Err(_) => quote!(::std::option::Option::None),
+                    Err(_) => quote!(None),
                 },
-                None => quote!(::std::option::Option::None),
+                None => quote!(None),
             };
             quote!(s::embedded(#shape))
         }
@@ -245,16 +262,16 @@ fn node_of(krate: &syn::Path, field: &Field<'_>, kind: &TypeKind) -> TokenStream
             let max = match &field.attrs.max_length {
                 Some(n) => {
                     let n = n.value;
-                    quote!(::std::option::Option::Some(#n))
+                    quote!(Some(#n))
                 }
-                None => quote!(::std::option::Option::None),
+                None => quote!(None),
             };
             let values = match &field.attrs.one_of {
                 Some(values) => {
                     let values = &values.value;
-                    quote!(::std::option::Option::Some(&[#(#values),*]))
+                    quote!(Some(&[#(#values),*]))
                 }
-                None => quote!(::std::option::Option::None),
+                None => quote!(None),
             };
             quote!(s::text(#format, #max, #values))
         }
