@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use super::catalog::{
@@ -22,8 +23,9 @@ const MS_PER_DAY: i64 = 86_400_000;
 /// The conversations, sorted by `start_at` then `id`: their start instants, and
 /// what makes each again on demand (its seed), so that a million conversations
 /// cost tens of megabytes, not gigabytes, and every answer is the same each time.
-/// Up to [`KEPT`] of them are also kept made, so that serving them costs their
-/// serialization only (the sync benchmark measures the bridge against this mock).
+/// Up to [`KEPT`] of them are also kept made, as their JSON text, so that serving
+/// them costs a copy of that text: the sync benchmark runs the bridge beside this
+/// mock on the same cores, where every cycle the mock spends is one the bridge lacks.
 #[derive(Debug, Default)]
 pub(crate) struct Dataset {
     /// The start instants in order, for range look-ups.
@@ -36,8 +38,9 @@ pub(crate) struct Dataset {
     base: i64,
     day_weights: Vec<u32>,
     channel_ids: Vec<String>,
-    /// Every conversation, made, in order, where there are at most [`KEPT`].
-    made: Option<Vec<Value>>,
+    /// Every conversation's JSON text, made, in order, where there are at most
+    /// [`KEPT`].
+    made: Option<Vec<Box<RawValue>>>,
 }
 
 /// Conversations kept made at most: the sync benchmark's largest volume (200,000)
@@ -86,21 +89,31 @@ impl Dataset {
         self.order.len()
     }
 
-    /// The conversation at `position` in the order.
-    pub(crate) fn get(&self, position: usize) -> Value {
-        if let Some(made) = &self.made {
-            return made[position].clone();
-        }
+    /// The JSON text of the conversation at `position` in the order, made from its
+    /// seed.
+    fn make(&self, position: usize) -> Box<RawValue> {
         let mut rng = SplitMix64::new(self.root ^ self.order[position]);
-        conversation(&mut rng, self.base, &self.day_weights, &self.channel_ids)
+        let value = conversation(&mut rng, self.base, &self.day_weights, &self.channel_ids);
+        // A `Value` always serializes; its text is compact JSON, as an answer's.
+        serde_json::value::to_raw_value(&value).expect("a JSON value serializes")
     }
 
-    /// The conversations at `positions`, in order: borrowed where they are kept.
-    pub(crate) fn range(&self, positions: std::ops::Range<usize>) -> Cow<'_, [Value]> {
+    /// The conversations at `positions`, in order, as JSON text: borrowed where they
+    /// are kept.
+    pub(crate) fn range(&self, positions: std::ops::Range<usize>) -> Cow<'_, [Box<RawValue>]> {
         match &self.made {
             Some(made) => Cow::Borrowed(&made[positions]),
-            None => Cow::Owned(positions.map(|p| self.get(p)).collect()),
+            None => Cow::Owned(positions.map(|p| self.make(p)).collect()),
         }
+    }
+
+    /// The conversations at `positions`, parsed.
+    pub(crate) fn values(&self, positions: std::ops::Range<usize>) -> Vec<Value> {
+        self.range(positions)
+            .iter()
+            // The text was serialized from a `Value`, so it parses back to it.
+            .filter_map(|c| serde_json::from_str(c.get()).ok())
+            .collect()
     }
 
     /// The conversations with `from <= start_at < to`, at most `cap` of them.
@@ -109,7 +122,7 @@ impl Dataset {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         cap: usize,
-    ) -> Cow<'_, [Value]> {
+    ) -> Cow<'_, [Box<RawValue>]> {
         let lo = self.starts.partition_point(|s| *s < from);
         let hi = self.starts.partition_point(|s| *s < to).max(lo);
         self.range(lo..hi.min(lo.saturating_add(cap)))
@@ -559,7 +572,7 @@ mod tests {
 
     #[test]
     fn same_config_same_data_and_prefix_stable() {
-        let all = |d: &Dataset| d.range(0..d.len()).into_owned();
+        let all = |d: &Dataset| d.values(0..d.len());
         let a = all(&Dataset::generate(42, 300, start(), 30));
         let b = all(&Dataset::generate(42, 300, start(), 30));
         assert_eq!(a, b);
@@ -593,22 +606,25 @@ mod tests {
     #[test]
     fn conversations_made_on_demand_are_those_kept_made() {
         let mut data = Dataset::generate(42, 300, start(), 30);
-        let kept = data.range(0..data.len()).into_owned();
+        let kept = data.values(0..data.len());
         // As above KEPT: nothing kept, each made from its seed when asked for.
         data.made = None;
-        assert_eq!(data.range(0..data.len()).into_owned(), kept);
-        assert_eq!(data.get(17), kept[17]);
+        assert!(matches!(data.range(0..1), Cow::Owned(_)));
+        assert_eq!(data.values(0..data.len()), kept);
+        assert_eq!(data.values(17..18)[0], kept[17]);
     }
 
     #[test]
     fn window_is_half_open_and_capped() {
         let data = Dataset::generate(1, 200, start(), 10);
         let t = data.starts[50];
-        let w = data.window(t, data.starts[120], 1000);
-        assert_eq!(
-            w.first(),
-            Some(&data.get(data.starts.partition_point(|s| *s < t)))
-        );
+        let w: Vec<Value> = data
+            .window(t, data.starts[120], 1000)
+            .iter()
+            .map(|c| serde_json::from_str(c.get()).unwrap())
+            .collect();
+        let first = data.starts.partition_point(|s| *s < t);
+        assert_eq!(w.first(), data.values(first..first + 1).first());
         assert!(w
             .iter()
             .all(|c| c["start_at"].as_str() < Some(&*text_time(data.starts[120]))));

@@ -260,7 +260,7 @@ impl MockServer {
 
     /// The whole dataset, sorted by `start_at` then `id` (made anew at each call).
     pub fn conversations(&self) -> Vec<serde_json::Value> {
-        self.state.data.range(0..self.state.data.len()).into_owned()
+        self.state.data.values(0..self.state.data.len())
     }
 
     /// Stops accepting connections, lets requests in flight finish (stalled `slow`

@@ -314,7 +314,7 @@ struct Page<'a> {
 
 #[derive(Serialize)]
 struct Conversations<'a> {
-    conversations: &'a [serde_json::Value],
+    conversations: &'a [Box<serde_json::value::RawValue>],
 }
 
 async fn conversations(
