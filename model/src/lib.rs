@@ -13,7 +13,7 @@
 //! - [`emit`] (feature `build`): the model as SQL DDL, CAP CDS and OData CSDL;
 //! - [`naming`], [`types`]: the names and types of each target; [`dialect`]: what
 //!   differs between the SQL databases (SQLite, PostgreSQL, SAP HANA);
-//! - [`format`], [`key`], [`path`]: value formats, natural keys, data paths;
+//! - [`format`](mod@format), [`key`], [`path`]: value formats, natural keys, data paths;
 //! - [`map`] (feature `build`): when an object's keys are data, not fields;
 //! - [`text`]: text safe to put into generated sources;
 //! - [`config`]: the settings of `bridge.toml`; [`diagnostic`]: problems with places.

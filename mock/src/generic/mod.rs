@@ -1,7 +1,7 @@
 //! A mock of any bridge's API, from its model alone, so `demo` and tests work for
 //! every bridge and not only CAI's (whose richer mock is the crate root's).
 //!
-//! - Records are synthesized from the model ([`data`]): types, formats, enums,
+//! - Records are synthesized from the model (the `data` module): types, formats, enums,
 //!   nullability, child arrays, embedded JSON; deterministic for a seed.
 //! - `GET <the model's operation path>` answers the records whose instant (the root's
 //!   first timestamp) lies in `[from, to)`, with the window parameters named and

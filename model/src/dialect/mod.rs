@@ -1,6 +1,6 @@
 //! The SQL databases CAP deploys a model to, and all that differs between them in
 //! the DDL: column type names, reserved words and how a quoted name is spelt. Each
-//! dialect is one row of [`TRAITS`]; the DDL writer ([`crate::emit::sql`]) is the
+//! dialect is one row of `TRAITS`; the DDL writer ([`crate::emit::sql`]) is the
 //! same for all of them, so names and types are decided once.
 //!
 //! The rules are cds-compiler's (`lib/sql-identifier.js` for names,

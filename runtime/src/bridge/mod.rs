@@ -22,7 +22,8 @@ pub type ModelCell = OnceLock<Result<Model, Diagnostics>>;
 /// A type whose values are bridge records: its shape (what the generator would have
 /// read from a spec), how to read its values, and the model it roots.
 ///
-/// Implement it with `#[derive(Bridge)]`; see the crate docs for the attributes.
+/// Implement it with `#[derive(Bridge)]` (the `derive` feature, whose docs list the
+/// attributes), or generate it: a generated `model.rs` carries the same expansion.
 pub trait Bridge: Record {
     /// The shape of one value, with the entity settings of its attributes.
     fn shape() -> Node;

@@ -258,7 +258,7 @@ impl<'m> Loader<'m> {
 
 /// Loads into one transaction that commits them together with
 /// [`commit`](Writing::commit) (a sync commits several windows so, each with its
-/// watermark: [`load_with`](Writing::load_with)); dropped without a commit, it rolls
+/// watermark: [`write_with`](Writing::write_with)); dropped without a commit, it rolls
 /// back whole. There is no savepoint per load: in a large transaction SQLite would
 /// copy every page a load touches again into a statement journal on disk.
 pub struct Writing<'l, 'm> {

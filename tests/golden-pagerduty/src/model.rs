@@ -394,7 +394,7 @@ const _: () = {
         }
     }
 };
-/// A record of `incidents[]`.
+/// A record of `incidents\[\]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct Incident {
@@ -601,7 +601,7 @@ const _: () = {
             s::object(
                 Some("Incidents"),
                 Some(&["id"]),
-                Some("A record of `incidents[]`."),
+                Some("A record of `incidents\\[\\]`."),
                 ::std::vec::Vec::from([
                     s::field(
                         "id",
@@ -907,7 +907,7 @@ const _: () = {
         }
     }
 };
-/// A record of `incidents[].assignments[]`.
+/// A record of `incidents\[\].assignments\[\]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct Assignment {
@@ -954,7 +954,7 @@ const _: () = {
             s::object(
                 Some("Assignments"),
                 None,
-                Some("A record of `incidents[].assignments[]`."),
+                Some("A record of `incidents\\[\\].assignments\\[\\]`."),
                 ::std::vec::Vec::from([
                     s::field(
                         "at",
@@ -1086,7 +1086,7 @@ const _: () = {
         }
     }
 };
-/// A record of `incidents[].acknowledgements[]`.
+/// A record of `incidents\[\].acknowledgements\[\]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct Acknowledgement {
@@ -1133,7 +1133,7 @@ const _: () = {
             s::object(
                 Some("Acknowledgements"),
                 None,
-                Some("A record of `incidents[].acknowledgements[]`."),
+                Some("A record of `incidents\\[\\].acknowledgements\\[\\]`."),
                 ::std::vec::Vec::from([
                     s::field(
                         "at",
@@ -1163,7 +1163,7 @@ const _: () = {
         >(<Acknowledgement as ::cai_bridge::Bridge>::COLUMNS, 1usize)
     };
 };
-/// A record of `incidents[].teams[]`.
+/// A record of `incidents\[\].teams\[\]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "::cai_bridge::serde")]
 pub struct Team {
@@ -1215,7 +1215,7 @@ const _: () = {
             s::object(
                 Some("Teams"),
                 Some(&["id"]),
-                Some("A record of `incidents[].teams[]`."),
+                Some("A record of `incidents\\[\\].teams\\[\\]`."),
                 ::std::vec::Vec::from([
                     s::field(
                         "id",
