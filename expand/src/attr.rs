@@ -60,7 +60,9 @@ pub struct Field {
     pub serde_flatten: Option<syn::Path>,
 }
 
-/// The doc comment, lines joined with spaces.
+/// The doc comment, lines joined with spaces, as rustdoc shows it: `\[` and `\]`
+/// (how a doc writes a bracket that is not a link, and how the generator writes the
+/// spec's) are brackets in the model's description.
 pub fn doc(attrs: &[Attribute]) -> Option<String> {
     let lines: Vec<String> = attrs
         .iter()
@@ -77,7 +79,7 @@ pub fn doc(attrs: &[Attribute]) -> Option<String> {
         })
         .filter(|l| !l.is_empty())
         .collect();
-    (!lines.is_empty()).then(|| lines.join(" "))
+    (!lines.is_empty()).then(|| lines.join(" ").replace("\\[", "[").replace("\\]", "]"))
 }
 
 /// Reads the container attributes.

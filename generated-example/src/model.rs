@@ -375,7 +375,7 @@ const _: () = {
                             ),
                         ),
                         Some(
-                            "Type of the user's message \\[6\\]: text (typed), quickReply (a quick reply clicked) or button (a button clicked). Singular, unlike the bot's quickReplies and buttons.",
+                            "Type of the user's message [6]: text (typed), quickReply (a quick reply clicked) or button (a button clicked). Singular, unlike the bot's quickReplies and buttons.",
                         ),
                     ),
                     s::field(
@@ -390,7 +390,7 @@ const _: () = {
                             ),
                         ),
                         Some(
-                            "JSON text of the user's message \\[6\\], a JSON object serialized into this string: {\"type\":\"text\",\"content\":\"hello\"} for text; for quickReply and button the content is an object, the clicked item's {\"title\": ..., \"value\": ...}.",
+                            "JSON text of the user's message [6], a JSON object serialized into this string: {\"type\":\"text\",\"content\":\"hello\"} for text; for quickReply and button the content is an object, the clicked item's {\"title\": ..., \"value\": ...}.",
                         ),
                     ),
                     s::field(
@@ -403,7 +403,7 @@ const _: () = {
                             ),
                         ),
                         Some(
-                            "JSON text: an array of bot replies in /dialog format \\[3\\]\\[6\\], each {\"type\": ..., \"content\": ...}, e.g. \\[{\"type\":\"text\",\"content\":\"Hi\"}\\]. The content is a string for text; an object for quickReplies and buttons ({title, buttons: \\[{title, value, type}\\]}) and card ({title, subtitle, imageUrl, buttons}); an array for carousel (of cards); an object for list ({elements, buttons}); a URL string for picture and video; anything for custom. \"\\[\\]\" when the bot did not answer.",
+                            "JSON text: an array of bot replies in /dialog format [3][6], each {\"type\": ..., \"content\": ...}, e.g. [{\"type\":\"text\",\"content\":\"Hi\"}]. The content is a string for text; an object for quickReplies and buttons ({title, buttons: [{title, value, type}]}) and card ({title, subtitle, imageUrl, buttons}); an array for carousel (of cards); an object for list ({elements, buttons}); a URL string for picture and video; anything for custom. \"[]\" when the bot did not answer.",
                         ),
                     ),
                     s::field(
@@ -486,7 +486,7 @@ const _: () = {
                             s::map(s::array(<Entity as ::cai_bridge::Bridge>::shape())),
                         ),
                         Some(
-                            "The entities found in the message, keyed by entity name (gold entities such as datetime, number, person, location; or the bot's custom entities), each an array of the occurrences found \\[6\\], with the fields of its kind \\[1\\]\\[2\\]. Empty ({}) when none were found. (The seed's sample prints an empty array for none; the API's NLU payloads give an object.)",
+                            "The entities found in the message, keyed by entity name (gold entities such as datetime, number, person, location; or the bot's custom entities), each an array of the occurrences found [6], with the fields of its kind [1][2]. Empty ({}) when none were found. (The seed's sample prints an empty array for none; the API's NLU payloads give an object.)",
                         ),
                     ),
                 ]),
@@ -539,9 +539,7 @@ const _: () = {
             s::object(
                 Some("Replies"),
                 None,
-                Some(
-                    "A record of `results.conversations\\[\\].messages\\[\\].replies\\[\\]`.",
-                ),
+                Some("A record of `results.conversations[].messages[].replies[]`."),
                 ::std::vec::Vec::from([
                     s::field(
                         "type",
@@ -609,7 +607,7 @@ const _: () = {
                 Some("Intents"),
                 None,
                 Some(
-                    "An intent matched by the NLU: {slug, confidence} \\[6\\]. `description` is reconstructed (the seed's sample is cut off before the intents) and may be absent.",
+                    "An intent matched by the NLU: {slug, confidence} [6]. `description` is reconstructed (the seed's sample is cut off before the intents) and may be absent.",
                 ),
                 ::std::vec::Vec::from([
                     s::field(
@@ -742,7 +740,7 @@ const _: () = {
                 Some("Entities"),
                 None,
                 Some(
-                    "One occurrence of an entity. Every kind has `raw` and `confidence` \\[1\\]; the other fields depend on the kind \\[2\\]\\[6\\], and most gold entities have no `value` (custom entities do). One schema holds every kind's fields, each optional.",
+                    "One occurrence of an entity. Every kind has `raw` and `confidence` [1]; the other fields depend on the kind [2][6], and most gold entities have no `value` (custom entities do). One schema holds every kind's fields, each optional.",
                 ),
                 ::std::vec::Vec::from([
                     s::field(
@@ -751,7 +749,7 @@ const _: () = {
                         true,
                         s::text(s::Format::Plain, None, None),
                         Some(
-                            "The text the entity was found in, as the user wrote it \\[1\\].",
+                            "The text the entity was found in, as the user wrote it [1].",
                         ),
                     ),
                     s::field(
@@ -759,7 +757,7 @@ const _: () = {
                         None,
                         false,
                         s::nullable(s::number()),
-                        Some("Confidence of the detection, from 0 to 1 \\[1\\]."),
+                        Some("Confidence of the detection, from 0 to 1 [1]."),
                     ),
                     s::field(
                         "value",
@@ -767,7 +765,7 @@ const _: () = {
                         false,
                         s::nullable(s::text(s::Format::Plain, None, None)),
                         Some(
-                            "The normalized value of a custom entity \\[2\\]; gold entities have none.",
+                            "The normalized value of a custom entity [2]; gold entities have none.",
                         ),
                     ),
                     s::field(
@@ -776,7 +774,7 @@ const _: () = {
                         false,
                         s::nullable(s::text(s::Format::Plain, None, None)),
                         Some(
-                            "datetime, location: the value as a readable text, e.g. \"Monday, 08 February 2021 at 09:00:00 AM\" or \"Paris, France\" \\[1\\]\\[2\\]\\[6\\].",
+                            "datetime, location: the value as a readable text, e.g. \"Monday, 08 February 2021 at 09:00:00 AM\" or \"Paris, France\" [1][2][6].",
                         ),
                     ),
                     s::field(
@@ -784,18 +782,14 @@ const _: () = {
                         None,
                         false,
                         s::nullable(s::text(s::Format::Timestamp, None, None)),
-                        Some(
-                            "datetime - the instant meant, ISO 8601 in UTC \\[1\\]\\[6\\].",
-                        ),
+                        Some("datetime - the instant meant, ISO 8601 in UTC [1][6]."),
                     ),
                     s::field(
                         "accuracy",
                         None,
                         false,
                         s::nullable(s::text(s::Format::Plain, None, None)),
-                        Some(
-                            "datetime - how precise the phrase is, e.g. day \\[1\\]\\[6\\].",
-                        ),
+                        Some("datetime - how precise the phrase is, e.g. day [1][6]."),
                     ),
                     s::field(
                         "chronology",
@@ -803,7 +797,7 @@ const _: () = {
                         false,
                         s::nullable(s::text(s::Format::Plain, None, None)),
                         Some(
-                            "datetime - past, present or future, relative to the message \\[1\\]\\[6\\].",
+                            "datetime - past, present or future, relative to the message [1][6].",
                         ),
                     ),
                     s::field(
@@ -812,7 +806,7 @@ const _: () = {
                         false,
                         s::nullable(s::text(s::Format::Plain, None, None)),
                         Some(
-                            "datetime - its state \\[6\\]; null when not given. What its values mean is reconstructed (no public source lists them).",
+                            "datetime - its state [6]; null when not given. What its values mean is reconstructed (no public source lists them).",
                         ),
                     ),
                     s::field(
@@ -821,7 +815,7 @@ const _: () = {
                         false,
                         s::nullable(s::number()),
                         Some(
-                            "number - the number meant, e.g. 4711 for \"4711\" or 2 for \"two\" \\[2\\].",
+                            "number - the number meant, e.g. 4711 for \"4711\" or 2 for \"two\" [2].",
                         ),
                     ),
                     s::field(
@@ -829,28 +823,28 @@ const _: () = {
                         None,
                         false,
                         s::nullable(s::text(s::Format::Plain, None, None)),
-                        Some("person - the full name found \\[2\\]."),
+                        Some("person - the full name found [2]."),
                     ),
                     s::field(
                         "lat",
                         None,
                         false,
                         s::nullable(s::number()),
-                        Some("location - latitude in degrees \\[2\\]."),
+                        Some("location - latitude in degrees [2]."),
                     ),
                     s::field(
                         "lng",
                         None,
                         false,
                         s::nullable(s::number()),
-                        Some("location - longitude in degrees \\[2\\]."),
+                        Some("location - longitude in degrees [2]."),
                     ),
                     s::field(
                         "place",
                         None,
                         false,
                         s::nullable(s::text(s::Format::Plain, None, None)),
-                        Some("location - the place id of the geocoding service \\[2\\]."),
+                        Some("location - the place id of the geocoding service [2]."),
                     ),
                     s::field(
                         "type",
@@ -858,7 +852,7 @@ const _: () = {
                         false,
                         s::nullable(s::text(s::Format::Plain, None, None)),
                         Some(
-                            "location - the kind of place, e.g. locality or country \\[2\\].",
+                            "location - the kind of place, e.g. locality or country [2].",
                         ),
                     ),
                 ]),

@@ -53,6 +53,7 @@ struct Talk {
 #[serde(crate = "cai_bridge::serde")]
 struct Sender {
     id: String,
+    /// Confidence \[0, 1\], as [the docs](https://example.com/score) define it.
     score: f64,
 }
 
@@ -111,6 +112,16 @@ fn model_follows_the_attributes() {
     assert_eq!(model.source.records, ["results", "talks"]);
     let names: Vec<&str> = model.entities.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["Talks", "Replies", "Messages", "Tags", "Mentions"]);
+    // A doc's escaped brackets are brackets in the description, as rustdoc shows them.
+    let score = entity(model, "Talks")
+        .fields
+        .iter()
+        .find(|f| f.name == "sender_score")
+        .expect("the nested struct flattens");
+    assert_eq!(
+        score.doc.as_deref(),
+        Some("Confidence [0, 1], as [the docs](https://example.com/score) define it.")
+    );
 
     // Hints, renames, a raw identifier; `skip` leaves `cache` out; `json` keeps the
     // raw text, `json = "Payload"` adds its columns, a nested struct flattens.

@@ -601,7 +601,7 @@ const _: () = {
             s::object(
                 Some("Incidents"),
                 Some(&["id"]),
-                Some("A record of `incidents\\[\\]`."),
+                Some("A record of `incidents[]`."),
                 ::std::vec::Vec::from([
                     s::field(
                         "id",
@@ -954,7 +954,7 @@ const _: () = {
             s::object(
                 Some("Assignments"),
                 None,
-                Some("A record of `incidents\\[\\].assignments\\[\\]`."),
+                Some("A record of `incidents[].assignments[]`."),
                 ::std::vec::Vec::from([
                     s::field(
                         "at",
@@ -1133,7 +1133,7 @@ const _: () = {
             s::object(
                 Some("Acknowledgements"),
                 None,
-                Some("A record of `incidents\\[\\].acknowledgements\\[\\]`."),
+                Some("A record of `incidents[].acknowledgements[]`."),
                 ::std::vec::Vec::from([
                     s::field(
                         "at",
@@ -1215,7 +1215,7 @@ const _: () = {
             s::object(
                 Some("Teams"),
                 Some(&["id"]),
-                Some("A record of `incidents\\[\\].teams\\[\\]`."),
+                Some("A record of `incidents[].teams[]`."),
                 ::std::vec::Vec::from([
                     s::field(
                         "id",
