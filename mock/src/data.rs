@@ -109,11 +109,7 @@ impl Dataset {
 
     /// The conversations at `positions`, parsed.
     pub(crate) fn values(&self, positions: std::ops::Range<usize>) -> Vec<Value> {
-        self.range(positions)
-            .iter()
-            // The text was serialized from a `Value`, so it parses back to it.
-            .filter_map(|c| serde_json::from_str(c.get()).ok())
-            .collect()
+        parsed(&self.range(positions))
     }
 
     /// The conversations with `from <= start_at < to`, at most `cap` of them.
@@ -127,6 +123,15 @@ impl Dataset {
         let hi = self.starts.partition_point(|s| *s < to).max(lo);
         self.range(lo..hi.min(lo.saturating_add(cap)))
     }
+}
+
+/// Conversations' JSON text, parsed. The text was serialized from a `Value`, so it
+/// parses back to it.
+fn parsed(texts: &[Box<RawValue>]) -> Vec<Value> {
+    texts
+        .iter()
+        .filter_map(|c| serde_json::from_str(c.get()).ok())
+        .collect()
 }
 
 /// The bot's channel ids, fixed per seed like a real bot's.
@@ -618,11 +623,7 @@ mod tests {
     fn window_is_half_open_and_capped() {
         let data = Dataset::generate(1, 200, start(), 10);
         let t = data.starts[50];
-        let w: Vec<Value> = data
-            .window(t, data.starts[120], 1000)
-            .iter()
-            .map(|c| serde_json::from_str(c.get()).unwrap())
-            .collect();
+        let w = parsed(&data.window(t, data.starts[120], 1000));
         let first = data.starts.partition_point(|s| *s < t);
         assert_eq!(w.first(), data.values(first..first + 1).first());
         assert!(w

@@ -154,10 +154,9 @@ fn record(model: &Model, entity: &Entity, record: &Record, items: &mut Vec<Token
 /// The struct without its `#[bridge(...)]` attributes, which only the derive reads,
 /// followed by what the derive expands them to.
 fn with_impls(tokens: TokenStream) -> TokenStream {
-    let expanded = syn::parse2::<syn::DeriveInput>(tokens).map_err(|e| vec![e]);
-    let mut input = match expanded {
+    let mut input = match syn::parse2::<syn::DeriveInput>(tokens) {
         Ok(input) => input,
-        Err(errors) => return compile_errors(errors),
+        Err(error) => return compile_errors(vec![error]),
     };
     let impls = match cai_bridge_expand::derive(&input) {
         Ok(impls) => impls,
