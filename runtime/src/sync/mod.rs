@@ -23,8 +23,8 @@
 //! - Fetching overlaps writing: a task fetches, parses and walks the next window
 //!   into rows while this thread writes the last one, and no further ahead, so
 //!   memory stays flat whatever the range, and the writer does little but SQLite's
-//!   own work. The first window is asked for in parts that start small and
-//!   double, so the fetch does not hold two whole pages while the writer starts.
+//!   own work. The first window is asked for in parts that start small and grow
+//!   by half, so the writer starts early and does not wait for the fetch on the way.
 //! - Only into a database of its own: one holding tables or views the model did not
 //!   create is refused, naming them, unless [`Options::adopt`] says otherwise. A
 //!   write the disk or a file-size limit refuses is a [`SyncError::Disk`] naming
@@ -504,17 +504,26 @@ struct Fetch<'f> {
     /// a full answer is fetched and parsed only to be thrown away.
     span: Option<chrono::Duration>,
     /// While the run starts, the part of a window to ask for: [`RAMP_PARTS`] times
-    /// less than a window, then twice as much after each answer, until it spans a
-    /// window. Small first pages keep the peak RSS lower (41.3 against 42.7 MB at
-    /// 20,000 conversations, 44.7 against 46.7 MB at 200,000) at the same speed
-    /// (bench/profiles/sync.md, fifth pass).
+    /// less than a window, then [`RAMP_GROWTH`] times as much after each answer,
+    /// until it spans a window. Small first pages keep the peak RSS lower (41.3
+    /// against 42.7 MB at 20,000 conversations, 44.7 against 46.7 MB at 200,000;
+    /// bench/profiles/sync.md, fifth pass) and start the writer sooner.
     ramp: Option<chrono::Duration>,
     /// Sets of rows the writer is done with, to fill again.
     spent: std::sync::mpsc::Receiver<Prepared>,
 }
 
 /// How many times smaller than a window the first part a run asks for is.
-const RAMP_PARTS: u32 = 16;
+const RAMP_PARTS: u32 = 32;
+
+/// How much larger each part of the ramp is than the one before, as a fraction.
+/// The next part is fetched and walked while the writer writes the last one, and
+/// fetching and walking a row takes some 0.6 of the time writing it does (`perf`,
+/// 20,000 conversations: 561 samples on the fetch thread, 946 on the writer's), so
+/// parts may grow by up to about 1.7 a step before the writer waits for each: when
+/// they doubled it did, and was busy 223-236 of the first 300 samples of a run
+/// where with this ramp it is busy 246-262 (bench/profiles/sync.md, ninth pass).
+const RAMP_GROWTH: (i32, i32) = (3, 2);
 
 impl Fetch<'_> {
     /// Fetches one planned window, splitting it while an answer is full, and sends
@@ -571,7 +580,8 @@ impl Fetch<'_> {
                     client.precision(),
                 ));
             } else if let Some(ramp) = self.ramp {
-                self.ramp = Some(ramp * 2).filter(|ramp| *ramp < to - from);
+                let grown = next_ramp(ramp, client.precision());
+                self.ramp = Some(grown).filter(|ramp| *ramp < to - from);
             }
             let records = page.records();
             let mut rows = self.spent.try_recv().unwrap_or_default();
@@ -609,6 +619,14 @@ fn next_span(
     };
     let span = (last.num_milliseconds() as f64 * factor) as i64;
     whole(chrono::Duration::milliseconds(span), precision)
+}
+
+/// The part of the ramp after `last`: [`RAMP_GROWTH`] times as large, a whole number
+/// of `precision` and at least one more of it than `last` (so a ramp of whole hours
+/// still grows).
+fn next_ramp(last: chrono::Duration, precision: chrono::Duration) -> chrono::Duration {
+    let (times, per) = RAMP_GROWTH;
+    whole(last * times / per, precision).max(last + whole(precision, precision))
 }
 
 /// `span` cut down to a whole number of `precision` (at least one), so a part's
@@ -654,11 +672,23 @@ mod tests {
     fn the_first_part_is_a_whole_number_of_the_bounds_precision() {
         let day = chrono::Duration::days(1);
         let ms = chrono::Duration::milliseconds(1);
-        // Dates cannot say a sixteenth of a day: the window is asked for whole.
+        // Dates cannot say a thirty-second of a day: the window is asked for whole.
         assert_eq!(whole(day / RAMP_PARTS as i32, day), day);
-        assert_eq!(whole(day / RAMP_PARTS as i32, ms), day / 16);
+        assert_eq!(whole(day / RAMP_PARTS as i32, ms), day / 32);
         let second = chrono::Duration::seconds(1);
         assert_eq!(whole(ms * 2500, second), second * 2);
+    }
+
+    #[test]
+    fn the_ramp_grows_by_half_in_whole_steps_of_the_bounds_precision() {
+        let hour = chrono::Duration::hours(1);
+        let ms = chrono::Duration::milliseconds(1);
+        assert_eq!(next_ramp(hour * 2, ms), hour * 3);
+        assert_eq!(next_ramp(hour, hour), hour * 2);
+        assert_eq!(next_ramp(hour * 2, hour), hour * 3);
+        assert_eq!(next_ramp(hour * 3, hour), hour * 4);
+        let day = chrono::Duration::days(1);
+        assert_eq!(next_ramp(day, day), day * 2);
     }
 
     #[test]
