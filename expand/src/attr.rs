@@ -60,9 +60,8 @@ pub struct Field {
     pub serde_flatten: Option<syn::Path>,
 }
 
-/// The doc comment, lines joined with spaces, as rustdoc shows it: `\[` and `\]`
-/// (how a doc writes a bracket that is not a link, and how the generator writes the
-/// spec's) are brackets in the model's description.
+/// The doc comment, lines joined with spaces, as rustdoc shows it
+/// ([`cai_bridge_model::text::from_doc`]).
 pub fn doc(attrs: &[Attribute]) -> Option<String> {
     let lines: Vec<String> = attrs
         .iter()
@@ -79,7 +78,7 @@ pub fn doc(attrs: &[Attribute]) -> Option<String> {
         })
         .filter(|l| !l.is_empty())
         .collect();
-    (!lines.is_empty()).then(|| lines.join(" ").replace("\\[", "[").replace("\\]", "]"))
+    (!lines.is_empty()).then(|| cai_bridge_model::text::from_doc(&lines.join(" ")))
 }
 
 /// Reads the container attributes.

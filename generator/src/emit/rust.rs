@@ -342,44 +342,10 @@ fn member_type(
     })
 }
 
-/// Doc text with the space rustdoc comments have after `///`, safe for source, and
-/// with brackets that are not a Markdown link escaped.
+/// Doc text with the space rustdoc comments have after `///`, as rustdoc should read
+/// it (see [`text::for_doc`]).
 fn doc_text(doc: Option<&str>, fallback: &str) -> String {
-    format!(
-        " {}",
-        escape_brackets(&text::for_source(doc.unwrap_or(fallback)))
-    )
-}
-
-/// Descriptions cite their sources as `[6]` and show JSON arrays (`[{"type": ...}]`);
-/// rustdoc would take each as an intra-doc link to resolve and warn that it cannot.
-/// Escaped, they render as written; an inline link (`[text](url)`) stays a link.
-fn escape_brackets(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut rest = text;
-    while let Some(i) = rest.find(['[', ']']) {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        if let Some(len) = inline_link_text(tail) {
-            out.push_str(&tail[..len]);
-            rest = &tail[len..];
-        } else {
-            out.push('\\');
-            out.push_str(&tail[..1]);
-            rest = &tail[1..];
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The length of `[text]` when `tail` opens an inline link: a `[`, text without
-/// brackets, `]` and then `(`.
-fn inline_link_text(tail: &str) -> Option<usize> {
-    let inner = tail.strip_prefix('[')?;
-    let close = inner.find(['[', ']'])?;
-    let after = inner[close..].strip_prefix(']')?;
-    after.starts_with('(').then_some(close + 2)
+    format!(" {}", text::for_doc(doc.unwrap_or(fallback)))
 }
 
 /// `#[serde(rename)]` unless serde derives the wire name from the field itself
@@ -399,25 +365,5 @@ fn ident(snake: &str) -> Ident {
     match text.strip_prefix("r#") {
         Some(raw) => Ident::new_raw(raw, Span::call_site()),
         None => Ident::new(&text, Span::call_site()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape_brackets;
-
-    #[test]
-    fn brackets_are_escaped_unless_they_make_an_inline_link() {
-        assert_eq!(escape_brackets("type [6]: text"), "type \\[6\\]: text");
-        assert_eq!(
-            escape_brackets(r#"e.g. [{"type":"text"}] [3][6]"#),
-            r#"e.g. \[{"type":"text"}\] \[3\]\[6\]"#
-        );
-        assert_eq!(
-            escape_brackets("see [the docs](https://example.com/a) [1]"),
-            "see [the docs](https://example.com/a) \\[1\\]"
-        );
-        assert_eq!(escape_brackets("[a [b](c)"), "\\[a [b](c)");
-        assert_eq!(escape_brackets("a ] b ["), "a \\] b \\[");
     }
 }

@@ -626,7 +626,8 @@ fn next_span(
 /// still grows).
 fn next_ramp(last: chrono::Duration, precision: chrono::Duration) -> chrono::Duration {
     let (times, per) = RAMP_GROWTH;
-    whole(last * times / per, precision).max(last + whole(precision, precision))
+    let step = precision.max(chrono::Duration::milliseconds(1));
+    whole(last * times / per, precision).max(last + step)
 }
 
 /// `span` cut down to a whole number of `precision` (at least one), so a part's
